@@ -1,0 +1,36 @@
+"""Dates as integer day numbers (days since 1970-01-01) and the window of a config."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+from generator.config import DatasetConfig
+
+EPOCH = date(1970, 1, 1)
+SECONDS_PER_DAY = 86_400
+MICROS_PER_SECOND = 1_000_000
+
+
+def day_number(day: date) -> int:
+    """Days since 1970-01-01 (the date32 value of `day`)."""
+    return (day - EPOCH).days
+
+
+def window_days(config: DatasetConfig) -> np.ndarray:
+    """Day numbers of the order window, oldest first."""
+    first = day_number(config.start_date)
+    return np.arange(first, first + config.days, dtype=np.int32)
+
+
+def weekday(day_numbers: np.ndarray) -> np.ndarray:
+    """Monday = 0 ... Sunday = 6 (1970-01-01 was a Thursday)."""
+    return (np.asarray(day_numbers, dtype=np.int64) + 3) % 7
+
+
+def day_of_year(day_numbers: np.ndarray) -> np.ndarray:
+    """1..366 for each day number."""
+    as_dates = np.asarray(day_numbers, dtype="datetime64[D]")
+    years = as_dates.astype("datetime64[Y]")
+    return (as_dates - years).astype(np.int64) + 1

@@ -1,0 +1,190 @@
+"""Validated parameters shared by the CLI, the MCP tools and the templates.
+
+`DatasetConfig` fixes *what* rows are generated (same config and seed, same rows);
+`GenerateOptions` adds *where and how* they are written (format, folder, workers).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+ScaleName = Literal["small", "medium", "large"]
+OutputFormat = Literal["parquet", "csv", "delta"]
+
+#: The last day of the default window; fixed so that output never depends on today's date.
+DEFAULT_END_DATE = date(2025, 12, 31)
+DEFAULT_DAYS = 14
+DEFAULT_SEED = 42
+MAX_DAYS = 365
+MAX_SCALE_FACTOR = 1000.0
+MAX_WORKERS = 64
+
+
+@dataclass(frozen=True)
+class ScalePreset:
+    """Volumes of one named scale at scale_factor 1.0 (orders are a chain-wide daily rate)."""
+
+    stores: int
+    products: int
+    customers: int
+    orders_per_day: float
+    assortment: int  # products carried by each store
+
+
+#: The seed document's volumes: orders are quoted for the default 14 days.
+SMALL = ScalePreset(stores=10, products=200, customers=2_000, orders_per_day=4_000 / 14, assortment=200)
+MEDIUM = ScalePreset(stores=50, products=1_000, customers=25_000, orders_per_day=75_000 / 14, assortment=600)
+LARGE = ScalePreset(
+    stores=200, products=5_000, customers=120_000, orders_per_day=500_000 / 14, assortment=1_500
+)
+SCALE_PRESETS: dict[str, ScalePreset] = {"small": SMALL, "medium": MEDIUM, "large": LARGE}
+
+
+@dataclass(frozen=True)
+class Volumes:
+    """Resolved entity counts for a config (preset times scale factor, at least one of each)."""
+
+    stores: int
+    products: int
+    customers: int
+    orders_per_day: float
+    assortment: int
+
+
+class DatasetConfig(BaseModel):
+    """What to generate: the same values always give the same rows."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scale: ScaleName = Field(
+        "small",
+        description="Volume preset: small (10 stores, 200 products, 2K customers, ~4K orders in 14 days), "
+        "medium (50 / 1K / 25K / ~75K), large (200 / 5K / 120K / ~500K).",
+    )
+    scale_factor: float = Field(
+        1.0,
+        gt=0,
+        le=MAX_SCALE_FACTOR,
+        allow_inf_nan=False,
+        description="Multiplies every volume of the preset (0.1 for a quick test, 10 for ten times more).",
+    )
+    days: int = Field(
+        DEFAULT_DAYS,
+        ge=1,
+        le=MAX_DAYS,
+        description="Days of order history ending on end_date; orders are a daily rate, so more days "
+        "means more orders.",
+    )
+    seed: int = Field(
+        DEFAULT_SEED,
+        ge=0,
+        le=2**63 - 1,
+        description="Random seed: the same parameters and seed give byte-identical files.",
+    )
+    end_date: date = Field(
+        DEFAULT_END_DATE,
+        ge=date(1971, 1, 1),
+        le=date(2199, 12, 31),
+        description="Last day of the order window (inclusive), ISO format YYYY-MM-DD.",
+    )
+
+    @field_validator("scale", mode="before")
+    @classmethod
+    def _normalise_scale(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @property
+    def start_date(self) -> date:
+        """First day of the order window (inclusive)."""
+        return self.end_date - timedelta(days=self.days - 1)
+
+    @property
+    def volumes(self) -> Volumes:
+        """Entity counts after applying the scale factor."""
+        preset = SCALE_PRESETS[self.scale]
+        products = max(1, round(preset.products * self.scale_factor))
+        return Volumes(
+            stores=max(1, round(preset.stores * self.scale_factor)),
+            products=products,
+            customers=max(2, round(preset.customers * self.scale_factor)),
+            orders_per_day=preset.orders_per_day * self.scale_factor,
+            assortment=min(products, preset.assortment),
+        )
+
+    def dataset_fields(self) -> dict[str, object]:
+        """The row-determining parameters as JSON-ready values (recorded in the manifest)."""
+        return {
+            "scale": self.scale,
+            "scale_factor": self.scale_factor,
+            "days": self.days,
+            "seed": self.seed,
+            "end_date": self.end_date.isoformat(),
+            "start_date": self.start_date.isoformat(),
+        }
+
+
+class GenerateOptions(DatasetConfig):
+    """A generation run: the dataset plus where and how to write it."""
+
+    output_dir: Path = Field(
+        Path("sample_data"),
+        description="Folder that receives one sub-folder per table and _manifest.json; replaced atomically.",
+    )
+    format: OutputFormat = Field("parquet", description="File format: parquet (default), csv or delta.")
+    overwrite: bool = Field(
+        True,
+        description="Replace an existing dataset in output_dir; false refuses to touch an existing one.",
+    )
+    workers: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_WORKERS,
+        description="Worker processes (default: the number of CPU cores). Never changes the output bytes.",
+    )
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _normalise_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    def dataset(self) -> DatasetConfig:
+        """The row-determining part of these options."""
+        return DatasetConfig(**{name: getattr(self, name) for name in DatasetConfig.model_fields})
+
+    def resolved_workers(self, tasks: int) -> int:
+        """Worker count actually used: the request (or the cores), never more than there are tasks."""
+        import os
+
+        wanted = self.workers or os.cpu_count() or 1
+        return max(1, min(wanted, tasks, MAX_WORKERS))
+
+
+def describe_validation_error(exc: Exception) -> str:
+    """One readable line per bad field: name, value given and what is accepted."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "input"
+        value = error.get("input")
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            allowed = ", ".join(GenerateOptions.model_fields)
+            message = f"unknown parameter; accepted parameters are: {allowed}"
+        elif error["type"] == "float_finite_number" or (
+            isinstance(value, float) and not math.isfinite(value)
+        ):
+            message = "must be a finite number"
+        lines.append(f"{field}={shown}: {message}")
+    return "; ".join(lines)

@@ -1,0 +1,93 @@
+"""A pure function from a dataset config to the list of chunks that make it up.
+
+Chunk boundaries depend only on the config, never on the worker count, so the same config
+gives the same part files whatever the parallelism. The activity family (orders, order_items,
+inventory_snapshots) is chunked by groups of stores: a store's stock depends on its own
+earlier sales, so each store is simulated day by day inside one chunk.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from generator.config import DatasetConfig
+
+ChunkKind = Literal["stores", "products", "promotions", "customers", "activity"]
+
+#: Tables each kind of chunk writes.
+CHUNK_TABLES: dict[str, tuple[str, ...]] = {
+    "stores": ("stores",),
+    "products": ("products",),
+    "promotions": ("promotions",),
+    "customers": ("customers",),
+    "activity": ("orders", "order_items", "inventory_snapshots"),
+}
+
+PRODUCTS_PER_CHUNK = 250_000
+CUSTOMERS_PER_CHUNK = 250_000
+#: (store, product) pairs simulated per activity chunk: bounds a chunk's daily working set.
+PAIRS_PER_ACTIVITY_CHUNK = 16_000
+#: Days simulated and written together inside an activity chunk (one row group per block).
+DAYS_PER_BLOCK = 28
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One unit of work: a kind, a half-open index range [start, stop) and its part number."""
+
+    chunk_id: int
+    kind: ChunkKind
+    part: int
+    start: int
+    stop: int
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """Tables this chunk writes a part file for."""
+        return CHUNK_TABLES[self.kind]
+
+
+def stores_per_activity_chunk(config: DatasetConfig) -> int:
+    """How many stores one activity chunk simulates."""
+    return max(1, PAIRS_PER_ACTIVITY_CHUNK // config.volumes.assortment)
+
+
+def _ranges(total: int, size: int) -> list[tuple[int, int]]:
+    return [(start, min(start + size, total)) for start in range(0, total, size)]
+
+
+def plan(config: DatasetConfig) -> list[Chunk]:
+    """All chunks of a dataset, in a fixed order; chunk ids and part numbers never change."""
+    volumes = config.volumes
+    layout: list[tuple[ChunkKind, list[tuple[int, int]]]] = [
+        ("stores", [(0, volumes.stores)]),
+        ("products", _ranges(volumes.products, PRODUCTS_PER_CHUNK)),
+        ("promotions", _ranges(volumes.products, PRODUCTS_PER_CHUNK)),
+        ("customers", _ranges(volumes.customers, CUSTOMERS_PER_CHUNK)),
+        ("activity", _ranges(volumes.stores, stores_per_activity_chunk(config))),
+    ]
+    chunks: list[Chunk] = []
+    for kind, ranges in layout:
+        for part, (start, stop) in enumerate(ranges):
+            chunks.append(Chunk(len(chunks), kind, part, start, stop))
+    return chunks
+
+
+def chunk_cost(chunk: Chunk, config: DatasetConfig) -> float:
+    """Relative work of a chunk, used to schedule the largest first (never affects output)."""
+    size = chunk.stop - chunk.start
+    if chunk.kind == "activity":
+        return size * config.volumes.assortment * config.days * 4.0
+    return float(size) * (3.0 if chunk.kind == "customers" else 1.0)
+
+
+def block_ranges(days: int) -> list[tuple[int, int]]:
+    """Day-index ranges [start, stop) written together within an activity chunk."""
+    return _ranges(days, DAYS_PER_BLOCK)
+
+
+def periods(days: int, period_days: int) -> int:
+    """Number of promotion periods covering the window."""
+    return math.ceil(days / period_days)

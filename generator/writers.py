@@ -1,0 +1,107 @@
+"""All file output: streamed part files (Parquet, CSV), Delta commits and the atomic folder swap."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+
+from generator.manifest import FileEntry
+
+EXTENSIONS = {"parquet": "parquet", "delta": "parquet", "csv": "csv"}
+PARQUET_COMPRESSION = "snappy"
+
+
+class PartWriter(Protocol):
+    """Streams record batches of one table into one part file."""
+
+    def write(self, table: pa.Table) -> None: ...
+
+    def close(self) -> FileEntry: ...
+
+
+class _ArrowPartWriter:
+    """A part file written batch by batch (one Parquet row group, or CSV rows, per write)."""
+
+    def __init__(self, root: Path, table: str, part: int, schema: pa.Schema, fmt: str) -> None:
+        self.relative = f"{table}/part-{part:05d}.{EXTENSIONS[fmt]}"
+        self.path = root / self.relative
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.rows = 0
+        if fmt == "csv":
+            import pyarrow.csv as pacsv
+
+            self._writer = pacsv.CSVWriter(str(self.path), schema)
+        else:
+            import pyarrow.parquet as pq
+
+            self._writer = pq.ParquetWriter(
+                str(self.path), schema, compression=PARQUET_COMPRESSION, store_schema=True
+            )
+
+    def write(self, table: pa.Table) -> None:
+        self._writer.write_table(table)
+        self.rows += table.num_rows
+
+    def close(self) -> FileEntry:
+        self._writer.close()
+        return FileEntry(path=self.relative, rows=self.rows, bytes=self.path.stat().st_size)
+
+
+def open_part(root: Path, table: str, part: int, schema: pa.Schema, fmt: str) -> PartWriter:
+    """Open `<root>/<table>/part-NNNNN.<ext>` for streaming writes in the given format."""
+    return _ArrowPartWriter(root, table, part, schema, fmt)
+
+
+def commit_delta_table(table_dir: Path) -> None:
+    """Turn a folder of Parquet parts into a Delta table with one commit (no data is rewritten)."""
+    from deltalake import convert_to_deltalake
+
+    convert_to_deltalake(str(table_dir))
+
+
+def delta_log_bytes(table_dir: Path) -> int:
+    """Bytes of a Delta table's transaction log."""
+    return sum(p.stat().st_size for p in (table_dir / "_delta_log").rglob("*") if p.is_file())
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths with Linux renameat2(RENAME_EXCHANGE); False where unsupported."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return result == 0
+
+
+def swap_in(staging: Path, target: Path) -> None:
+    """Make `staging` the dataset at `target`, replacing what was there in one atomic step where
+    the OS allows it (else two renames); the previous dataset is deleted only afterwards."""
+    if not target.exists():
+        os.rename(staging, target)
+        return
+    if _exchange(staging, target):
+        shutil.rmtree(staging, ignore_errors=True)  # staging now holds the previous dataset
+        return
+    retired = target.with_name(f".{target.name}.retired-{os.getpid()}")
+    os.rename(target, retired)
+    os.rename(staging, target)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def remove_tree(path: Path) -> None:
+    """Delete a folder we created (staging or retired), ignoring what is already gone."""
+    shutil.rmtree(path, ignore_errors=True)
