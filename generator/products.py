@@ -90,15 +90,17 @@ def build_products(chunk: Chunk, config: DatasetConfig) -> pa.Table:
     categories = [CATEGORIES[c] for c in category]
     brand = [
         f"{name_pools().brand_stems[stem]} {cat.brand_suffixes[suffix]}"
-        for cat, stem, suffix in zip(categories, attrs.brand_stem[index], attrs.brand_suffix[index])
+        for cat, stem, suffix in zip(
+            categories, attrs.brand_stem[index], attrs.brand_suffix[index], strict=True
+        )
     ]
     names = [
         f"{b} {ADJECTIVES[adj]} {cat.items[item]}, {SIZE_LABELS[size]}"
         for b, cat, adj, item, size in zip(
-            brand, categories, attrs.adjective[index], attrs.item[index], attrs.size_label[index]
+            brand, categories, attrs.adjective[index], attrs.item[index], attrs.size_label[index], strict=True
         )
     ]
-    sku = [f"{cat.name[:3].upper()}-{pid:07d}" for cat, pid in zip(categories, index + 1)]
+    sku = [f"{cat.name[:3].upper()}-{pid:07d}" for cat, pid in zip(categories, index + 1, strict=True)]
     columns = {
         "product_id": pa.array(index + 1, pa.int32()),
         "sku": pa.array(sku, pa.string()),

@@ -6,7 +6,6 @@ same SQL works over every format and user SQL cannot touch the file system (see 
 
 from __future__ import annotations
 
-import json
 import tempfile
 import uuid
 from pathlib import Path
@@ -203,15 +202,3 @@ def connect_dataset(
         con.close()
         raise
     return con
-
-
-def manifest_window(path: str | Path) -> tuple[str, str] | None:
-    """(start_date, end_date) ISO strings from the manifest parameters, or None without them."""
-    manifest_path = Path(path) / MANIFEST_NAME
-    if not manifest_path.is_file():
-        return None
-    params = json.loads(manifest_path.read_text(encoding="utf-8")).get("parameters") or {}
-    start, end = params.get("start_date"), params.get("end_date")
-    if not start or not end:
-        return None
-    return str(start), str(end)
