@@ -17,7 +17,6 @@ import pyarrow as pa
 
 from generator.calendar import MICROS_PER_SECOND, SECONDS_PER_DAY, day_number, day_of_year, weekday
 from generator.catalog import PAYMENT_TYPES, SEGMENTS
-from generator.config import DatasetConfig
 from generator.customers import SEGMENT_SLOTS, customer_segment, segment_pattern, signup_timeline
 from generator.money import apply_discount, cents_to_decimal
 from generator.plan import Chunk, block_ranges
@@ -25,6 +24,7 @@ from generator.products import product_attributes
 from generator.promotions import promotion_schedule
 from generator.rng import Column, Table, stream
 from generator.schema import INVENTORY_SNAPSHOTS, ORDER_ITEMS, ORDERS
+from generator.spec import DatasetSpec
 from generator.stores import store_attributes
 
 # --- When people shop -------------------------------------------------------------------------
@@ -94,7 +94,7 @@ class ActivityBlock:
 
 
 @lru_cache(maxsize=4)
-def _daily_volume(config: DatasetConfig) -> np.ndarray:
+def _daily_volume(config: DatasetSpec) -> np.ndarray:
     """Relative order volume per window day (weekday and holiday season), averaging 1 over the window."""
     days = np.arange(day_number(config.start_date), day_number(config.start_date) + config.days)
     doy = day_of_year(days)
@@ -109,7 +109,7 @@ def _segment_mean_lines(pattern: np.ndarray) -> float:
     return float((order_share * SEGMENT_BASKET).sum() / order_share.sum())
 
 
-def _assortment(config: DatasetConfig, store: int) -> np.ndarray:
+def _assortment(config: DatasetSpec, store: int) -> np.ndarray:
     """Sorted product indexes a store carries: a popularity-weighted sample without replacement."""
     volumes = config.volumes
     if volumes.assortment >= volumes.products:
@@ -123,7 +123,7 @@ def _assortment(config: DatasetConfig, store: int) -> np.ndarray:
 class StoreGroupSimulation:
     """State and parameters of one activity chunk: the pairs (store, product) it simulates."""
 
-    def __init__(self, chunk: Chunk, config: DatasetConfig) -> None:
+    def __init__(self, chunk: Chunk, config: DatasetSpec) -> None:
         self.chunk = chunk
         self.config = config
         self.stores = store_attributes(config)
@@ -430,7 +430,7 @@ class StoreGroupSimulation:
         return orders_table, items_table
 
 
-def build_activity(chunk: Chunk, config: DatasetConfig) -> Iterator[ActivityBlock]:
+def build_activity(chunk: Chunk, config: DatasetSpec) -> Iterator[ActivityBlock]:
     """Orders, order items and inventory snapshots of the chunk's stores, one block of days at a time."""
     return StoreGroupSimulation(chunk, config).blocks()
 

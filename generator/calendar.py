@@ -6,7 +6,7 @@ from datetime import date
 
 import numpy as np
 
-from generator.config import DatasetConfig
+from generator.spec import DatasetSpec
 
 EPOCH = date(1970, 1, 1)
 SECONDS_PER_DAY = 86_400
@@ -18,7 +18,7 @@ def day_number(day: date) -> int:
     return (day - EPOCH).days
 
 
-def window_days(config: DatasetConfig) -> np.ndarray:
+def window_days(config: DatasetSpec) -> np.ndarray:
     """Day numbers of the order window, oldest first."""
     first = day_number(config.start_date)
     return np.arange(first, first + config.days, dtype=np.int32)

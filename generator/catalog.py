@@ -2,13 +2,15 @@
 
 Pools are small and built once per process; table builders draw integer indexes into them.
 Person names and e-mail domains come from Faker's en_US word lists (no Faker random calls),
-so they are identical for a given Faker version.
+so they are identical for a given Faker version; the portable cluster build ships them frozen.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -147,6 +149,10 @@ class NamePools:
     brand_stems: np.ndarray
 
 
+#: Present only in the portable (cluster) build: Faker's word lists frozen as JSON.
+POOLS_SNAPSHOT = Path(__file__).with_name("name_pools.json")
+
+
 def _weighted(pool: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
     names = np.array(sorted(pool), dtype=object)
     weights = np.array([pool[name] for name in names], dtype=np.float64)
@@ -154,17 +160,29 @@ def _weighted(pool: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
     return names, cdf / cdf[-1]
 
 
-@lru_cache(maxsize=1)
-def name_pools() -> NamePools:
-    """Build the name pools once per process from Faker's en_US lists."""
+def pool_source() -> dict[str, object]:
+    """The raw word lists: the frozen snapshot when shipped, else Faker's en_US providers."""
+    if POOLS_SNAPSHOT.exists():
+        return json.loads(POOLS_SNAPSHOT.read_text(encoding="utf-8"))
     from faker.providers.internet.en_US import Provider as InternetProvider
     from faker.providers.person.en_US import Provider as PersonProvider
 
     first = dict(PersonProvider.first_names_female)
     first.update(PersonProvider.first_names_male)
-    first_names, first_cdf = _weighted(first)
-    last_names, last_cdf = _weighted(dict(PersonProvider.last_names))
-    domains = np.array(sorted(InternetProvider.free_email_domains), dtype=object)
-    # Brand stems: distinct surnames of moderate frequency read like real brand names.
-    stems = np.array(sorted(PersonProvider.last_names)[:400], dtype=object)
+    return {
+        "first_names": first,
+        "last_names": dict(PersonProvider.last_names),
+        "email_domains": sorted(InternetProvider.free_email_domains),
+    }
+
+
+@lru_cache(maxsize=1)
+def name_pools() -> NamePools:
+    """Build the name pools once per process."""
+    source = pool_source()
+    first_names, first_cdf = _weighted(source["first_names"])  # type: ignore[arg-type]
+    last_names, last_cdf = _weighted(source["last_names"])  # type: ignore[arg-type]
+    domains = np.array(sorted(source["email_domains"]), dtype=object)  # type: ignore[call-overload]
+    # Brand stems: surnames read like real brand names.
+    stems = np.array(sorted(source["last_names"])[:400], dtype=object)  # type: ignore[call-overload]
     return NamePools(first_names, first_cdf, last_names, last_cdf, domains, stems)

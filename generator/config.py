@@ -7,54 +7,28 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from generator.spec import (
+    DEFAULT_DAYS,
+    DEFAULT_END_DATE,
+    DEFAULT_SEED,
+    MAX_DAYS,
+    MAX_END_DATE,
+    MAX_SCALE_FACTOR,
+    MAX_SEED,
+    MIN_END_DATE,
+    DatasetSpec,
+    Volumes,
+)
+
 ScaleName = Literal["small", "medium", "large"]
 OutputFormat = Literal["parquet", "csv", "delta"]
-
-#: The last day of the default window; fixed so that output never depends on today's date.
-DEFAULT_END_DATE = date(2025, 12, 31)
-DEFAULT_DAYS = 14
-DEFAULT_SEED = 42
-MAX_DAYS = 365
-MAX_SCALE_FACTOR = 1000.0
 MAX_WORKERS = 64
-
-
-@dataclass(frozen=True)
-class ScalePreset:
-    """Volumes of one named scale at scale_factor 1.0 (orders are a chain-wide daily rate)."""
-
-    stores: int
-    products: int
-    customers: int
-    orders_per_day: float
-    assortment: int  # products carried by each store
-
-
-#: The seed document's volumes: orders are quoted for the default 14 days.
-SMALL = ScalePreset(stores=10, products=200, customers=2_000, orders_per_day=4_000 / 14, assortment=200)
-MEDIUM = ScalePreset(stores=50, products=1_000, customers=25_000, orders_per_day=75_000 / 14, assortment=600)
-LARGE = ScalePreset(
-    stores=200, products=5_000, customers=120_000, orders_per_day=500_000 / 14, assortment=1_500
-)
-SCALE_PRESETS: dict[str, ScalePreset] = {"small": SMALL, "medium": MEDIUM, "large": LARGE}
-
-
-@dataclass(frozen=True)
-class Volumes:
-    """Resolved entity counts for a config (preset times scale factor, at least one of each)."""
-
-    stores: int
-    products: int
-    customers: int
-    orders_per_day: float
-    assortment: int
 
 
 class DatasetConfig(BaseModel):
@@ -84,13 +58,13 @@ class DatasetConfig(BaseModel):
     seed: int = Field(
         DEFAULT_SEED,
         ge=0,
-        le=2**63 - 1,
+        le=MAX_SEED,
         description="Random seed: the same parameters and seed give byte-identical files.",
     )
     end_date: date = Field(
         DEFAULT_END_DATE,
-        ge=date(1971, 1, 1),
-        le=date(2199, 12, 31),
+        ge=MIN_END_DATE,
+        le=MAX_END_DATE,
         description="Last day of the order window (inclusive), ISO format YYYY-MM-DD.",
     )
 
@@ -99,34 +73,25 @@ class DatasetConfig(BaseModel):
     def _normalise_scale(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
+    def spec(self) -> DatasetSpec:
+        """The plain (pydantic-free) spec the build path takes."""
+        return DatasetSpec(
+            scale=self.scale,
+            scale_factor=float(self.scale_factor),
+            days=self.days,
+            seed=self.seed,
+            end_date=self.end_date,
+        )
+
     @property
     def start_date(self) -> date:
         """First day of the order window (inclusive)."""
-        return self.end_date - timedelta(days=self.days - 1)
+        return self.spec().start_date
 
     @property
     def volumes(self) -> Volumes:
         """Entity counts after applying the scale factor."""
-        preset = SCALE_PRESETS[self.scale]
-        products = max(1, round(preset.products * self.scale_factor))
-        return Volumes(
-            stores=max(1, round(preset.stores * self.scale_factor)),
-            products=products,
-            customers=max(2, round(preset.customers * self.scale_factor)),
-            orders_per_day=preset.orders_per_day * self.scale_factor,
-            assortment=min(products, preset.assortment),
-        )
-
-    def dataset_fields(self) -> dict[str, object]:
-        """The row-determining parameters as JSON-ready values (recorded in the manifest)."""
-        return {
-            "scale": self.scale,
-            "scale_factor": self.scale_factor,
-            "days": self.days,
-            "seed": self.seed,
-            "end_date": self.end_date.isoformat(),
-            "start_date": self.start_date.isoformat(),
-        }
+        return self.spec().volumes
 
 
 class GenerateOptions(DatasetConfig):

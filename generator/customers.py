@@ -17,10 +17,10 @@ import pyarrow.compute as pc
 
 from generator.calendar import MICROS_PER_SECOND, SECONDS_PER_DAY, day_number
 from generator.catalog import CITIES, REGIONS, SEGMENTS, name_pools
-from generator.config import DatasetConfig
 from generator.plan import Chunk
 from generator.rng import Column, Table, stream
 from generator.schema import CUSTOMERS
+from generator.spec import DatasetSpec
 from generator.stores import store_attributes
 
 #: Shares of the segments casual, loyal, bargain, premium (in percent).
@@ -66,7 +66,7 @@ class SignupTimeline:
 
 
 @lru_cache(maxsize=4)
-def signup_timeline(config: DatasetConfig) -> SignupTimeline:
+def signup_timeline(config: DatasetSpec) -> SignupTimeline:
     """The signup timeline of a config."""
     total = config.volumes.customers
     window_start = day_number(config.start_date) * SECONDS_PER_DAY
@@ -80,7 +80,7 @@ def signup_timeline(config: DatasetConfig) -> SignupTimeline:
 
 
 @lru_cache(maxsize=4)
-def segment_pattern(config: DatasetConfig) -> np.ndarray:
+def segment_pattern(config: DatasetSpec) -> np.ndarray:
     """Segment index of each position of the repeating pattern (a seeded shuffle)."""
     pattern = np.repeat(np.arange(len(SEGMENTS), dtype=np.int8), SEGMENT_SLOTS)
     return stream(config.seed, Table.CUSTOMERS, Column.SEGMENT).permutation(pattern)
@@ -92,7 +92,7 @@ def customer_segment(index: np.ndarray, stores: int, pattern: np.ndarray) -> np.
     return pattern[(index // stores + index % stores) % len(pattern)]
 
 
-def build_customers(chunk: Chunk, config: DatasetConfig) -> pa.Table:
+def build_customers(chunk: Chunk, config: DatasetSpec) -> pa.Table:
     """Rows chunk.start..chunk.stop of the customers table."""
     seed = config.seed
     index = np.arange(chunk.start, chunk.stop, dtype=np.int64)

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from generator.config import DatasetConfig
+from generator.spec import DatasetSpec
 
 ChunkKind = Literal["stores", "products", "promotions", "customers", "activity"]
 
@@ -49,7 +49,7 @@ class Chunk:
         return CHUNK_TABLES[self.kind]
 
 
-def stores_per_activity_chunk(config: DatasetConfig) -> int:
+def stores_per_activity_chunk(config: DatasetSpec) -> int:
     """How many stores one activity chunk simulates."""
     return max(1, PAIRS_PER_ACTIVITY_CHUNK // config.volumes.assortment)
 
@@ -58,7 +58,7 @@ def _ranges(total: int, size: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, total)) for start in range(0, total, size)]
 
 
-def plan(config: DatasetConfig) -> list[Chunk]:
+def plan(config: DatasetSpec) -> list[Chunk]:
     """All chunks of a dataset, in a fixed order; chunk ids and part numbers never change."""
     volumes = config.volumes
     layout: list[tuple[ChunkKind, list[tuple[int, int]]]] = [
@@ -75,7 +75,7 @@ def plan(config: DatasetConfig) -> list[Chunk]:
     return chunks
 
 
-def chunk_cost(chunk: Chunk, config: DatasetConfig) -> float:
+def chunk_cost(chunk: Chunk, config: DatasetSpec) -> float:
     """Relative work of a chunk, used to schedule the largest first (never affects output)."""
     size = chunk.stop - chunk.start
     if chunk.kind == "activity":

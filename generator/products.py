@@ -9,11 +9,11 @@ import numpy as np
 import pyarrow as pa
 
 from generator.catalog import ADJECTIVES, CATEGORIES, SIZE_LABELS, name_pools
-from generator.config import DatasetConfig
 from generator.money import cents_to_decimal
 from generator.plan import Chunk
 from generator.rng import Column, Table, stream
 from generator.schema import PRODUCTS
+from generator.spec import DatasetSpec
 
 #: Exponent of the popularity power law: weight of the product ranked r is r ** -POPULARITY_SKEW.
 POPULARITY_SKEW = 0.9
@@ -39,7 +39,7 @@ class ProductAttributes:
 
 
 @lru_cache(maxsize=4)
-def product_attributes(config: DatasetConfig) -> ProductAttributes:
+def product_attributes(config: DatasetSpec) -> ProductAttributes:
     """Draw every product's category, price, cost, popularity and lead time."""
     n = config.volumes.products
     seed = config.seed
@@ -82,7 +82,7 @@ def product_attributes(config: DatasetConfig) -> ProductAttributes:
     )
 
 
-def build_products(chunk: Chunk, config: DatasetConfig) -> pa.Table:
+def build_products(chunk: Chunk, config: DatasetSpec) -> pa.Table:
     """Rows chunk.start..chunk.stop of the products table."""
     attrs = product_attributes(config)
     index = np.arange(chunk.start, chunk.stop)

@@ -14,11 +14,11 @@ import pyarrow as pa
 
 from generator.calendar import day_number
 from generator.catalog import PROMO_TYPES
-from generator.config import DatasetConfig
 from generator.money import cents_to_decimal
 from generator.plan import Chunk, periods
 from generator.rng import Column, Table, stream
 from generator.schema import PROMOTIONS
+from generator.spec import DatasetSpec
 
 PERIOD_DAYS = 14
 #: Chance that a product is promoted in a given period.
@@ -51,7 +51,7 @@ class PromotionSchedule:
 
 
 @lru_cache(maxsize=4)
-def promotion_schedule(config: DatasetConfig) -> PromotionSchedule:
+def promotion_schedule(config: DatasetSpec) -> PromotionSchedule:
     """Draw the whole schedule: which product is promoted in which period, when, how and how much."""
     n = config.volumes.products
     k = periods(config.days, PERIOD_DAYS)
@@ -84,7 +84,7 @@ def promotion_schedule(config: DatasetConfig) -> PromotionSchedule:
     )
 
 
-def build_promotions(chunk: Chunk, config: DatasetConfig) -> pa.Table:
+def build_promotions(chunk: Chunk, config: DatasetSpec) -> pa.Table:
     """Promotions of products chunk.start..chunk.stop, in promo_id order."""
     schedule = promotion_schedule(config)
     rows = slice(chunk.start, chunk.stop)

@@ -11,19 +11,21 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
 from generator import __version__
-from generator.config import DatasetConfig, GenerateOptions
+from generator.chunks import ChunkResult, run_chunk
+from generator.config import GenerateOptions
 from generator.errors import GenerationCancelled, OutputBusyError, OutputExistsError, OutputFolderError
 from generator.manifest import MANIFEST_NAME, FileEntry, Manifest, TableManifest
 from generator.plan import Chunk, chunk_cost, plan
-from generator.schema import TABLE_NAMES, TABLES
-from generator.writers import commit_delta_table, delta_log_bytes, open_part, remove_tree, swap_in
+from generator.schema import TABLE_NAMES
+from generator.spec import DatasetSpec
+from generator.writers import commit_delta_table, delta_log_bytes, remove_tree, swap_in
 
 log = logging.getLogger(__name__)
 
@@ -41,48 +43,6 @@ class ProgressEvent:
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
-
-
-@dataclass(frozen=True)
-class ChunkResult:
-    """The part files one chunk wrote."""
-
-    chunk_id: int
-    files: dict[str, FileEntry]
-
-
-def build_chunk(chunk: Chunk, config: DatasetConfig) -> Iterator[dict[str, pa.Table]]:
-    """The rows of a chunk, as successive {table: rows} batches (the same for every output path)."""
-    from generator.activity import build_activity
-    from generator.customers import build_customers
-    from generator.products import build_products
-    from generator.promotions import build_promotions
-    from generator.stores import build_stores
-
-    if chunk.kind == "activity":
-        for block in build_activity(chunk, config):
-            yield {
-                "orders": block.orders,
-                "order_items": block.order_items,
-                "inventory_snapshots": block.inventory_snapshots,
-            }
-        return
-    builders = {
-        "stores": build_stores,
-        "products": build_products,
-        "promotions": build_promotions,
-        "customers": build_customers,
-    }
-    yield {chunk.kind: builders[chunk.kind](chunk, config)}
-
-
-def run_chunk(chunk: Chunk, config: DatasetConfig, fmt: str, root: Path) -> ChunkResult:
-    """Build one chunk and stream it into its part files under `root`."""
-    writers = {table: open_part(root, table, chunk.part, TABLES[table].schema, fmt) for table in chunk.tables}
-    for batch in build_chunk(chunk, config):
-        for table, rows in batch.items():
-            writers[table].write(rows)
-    return ChunkResult(chunk.chunk_id, {table: writer.close() for table, writer in writers.items()})
 
 
 def _check_output(target: Path, overwrite: bool) -> None:
@@ -153,7 +113,7 @@ def _pool_context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["generator.runner", "generator.activity"])
+        context.set_forkserver_preload(["generator.chunks", "generator.activity"])
         return context
     return multiprocessing.get_context()
 
@@ -178,7 +138,7 @@ def _versions(fmt: str) -> dict[str, str]:
 
 def _execute(
     chunks: list[Chunk],
-    config: DatasetConfig,
+    config: DatasetSpec,
     fmt: str,
     root: Path,
     workers: int,
@@ -232,7 +192,7 @@ def generate(
     (all GenerationError) for expected failures; nothing is written to output_dir then.
     """
     started = time.perf_counter()
-    config = options.dataset()
+    config = options.dataset().spec()
     target = Path(options.output_dir).expanduser().resolve()
     _check_output(target, options.overwrite)
     cancel = cancel or threading.Event()
@@ -296,8 +256,8 @@ def _collect(
     """Per table, the files in part order; for delta, also commit each table."""
     files: dict[str, list[FileEntry]] = {name: [] for name in TABLE_NAMES}
     for chunk in chunks:
-        for table, entry in results[chunk.chunk_id].files.items():
-            files[table].append(entry)
+        for table, written in results[chunk.chunk_id].files.items():
+            files[table].append(FileEntry(path=written.path, rows=written.rows, bytes=written.bytes))
     tables = {}
     for name, entries in files.items():
         size = sum(e.bytes for e in entries)

@@ -10,10 +10,10 @@ import pyarrow as pa
 
 from generator.calendar import day_number
 from generator.catalog import CITIES, REGIONS, STORE_NAME_SUFFIXES
-from generator.config import DatasetConfig
 from generator.plan import Chunk
 from generator.rng import Column, Table, stream
 from generator.schema import STORES
+from generator.spec import DatasetSpec
 
 #: Share of stores (other than the first) that open inside the order window.
 NEW_STORE_SHARE = 0.06
@@ -40,7 +40,7 @@ class StoreAttributes:
 
 
 @lru_cache(maxsize=4)
-def store_attributes(config: DatasetConfig) -> StoreAttributes:
+def store_attributes(config: DatasetSpec) -> StoreAttributes:
     """Draw every store's city, size and opening day (cheap: there are few stores)."""
     n = config.volumes.stores
     seed = config.seed
@@ -80,7 +80,7 @@ def store_attributes(config: DatasetConfig) -> StoreAttributes:
     )
 
 
-def build_stores(chunk: Chunk, config: DatasetConfig) -> pa.Table:
+def build_stores(chunk: Chunk, config: DatasetSpec) -> pa.Table:
     """Rows chunk.start..chunk.stop of the stores table."""
     attrs = store_attributes(config)
     index = np.arange(chunk.start, chunk.stop)

@@ -6,15 +6,23 @@ import ctypes
 import ctypes.util
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import pyarrow as pa
 
-from generator.manifest import FileEntry
-
 EXTENSIONS = {"parquet": "parquet", "delta": "parquet", "csv": "csv"}
 PARQUET_COMPRESSION = "snappy"
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    """A finished part file: its path relative to the dataset folder, rows and bytes."""
+
+    path: str
+    rows: int
+    bytes: int
 
 
 class PartWriter(Protocol):
@@ -22,7 +30,7 @@ class PartWriter(Protocol):
 
     def write(self, table: pa.Table) -> None: ...
 
-    def close(self) -> FileEntry: ...
+    def close(self) -> WrittenFile: ...
 
 
 class _ArrowPartWriter:
@@ -48,9 +56,9 @@ class _ArrowPartWriter:
         self._writer.write_table(table)
         self.rows += table.num_rows
 
-    def close(self) -> FileEntry:
+    def close(self) -> WrittenFile:
         self._writer.close()
-        return FileEntry(path=self.relative, rows=self.rows, bytes=self.path.stat().st_size)
+        return WrittenFile(path=self.relative, rows=self.rows, bytes=self.path.stat().st_size)
 
 
 def open_part(root: Path, table: str, part: int, schema: pa.Schema, fmt: str) -> PartWriter:
