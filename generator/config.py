@@ -122,13 +122,6 @@ class GenerateOptions(DatasetConfig):
         """The row-determining part of these options."""
         return DatasetConfig(**{name: getattr(self, name) for name in DatasetConfig.model_fields})
 
-    def resolved_workers(self, tasks: int) -> int:
-        """Worker count actually used: the request (or the cores), never more than there are tasks."""
-        import os
-
-        wanted = self.workers or os.cpu_count() or 1
-        return max(1, min(wanted, tasks, MAX_WORKERS))
-
 
 def describe_validation_error(exc: Exception) -> str:
     """One readable line per bad field: name, value given and what is accepted."""
@@ -147,9 +140,7 @@ def describe_validation_error(exc: Exception) -> str:
         if error["type"] == "extra_forbidden":
             allowed = ", ".join(GenerateOptions.model_fields)
             message = f"unknown parameter; accepted parameters are: {allowed}"
-        elif error["type"] == "float_finite_number" or (
-            isinstance(value, float) and not math.isfinite(value)
-        ):
+        elif error["type"] == "float_finite_number" or (isinstance(value, float) and not math.isfinite(value)):
             message = "must be a finite number"
         lines.append(f"{field}={shown}: {message}")
     return "; ".join(lines)

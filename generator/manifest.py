@@ -7,7 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-MANIFEST_NAME = "_manifest.json"
+from generator.writers import MANIFEST_NAME
+
 GENERATOR_NAME = "retail-datagen"
 
 
@@ -24,9 +25,7 @@ class TableManifest(BaseModel):
 
     rows: int = Field(description="Rows in the table.")
     bytes: int = Field(description="Bytes on disk over all of the table's files.")
-    files: list[FileEntry] = Field(
-        description="Data files in read order (for delta: the table's data files)."
-    )
+    files: list[FileEntry] = Field(description="Data files in read order (for delta: the table's data files).")
 
 
 class Manifest(BaseModel):
@@ -45,12 +44,6 @@ class Manifest(BaseModel):
     chunks: int = Field(description="Generation tasks the run was split into.")
     duration_sec: float = Field(description="Wall time of the run in seconds.")
     versions: dict[str, str] = Field(description="Versions of Python and the data libraries used.")
-
-    def write(self, folder: Path) -> Path:
-        """Write the manifest as JSON into `folder`."""
-        path = folder / MANIFEST_NAME
-        path.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        return path
 
 
 def read_manifest(folder: Path) -> Manifest:

@@ -1,9 +1,13 @@
 """Runs a generation: plans chunks, builds them in a process pool, writes into a staging folder
-and swaps it in atomically, so a failure or kill leaves the previous dataset untouched."""
+and swaps it in atomically, so a failure or kill leaves the previous dataset untouched.
+
+`run` needs only the standard library, numpy and pyarrow (it also runs on a bare Databricks
+cluster); `generate` is its pydantic front door for the CLI and the MCP tools."""
 
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import multiprocessing
 import os
@@ -14,18 +18,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from generator import __version__
 from generator.chunks import ChunkResult, run_chunk
-from generator.config import GenerateOptions
 from generator.errors import GenerationCancelled, OutputBusyError, OutputExistsError, OutputFolderError
-from generator.manifest import MANIFEST_NAME, FileEntry, Manifest, TableManifest
 from generator.plan import Chunk, chunk_cost, plan
 from generator.schema import TABLE_NAMES
 from generator.spec import DatasetSpec
-from generator.writers import commit_delta_table, delta_log_bytes, remove_tree, swap_in
+from generator.writers import MANIFEST_NAME, commit_delta_table, delta_log_bytes, remove_tree, swap_in
+
+if TYPE_CHECKING:
+    from generator.config import GenerateOptions
+    from generator.manifest import Manifest
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +71,7 @@ def _check_output(target: Path, overwrite: bool) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputFolderError(
-            f"output_dir={str(target)!r}: cannot create its parent folder ({exc})."
-        ) from exc
+        raise OutputFolderError(f"output_dir={str(target)!r}: cannot create its parent folder ({exc}).") from exc
     if not os.access(target.parent, os.W_OK | os.X_OK):
         raise OutputFolderError(f"output_dir={str(target)!r}: the parent folder is not writable.")
 
@@ -119,16 +124,22 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 
 
 def _versions(fmt: str) -> dict[str, str]:
-    import faker
     import numpy
+
+    from generator.catalog import POOLS_SNAPSHOT
 
     versions = {
         "retail-datagen": __version__,
         "python": sys.version.split()[0],
         "numpy": numpy.__version__,
         "pyarrow": pa.__version__,
-        "faker": faker.VERSION,
     }
+    if POOLS_SNAPSHOT.exists():
+        versions["faker"] = "frozen name pools"
+    else:
+        import faker
+
+        versions["faker"] = faker.VERSION
     if fmt == "delta":
         import deltalake
 
@@ -181,25 +192,30 @@ def _execute(
         pool.join()
 
 
-def generate(
-    options: GenerateOptions,
+def run(
+    spec: DatasetSpec,
+    output_dir: Path | str,
+    fmt: str = "parquet",
+    overwrite: bool = True,
+    workers: int | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
-) -> Manifest:
-    """Generate all seven tables into options.output_dir and return the manifest.
+) -> dict[str, Any]:
+    """Generate all seven tables into output_dir and return the manifest as a JSON-ready dict.
 
     Raises OutputExistsError, OutputFolderError, OutputBusyError or GenerationCancelled
     (all GenerationError) for expected failures; nothing is written to output_dir then.
     """
     started = time.perf_counter()
-    config = options.dataset().spec()
-    target = Path(options.output_dir).expanduser().resolve()
-    _check_output(target, options.overwrite)
+    if fmt not in ("parquet", "csv", "delta"):
+        raise ValueError(f"format={fmt!r}: accepted values are parquet, csv, delta")
+    target = Path(output_dir).expanduser().resolve()
+    _check_output(target, overwrite)
     cancel = cancel or threading.Event()
-    chunks = plan(config)
-    workers = options.resolved_workers(len(chunks))
+    chunks = plan(spec)
+    used_workers = max(1, min(workers or os.cpu_count() or 1, len(chunks)))
     with _OutputLock(target):
-        _check_output(target, options.overwrite)  # again, now that no one else can write it
+        _check_output(target, overwrite)  # again, now that no one else can write it
         _remove_leftovers(target)
         staging = target.with_name(f".{target.name}.staging-{os.getpid()}-{threading.get_ident()}")
         staging.mkdir()
@@ -226,23 +242,24 @@ def generate(
                         )
                     )
 
-            _execute(chunks, config, options.format, staging, workers, on_done, cancel)
-            tables = _collect(chunks, results, staging, options.format)
+            _execute(chunks, spec, fmt, staging, used_workers, on_done, cancel)
+            tables = _collect(chunks, results, staging, fmt)
             if cancel.is_set():
                 raise GenerationCancelled("generation cancelled; the output folder was not touched.")
-            manifest = Manifest(
-                generator_version=__version__,
-                format=options.format,
-                parameters=config.dataset_fields(),
-                tables=tables,
-                total_rows=sum(t.rows for t in tables.values()),
-                total_bytes=sum(t.bytes for t in tables.values()),
-                workers=workers,
-                chunks=len(chunks),
-                duration_sec=round(time.perf_counter() - started, 3),
-                versions=_versions(options.format),
-            )
-            manifest.write(staging)
+            manifest = {
+                "generator": "retail-datagen",
+                "generator_version": __version__,
+                "format": fmt,
+                "parameters": spec.dataset_fields(),
+                "tables": tables,
+                "total_rows": sum(t["rows"] for t in tables.values()),
+                "total_bytes": sum(t["bytes"] for t in tables.values()),
+                "workers": used_workers,
+                "chunks": len(chunks),
+                "duration_sec": round(time.perf_counter() - started, 3),
+                "versions": _versions(fmt),
+            }
+            (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
             swap_in(staging, target)
         except BaseException:
             remove_tree(staging)
@@ -250,19 +267,39 @@ def generate(
     return manifest
 
 
+def generate(
+    options: GenerateOptions,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> Manifest:
+    """Generate the dataset described by validated options; see `run`."""
+    from generator.manifest import Manifest
+
+    manifest = run(
+        options.dataset().spec(),
+        options.output_dir,
+        fmt=options.format,
+        overwrite=options.overwrite,
+        workers=options.workers,
+        progress=progress,
+        cancel=cancel,
+    )
+    return Manifest.model_validate(manifest)
+
+
 def _collect(
     chunks: list[Chunk], results: dict[int, ChunkResult], staging: Path, fmt: str
-) -> dict[str, TableManifest]:
-    """Per table, the files in part order; for delta, also commit each table."""
-    files: dict[str, list[FileEntry]] = {name: [] for name in TABLE_NAMES}
+) -> dict[str, dict[str, Any]]:
+    """Per table: rows, bytes and files in part order; for delta, also commit each table."""
+    files: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLE_NAMES}
     for chunk in chunks:
         for table, written in results[chunk.chunk_id].files.items():
-            files[table].append(FileEntry(path=written.path, rows=written.rows, bytes=written.bytes))
+            files[table].append({"path": written.path, "rows": written.rows, "bytes": written.bytes})
     tables = {}
     for name, entries in files.items():
-        size = sum(e.bytes for e in entries)
+        size = sum(e["bytes"] for e in entries)
         if fmt == "delta":
             commit_delta_table(staging / name)
             size += delta_log_bytes(staging / name)
-        tables[name] = TableManifest(rows=sum(e.rows for e in entries), bytes=size, files=entries)
+        tables[name] = {"rows": sum(e["rows"] for e in entries), "bytes": size, "files": entries}
     return tables

@@ -37,9 +37,7 @@ class ScalePreset:
 #: The seed document's volumes: orders are quoted for the default 14 days.
 SMALL = ScalePreset(stores=10, products=200, customers=2_000, orders_per_day=4_000 / 14, assortment=200)
 MEDIUM = ScalePreset(stores=50, products=1_000, customers=25_000, orders_per_day=75_000 / 14, assortment=600)
-LARGE = ScalePreset(
-    stores=200, products=5_000, customers=120_000, orders_per_day=500_000 / 14, assortment=1_500
-)
+LARGE = ScalePreset(stores=200, products=5_000, customers=120_000, orders_per_day=500_000 / 14, assortment=1_500)
 SCALE_PRESETS: dict[str, ScalePreset] = {"small": SMALL, "medium": MEDIUM, "large": LARGE}
 
 
@@ -71,17 +69,13 @@ class DatasetSpec:
         if not (isinstance(self.scale_factor, (int, float)) and math.isfinite(self.scale_factor)) or not (
             0 < self.scale_factor <= MAX_SCALE_FACTOR
         ):
-            problems.append(
-                f"scale_factor={self.scale_factor!r}: must be a number > 0 and <= {MAX_SCALE_FACTOR:g}"
-            )
+            problems.append(f"scale_factor={self.scale_factor!r}: must be a number > 0 and <= {MAX_SCALE_FACTOR:g}")
         if not isinstance(self.days, int) or not 1 <= self.days <= MAX_DAYS:
             problems.append(f"days={self.days!r}: must be a whole number from 1 to {MAX_DAYS}")
         if not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
             problems.append(f"seed={self.seed!r}: must be a whole number from 0 to {MAX_SEED}")
         if not isinstance(self.end_date, date) or not MIN_END_DATE <= self.end_date <= MAX_END_DATE:
-            problems.append(
-                f"end_date={self.end_date!r}: must be a date from {MIN_END_DATE} to {MAX_END_DATE}"
-            )
+            problems.append(f"end_date={self.end_date!r}: must be a date from {MIN_END_DATE} to {MAX_END_DATE}")
         if problems:
             raise ValueError("; ".join(problems))
 

@@ -12,6 +12,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
+MANIFEST_NAME = "_manifest.json"
 EXTENSIONS = {"parquet": "parquet", "delta": "parquet", "csv": "csv"}
 PARQUET_COMPRESSION = "snappy"
 
@@ -48,9 +49,7 @@ class _ArrowPartWriter:
         else:
             import pyarrow.parquet as pq
 
-            self._writer = pq.ParquetWriter(
-                str(self.path), schema, compression=PARQUET_COMPRESSION, store_schema=True
-            )
+            self._writer = pq.ParquetWriter(str(self.path), schema, compression=PARQUET_COMPRESSION, store_schema=True)
 
     def write(self, table: pa.Table) -> None:
         self._writer.write_table(table)
