@@ -1,0 +1,39 @@
+"""The portable generation script: the template with this package embedded, for a cluster that
+has numpy and pyarrow but neither retail-datagen nor Faker (the name lists ship frozen)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import zipfile
+from pathlib import Path
+
+from generator.catalog import pool_source
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = PACKAGE_DIR.parent / "templates"
+SCRIPT_TEMPLATE = TEMPLATES_DIR / "generate_data.py"
+PLACEHOLDER = "EMBEDDED_GENERATOR: str | None = None"
+
+
+def package_zip() -> bytes:
+    """This package's modules plus the frozen name pools, as a zip (deterministic bytes)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(PACKAGE_DIR.glob("*.py")):
+            info = zipfile.ZipInfo(f"generator/{path.name}", date_time=(2020, 1, 1, 0, 0, 0))
+            archive.writestr(info, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED)
+        pools = json.dumps(pool_source(), sort_keys=True).encode()
+        info = zipfile.ZipInfo("generator/name_pools.json", date_time=(2020, 1, 1, 0, 0, 0))
+        archive.writestr(info, pools, compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def portable_script(template: Path = SCRIPT_TEMPLATE) -> str:
+    """The generate_data.py template with the generator embedded: runs with numpy and pyarrow only."""
+    source = template.read_text(encoding="utf-8")
+    if PLACEHOLDER not in source:
+        raise ValueError(f"{template} has no line {PLACEHOLDER!r} to embed the generator into")
+    payload = base64.b64encode(package_zip()).decode("ascii")
+    return source.replace(PLACEHOLDER, f'EMBEDDED_GENERATOR: str | None = "{payload}"', 1)
