@@ -21,3 +21,7 @@ class OutputBusyError(GenerationError):
 
 class GenerationCancelled(GenerationError):
     """The run was cancelled; nothing was written to the output folder."""
+
+
+class InsufficientCapacityError(GenerationError):
+    """The estimate says the machine cannot hold the run (disk or memory); nothing was started."""

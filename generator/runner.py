@@ -24,7 +24,14 @@ import pyarrow as pa
 
 from generator import __version__
 from generator.chunks import ChunkResult, run_chunk
-from generator.errors import GenerationCancelled, OutputBusyError, OutputExistsError, OutputFolderError
+from generator.errors import (
+    GenerationCancelled,
+    InsufficientCapacityError,
+    OutputBusyError,
+    OutputExistsError,
+    OutputFolderError,
+)
+from generator.estimate import capacity_problems, estimate_dataset
 from generator.plan import Chunk, chunk_cost, plan
 from generator.schema import TABLE_NAMES
 from generator.spec import DatasetSpec
@@ -214,6 +221,9 @@ def run(
     cancel = cancel or threading.Event()
     chunks = plan(spec)
     used_workers = max(1, min(workers or os.cpu_count() or 1, len(chunks)))
+    problems = capacity_problems(estimate_dataset(spec, fmt, used_workers), target)
+    if problems:
+        raise InsufficientCapacityError("refused before writing anything: " + "; ".join(problems) + ".")
     with _OutputLock(target):
         _check_output(target, overwrite)  # again, now that no one else can write it
         _remove_leftovers(target)

@@ -1,0 +1,129 @@
+"""Rows, bytes, time and memory a generation will take, computed from the parameters alone.
+
+Rates and sizes were measured on a 2-core machine (see bench/); the estimate is meant to be
+within a factor of two, enough to choose a scale, a target and whether the machine can hold it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.plan import DAYS_PER_BLOCK, plan, stores_per_activity_chunk
+from generator.promotions import PERIOD_DAYS, PROMOTION_RATE
+from generator.spec import DatasetSpec
+
+#: Measured averages at the default parameters.
+LINES_PER_ORDER = 2.9
+ORDERS_KEPT = 0.975  # share of demanded orders that are placed (the rest lose every line to stock-outs)
+#: Bytes per row on disk, per format (Parquet/Delta snappy; CSV with header).
+BYTES_PER_ROW = {
+    "parquet": {"stores": 115, "products": 40, "customers": 35, "promotions": 35, "orders": 21,
+                "order_items": 7.5, "inventory_snapshots": 4.2},
+    "csv": {"stores": 82, "products": 100, "customers": 113, "promotions": 48, "orders": 69,
+            "order_items": 29, "inventory_snapshots": 30},
+}  # fmt: skip
+BYTES_PER_ROW["delta"] = BYTES_PER_ROW["parquet"]
+#: CPU seconds per row on one core (generation and writing).
+SECONDS_PER_ROW = {"stores": 5e-6, "products": 5e-6, "customers": 3e-6, "promotions": 1e-6, "orders": 1.2e-6,
+                   "order_items": 0.7e-6, "inventory_snapshots": 0.35e-6}  # fmt: skip
+STARTUP_SECONDS = 0.8
+#: Peak memory of one worker: a base plus the working set of one block of an activity chunk.
+BASE_WORKER_MB = 110.0
+BYTES_PER_PAIR_DAY = 380.0
+#: Keep this much disk free after writing, and stay under this share of the machine's memory.
+DISK_HEADROOM_BYTES = 512 * 1024**2
+MEMORY_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class TableEstimate:
+    """Expected size of one table: rows (exact for stores, products, customers), bytes on disk in
+    the requested format, and CPU seconds to build and write it on one core."""
+
+    rows: int
+    bytes: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class DatasetEstimate:
+    """Expected size, wall time (with `workers`) and peak memory per worker of a generation."""
+
+    format: str
+    tables: dict[str, TableEstimate]
+    total_rows: int
+    total_bytes: int
+    seconds: float
+    workers: int
+    peak_memory_mb_per_worker: float
+
+
+def estimate_dataset(spec: DatasetSpec, fmt: str = "parquet", workers: int | None = None) -> DatasetEstimate:
+    """Estimate rows, bytes, time and memory without generating anything."""
+    volumes = spec.volumes
+    orders = volumes.orders_per_day * spec.days * ORDERS_KEPT
+    periods = -(-spec.days // PERIOD_DAYS)
+    rows = {
+        "stores": volumes.stores,
+        "products": volumes.products,
+        "customers": volumes.customers,
+        "promotions": round(volumes.products * periods * PROMOTION_RATE * min(1.0, spec.days / PERIOD_DAYS)),
+        "orders": round(orders),
+        "order_items": round(orders * LINES_PER_ORDER),
+        "inventory_snapshots": volumes.stores * volumes.assortment * spec.days,
+    }
+    sizes = BYTES_PER_ROW[fmt]
+    tables = {
+        name: TableEstimate(
+            rows=count, bytes=round(count * sizes[name]), seconds=round(count * SECONDS_PER_ROW[name], 3)
+        )
+        for name, count in rows.items()
+    }
+    activity_chunks = sum(1 for chunk in plan(spec) if chunk.kind == "activity")
+    used = max(1, min(workers or os.cpu_count() or 1, activity_chunks + 1))
+    cpu = sum(t.seconds for t in tables.values())
+    pairs = min(stores_per_activity_chunk(spec), volumes.stores) * volumes.assortment
+    memory = BASE_WORKER_MB + pairs * min(spec.days, DAYS_PER_BLOCK) * BYTES_PER_PAIR_DAY / 1e6
+    memory += volumes.products * periods * 20 / 1e6
+    return DatasetEstimate(
+        format=fmt,
+        tables=tables,
+        total_rows=sum(rows.values()),
+        total_bytes=sum(t.bytes for t in tables.values()),
+        seconds=round(STARTUP_SECONDS + cpu / used, 2),
+        workers=used,
+        peak_memory_mb_per_worker=round(memory, 1),
+    )
+
+
+def _available_memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def capacity_problems(estimate: DatasetEstimate, output_dir: Path) -> list[str]:
+    """Why this machine cannot hold the run (disk, memory), each with the figure and the way out."""
+    problems = []
+    probe = Path(output_dir).expanduser().resolve()
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    if estimate.total_bytes + DISK_HEADROOM_BYTES > free:
+        problems.append(
+            f"the dataset needs about {estimate.total_bytes / 1e9:.1f} GB but {probe} has {free / 1e9:.1f} GB free; "
+            "choose a smaller scale, scale_factor or days, another output folder, or generate on a Databricks "
+            "cluster (the bundle's Spark job)"
+        )
+    available = _available_memory_bytes()
+    needed = estimate.peak_memory_mb_per_worker * 1e6 * estimate.workers
+    if available is not None and needed > available * MEMORY_SHARE:
+        problems.append(
+            f"{estimate.workers} workers need about {needed / 1e9:.1f} GB of memory but {available / 1e9:.1f} GB "
+            "is available; pass fewer workers, a smaller scale_factor, or generate on a Databricks cluster"
+        )
+    return problems
