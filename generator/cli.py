@@ -1,0 +1,179 @@
+"""The `retail-datagen` command: generate, estimate or validate a dataset, or write the portable script.
+
+Progress goes to stderr, results to stdout; exit code 0 on success, 2 for a bad argument and 1
+for any other failure, each failure with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from generator.config import GenerateOptions, describe_validation_error
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+
+
+def _dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scale", default="small", help="small | medium | large (default: small)")
+    parser.add_argument("--scale-factor", default="1.0", help="multiplies every volume (default: 1.0)")
+    parser.add_argument("--days", default="14", help="days of order history, 1..365 (default: 14)")
+    parser.add_argument("--seed", default="42", help="random seed (default: 42)")
+    parser.add_argument("--end-date", default=None, help="last day of the window, YYYY-MM-DD (default: 2025-12-31)")
+    parser.add_argument("--format", default="parquet", help="parquet | csv | delta (default: parquet)")
+    parser.add_argument("--workers", default=None, help="worker processes (default: CPU cores)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="retail-datagen", description="Realistic, reproducible synthetic retail data (seven related tables)."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    generate = commands.add_parser("generate", help="generate a dataset into a folder")
+    _dataset_arguments(generate)
+    generate.add_argument("--output-dir", default="sample_data", help="output folder (default: sample_data)")
+    generate.add_argument(
+        "--no-overwrite", action="store_true", help="refuse to replace an existing dataset in --output-dir"
+    )
+    estimate = commands.add_parser("estimate", help="rows, bytes and time a generation would take")
+    _dataset_arguments(estimate)
+    validate = commands.add_parser("validate", help="check a generated folder against every invariant")
+    validate.add_argument("path", help="dataset folder")
+    portable = commands.add_parser(
+        "portable-script", help="write generate_data.py with the generator embedded (for a bare cluster)"
+    )
+    portable.add_argument("-o", "--output", default="generate_data.py", help="file to write")
+    return parser
+
+
+def _options(args: argparse.Namespace) -> GenerateOptions:
+    values: dict[str, object] = {
+        "scale": args.scale,
+        "scale_factor": args.scale_factor,
+        "days": args.days,
+        "seed": args.seed,
+        "format": args.format,
+    }
+    if args.end_date is not None:
+        values["end_date"] = args.end_date
+    if args.workers is not None:
+        values["workers"] = args.workers
+    if getattr(args, "output_dir", None) is not None:
+        values["output_dir"] = args.output_dir
+        values["overwrite"] = not args.no_overwrite
+    return GenerateOptions.model_validate(values)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"retail-datagen: error: {message}", file=sys.stderr)
+    return code
+
+
+def _generate(options: GenerateOptions) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from generator.errors import GenerationError
+    from generator.runner import ProgressEvent, generate
+
+    stderr = Console(stderr=True)
+    with Progress(
+        TextColumn("[bold]generating[/]"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} chunks"),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def report(event: ProgressEvent) -> None:
+            bar.update(
+                task,
+                completed=event.chunks_done,
+                total=event.chunks_total,
+                description=f"{event.rows_done:,} rows",
+            )
+
+        try:
+            manifest = generate(options, progress=report)
+        except GenerationError as exc:
+            return _fail(str(exc), EXIT_FAILED)
+        except KeyboardInterrupt:
+            return _fail("interrupted; the output folder was not touched", EXIT_FAILED)
+    table = Table(title=f"{options.output_dir} ({manifest.format})")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("files", justify="right")
+    table.add_column("MB", justify="right")
+    for name, info in manifest.tables.items():
+        table.add_row(name, f"{info.rows:,}", str(len(info.files)), f"{info.bytes / 1e6:.1f}")
+    table.add_row("total", f"{manifest.total_rows:,}", "", f"{manifest.total_bytes / 1e6:.1f}", style="bold")
+    stdout = Console()
+    stdout.print(table)
+    stdout.print(
+        f"{manifest.total_rows:,} rows in {manifest.duration_sec:.2f} s with {manifest.workers} worker(s); "
+        f"window {manifest.parameters['start_date']} to {manifest.parameters['end_date']}, seed {options.seed}.",
+        soft_wrap=True,
+    )
+    return 0
+
+
+def _estimate(options: GenerateOptions) -> int:
+    from generator.estimate import estimate_dataset
+
+    estimate = estimate_dataset(options.dataset().spec(), options.format, options.workers)
+    for name, info in estimate.tables.items():
+        print(f"{name:<22}{info.rows:>14,} rows {info.bytes / 1e6:>10.1f} MB")
+    print(
+        f"{'total':<22}{estimate.total_rows:>14,} rows {estimate.total_bytes / 1e6:>10.1f} MB; "
+        f"about {estimate.seconds:.1f} s with {estimate.workers} worker(s), "
+        f"{estimate.peak_memory_mb_per_worker:.0f} MB per worker"
+    )
+    return 0
+
+
+def _validate(path: str) -> int:
+    from generator.validate import validate_dataset
+
+    try:
+        report = validate_dataset(Path(path))
+    except ValueError as exc:
+        return _fail(str(exc), EXIT_BAD_INPUT)
+    for check in report.checks:
+        print(f"{'ok  ' if check.passed else 'FAIL'} {check.name:<40}{check.violations:>10,} violations")
+    print("all checks passed" if report.passed else "some checks failed")
+    return 0 if report.passed else EXIT_FAILED
+
+
+def _portable(output: str) -> int:
+    from generator.portable import portable_script
+
+    Path(output).write_text(portable_script(), encoding="utf-8")
+    print(f"wrote {output}: runs with numpy and pyarrow only (SCALE_FACTOR, OUTPUT_PATH, SCALE, DAYS, SEED)")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console command."""
+    args = _parser().parse_args(argv)
+    if args.command == "validate":
+        return _validate(args.path)
+    if args.command == "portable-script":
+        return _portable(args.output)
+    try:
+        options = _options(args)
+    except ValidationError as exc:
+        return _fail(describe_validation_error(exc), EXIT_BAD_INPUT)
+    return _generate(options) if args.command == "generate" else _estimate(options)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
