@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -140,7 +139,5 @@ def describe_validation_error(exc: Exception) -> str:
         if error["type"] == "extra_forbidden":
             allowed = ", ".join(GenerateOptions.model_fields)
             message = f"unknown parameter; accepted parameters are: {allowed}"
-        elif error["type"] == "float_finite_number" or (isinstance(value, float) and not math.isfinite(value)):
-            message = "must be a finite number"
         lines.append(f"{field}={shown}: {message}")
     return "; ".join(lines)
