@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from generator.calendar import MICROS_PER_SECOND, SECONDS_PER_DAY, day_number, day_of_year, weekday
-from generator.catalog import PAYMENT_TYPES, SEGMENTS
+from generator.catalog import PAYMENT_TYPES
 from generator.customers import SEGMENT_SLOTS, customer_segment, segment_pattern, signup_timeline
 from generator.money import apply_discount, cents_to_decimal
 from generator.plan import Chunk, block_ranges
@@ -160,9 +160,7 @@ class StoreGroupSimulation:
         self.reorder_qty = np.maximum(MIN_REORDER_QTY, np.ceil(mu * REVIEW_DAYS)).astype(np.int64)
         start_rng = stream(config.seed, Table.ACTIVITY, Column.INITIAL_STOCK, chunk.part)
         self.on_hand = (
-            self.reorder_point
-            + 1
-            + np.floor(start_rng.random(self.n_pairs) * self.reorder_qty).astype(np.int64)
+            self.reorder_point + 1 + np.floor(start_rng.random(self.n_pairs) * self.reorder_qty).astype(np.int64)
         )
         self.on_order = np.zeros(self.n_pairs, dtype=np.int64)
         self.arrivals = np.zeros((int(self.lead_time.max()) + 1, self.n_pairs), dtype=np.int64)
@@ -197,17 +195,13 @@ class StoreGroupSimulation:
         day, store, second_of_day, group = day[order], store[order], second_of_day[order], group[order]
         seconds = (self.first_day + day) * SECONDS_PER_DAY + second_of_day
 
-        customer = self._draw_customers(
-            store, seconds, stream(seed, Table.ACTIVITY, Column.CUSTOMER, part, block)
-        )
+        customer = self._draw_customers(store, seconds, stream(seed, Table.ACTIVITY, Column.CUSTOMER, part, block))
         segment = customer_segment(customer, self.stores.count, self.pattern)
         pay_rng = stream(seed, Table.ACTIVITY, Column.PAYMENT, part, block)
         payment_cdf = np.cumsum(PAYMENT_MIX, axis=1)[segment]
         payment = np.minimum((pay_rng.random(n)[:, None] > payment_cdf).sum(axis=1), len(PAYMENT_TYPES) - 1)
         disc_rng = stream(seed, Table.ACTIVITY, Column.ORDER_DISCOUNT, part, block)
-        discount_bp = np.where(
-            disc_rng.random(n) < ORDER_DISCOUNT_CHANCE[segment], ORDER_DISCOUNT_BP[segment], 0
-        )
+        discount_bp = np.where(disc_rng.random(n) < ORDER_DISCOUNT_CHANCE[segment], ORDER_DISCOUNT_BP[segment], 0)
         return {
             "day": day,
             "store": store,
@@ -251,15 +245,11 @@ class StoreGroupSimulation:
         first = (slot - home) % period
         in_slot = np.where(at_home > first, (at_home - first + period - 1) // period, 0)
         u = rng.random(n)
-        k = np.where(
-            in_slot > 0, period * np.floor(u * in_slot).astype(np.int64) + first, np.floor(u * at_home)
-        )
+        k = np.where(in_slot > 0, period * np.floor(u * in_slot).astype(np.int64) + first, np.floor(u * at_home))
         fallback = np.floor(u * eligible).astype(np.int64)
         return np.where(at_home > 0, home + total_stores * k.astype(np.int64), fallback)
 
-    def _draw_lines(
-        self, block: int, start: int, stop: int, orders: dict[str, np.ndarray]
-    ) -> dict[str, np.ndarray]:
+    def _draw_lines(self, block: int, start: int, stop: int, orders: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Lines of every order: products by (promotion-lifted) popularity, no product twice per order."""
         seed, part = self.config.seed, self.chunk.part
         rng = stream(seed, Table.ACTIVITY, Column.BASKET, part, block)
@@ -305,9 +295,7 @@ class StoreGroupSimulation:
 
         qty = 1 + stream(seed, Table.ACTIVITY, Column.QTY, part, block).poisson(self.extra_qty[pair])
         promo_id = promo[line_day, pair]
-        unit_cents = apply_discount(
-            self.products.base_cents[self.pair_product[pair]], promo_bp[line_day, pair]
-        )
+        unit_cents = apply_discount(self.products.base_cents[self.pair_product[pair]], promo_bp[line_day, pair])
         return {
             "order": line_order,
             "pair": pair,
@@ -369,9 +357,7 @@ class StoreGroupSimulation:
         }
 
     def _inventory_table(self, snapshots: list[dict[str, np.ndarray]]) -> pa.Table:
-        columns = {
-            name: np.concatenate([s[name] for s in snapshots]) for name in INVENTORY_SNAPSHOTS.schema.names
-        }
+        columns = {name: np.concatenate([s[name] for s in snapshots]) for name in INVENTORY_SNAPSHOTS.schema.names}
         arrays = {name: pa.array(values) for name, values in columns.items()}
         arrays["snapshot_date"] = arrays["snapshot_date"].cast(pa.date32())
         return pa.table(arrays, schema=INVENTORY_SNAPSHOTS.schema)
@@ -433,6 +419,3 @@ class StoreGroupSimulation:
 def build_activity(chunk: Chunk, config: DatasetSpec) -> Iterator[ActivityBlock]:
     """Orders, order items and inventory snapshots of the chunk's stores, one block of days at a time."""
     return StoreGroupSimulation(chunk, config).blocks()
-
-
-__all__ = ["ActivityBlock", "SEGMENTS", "build_activity"]

@@ -1,12 +1,10 @@
-"""Dates as integer day numbers (days since 1970-01-01) and the window of a config."""
+"""Dates as integer day numbers (days since 1970-01-01), weekdays and days of the year."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import numpy as np
-
-from generator.spec import DatasetSpec
 
 EPOCH = date(1970, 1, 1)
 SECONDS_PER_DAY = 86_400
@@ -16,12 +14,6 @@ MICROS_PER_SECOND = 1_000_000
 def day_number(day: date) -> int:
     """Days since 1970-01-01 (the date32 value of `day`)."""
     return (day - EPOCH).days
-
-
-def window_days(config: DatasetSpec) -> np.ndarray:
-    """Day numbers of the order window, oldest first."""
-    first = day_number(config.start_date)
-    return np.arange(first, first + config.days, dtype=np.int32)
 
 
 def weekday(day_numbers: np.ndarray) -> np.ndarray:

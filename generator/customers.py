@@ -2,7 +2,7 @@
 
 Customer ids follow signup order, so "signed up before time T" is an id range computed from T.
 A customer's home store is `index % stores` and their segment comes from a seeded pattern at
-position `(index // stores + index % stores) % SEGMENT_PATTERN_LENGTH`, so an order can draw a
+position `(index // stores + index % stores) % 100`, so an order can draw a
 customer of a given home store and segment by arithmetic on sampled indexes.
 """
 
@@ -25,7 +25,6 @@ from generator.stores import store_attributes
 
 #: Shares of the segments casual, loyal, bargain, premium (in percent).
 SEGMENT_SLOTS = (40, 25, 20, 15)
-SEGMENT_PATTERN_LENGTH = sum(SEGMENT_SLOTS)
 #: Share of customers who signed up before the window (the rest sign up during it).
 EXISTING_CUSTOMER_SHARE = 0.85
 SIGNUP_HISTORY_DAYS = 3 * 365
@@ -104,9 +103,7 @@ def build_customers(chunk: Chunk, config: DatasetSpec) -> pa.Table:
     last_idx = np.searchsorted(
         pools.last_name_cdf, stream(seed, Table.CUSTOMERS, Column.LAST_NAME, chunk.part).random(n)
     )
-    domain_idx = stream(seed, Table.CUSTOMERS, Column.EMAIL, chunk.part).integers(
-        0, len(pools.email_domains), n
-    )
+    domain_idx = stream(seed, Table.CUSTOMERS, Column.EMAIL, chunk.part).integers(0, len(pools.email_domains), n)
     first = pa.array(pools.first_names, pa.string()).take(pa.array(first_idx))
     last = pa.array(pools.last_names, pa.string()).take(pa.array(last_idx))
     ids = index + 1

@@ -36,13 +36,11 @@ class Column(IntEnum):
     COST = 13
     POPULARITY = 14
     LEAD_TIME = 15
-    SKU = 16
     FIRST_NAME = 20
     LAST_NAME = 21
     EMAIL = 22
     SIGNUP = 23
     SEGMENT = 24
-    HOME = 25
     PROMO_SLOT = 30
     PROMO_START = 31
     PROMO_LENGTH = 32
