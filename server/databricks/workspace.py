@@ -1,0 +1,124 @@
+"""Putting the generation script into the Databricks workspace, and reading it back.
+
+The cluster workflow runs a script that lives in the workspace; on a fresh workspace it is
+not there yet, so ``upload_script_to_workspace`` imports a local file (by default the
+repository's ``templates/generate_data.py``). With ``format="AUTO"`` (the default) a plain
+Python file becomes a *workspace file* that keeps its name; content that starts with
+``# Databricks notebook source`` becomes a notebook and, as Databricks does, loses its
+``.py`` extension; the returned ``workspace_path`` is the path actually created.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.service.workspace import ImportFormat, Language, ObjectType
+
+from ._common import api_error, is_not_found, with_retries
+from .auth import redact, resolve_client
+from .errors import InvalidParameterError, WorkspaceObjectNotFoundError
+from .names import validate_workspace_path
+
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_script_path() -> Path:
+    """The script uploaded when none is given: ``<repository>/templates/generate_data.py``."""
+    return REPOSITORY_ROOT / "templates" / "generate_data.py"
+
+
+def upload_script_to_workspace(
+    workspace_path: str,
+    local_script_path: str | None = None,
+    *,
+    client: WorkspaceClient | None = None,
+    overwrite: bool = True,
+    format: str = "AUTO",  # noqa: A002 - the API's own name for it
+) -> dict[str, Any]:
+    """Import a local Python script to ``workspace_path`` (parent folders are created).
+
+    Returns ``{workspace_path, bytes}`` with the path actually created. ``format`` is
+    ``"AUTO"`` (workspace file, or notebook when the content has the notebook header) or
+    ``"SOURCE"`` (always a Python notebook). Raises ``FileNotFoundError`` for a missing local
+    file, ``InvalidParameterError`` for a bad path or format or a file over 10 MB, and
+    ``DatabricksApiError`` when the workspace refuses the import (for instance an existing
+    object with ``overwrite=False``).
+    """
+    path = validate_workspace_path(workspace_path)
+    fmt = format.upper() if isinstance(format, str) else format
+    if fmt not in ("AUTO", "SOURCE"):
+        raise InvalidParameterError("format", format, "'AUTO' or 'SOURCE'")
+    if not isinstance(overwrite, bool):
+        raise InvalidParameterError("overwrite", overwrite, "true or false")
+    local = Path(local_script_path).expanduser() if local_script_path else default_script_path()
+    if not local.is_file():
+        raise FileNotFoundError(f"Script to upload not found: {local}")
+    content = local.read_bytes()
+    if len(content) > MAX_IMPORT_BYTES:
+        raise InvalidParameterError(
+            "local_script_path", str(local), "a file of at most 10 MB (the Workspace import limit)"
+        )
+
+    client = resolve_client(client)
+    parent = path.rsplit("/", 1)[0] or "/"
+    try:
+        with_retries(lambda: client.workspace.mkdirs(parent))
+    except Exception as exc:
+        raise api_error(exc, f"create the workspace folder {parent}") from None
+    kwargs: dict[str, Any] = {
+        "content": base64.b64encode(content).decode("ascii"),
+        "format": ImportFormat(fmt),
+        "overwrite": overwrite,
+    }
+    if fmt == "SOURCE":
+        kwargs["language"] = Language.PYTHON
+    try:
+        with_retries(lambda: client.workspace.import_(path, **kwargs))
+    except Exception as exc:
+        hint = "Pass overwrite=True to replace it." if "ALREADY_EXISTS" in str(getattr(exc, "error_code", "")) else ""
+        raise api_error(exc, f"import {local.name} to {path}", hint=hint) from None
+    final = path
+    if fmt == "AUTO" and path.endswith(".py") and content.lstrip().startswith(b"# Databricks notebook source"):
+        final = path[: -len(".py")]
+    return {"workspace_path": final, "bytes": len(content)}
+
+
+def read_workspace_script(client: WorkspaceClient, workspace_path: str) -> tuple[str, str]:
+    """(source text, object type) of a workspace file or notebook.
+
+    Raises ``WorkspaceObjectNotFoundError`` when the path does not exist (with how to upload
+    the script), ``InvalidParameterError`` when it is a folder or not UTF-8 text, and
+    ``DatabricksApiError`` when the request fails.
+    """
+    try:
+        info = with_retries(lambda: client.workspace.get_status(workspace_path))
+    except Exception as exc:
+        if is_not_found(exc):
+            raise WorkspaceObjectNotFoundError(
+                redact(
+                    f"The script {workspace_path} does not exist in the workspace. Upload it first "
+                    "(upload_script_to_workspace), or check the path (e.g. /Workspace/Users/<you>/generate_data.py)."
+                ),
+                error_code="RESOURCE_DOES_NOT_EXIST",
+                operation="read the script",
+            ) from None
+        raise api_error(exc, f"look up {workspace_path} in the workspace") from None
+    object_type = info.object_type.value if isinstance(info.object_type, ObjectType) else str(info.object_type)
+    if object_type in ("DIRECTORY", "REPO"):
+        raise InvalidParameterError(
+            "workspace_path", workspace_path, "the path of a Python file or notebook", reason="it is a folder"
+        )
+    try:
+        data = with_retries(lambda: client.workspace.download(workspace_path).read())
+    except Exception as exc:
+        raise api_error(exc, f"export {workspace_path} from the workspace") from None
+    try:
+        return data.decode("utf-8-sig"), object_type
+    except UnicodeDecodeError:
+        raise InvalidParameterError(
+            "workspace_path", workspace_path, "a UTF-8 Python source file", reason="its content is not UTF-8 text"
+        ) from None

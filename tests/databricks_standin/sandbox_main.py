@@ -1,0 +1,163 @@
+"""The program a stand-in "cluster" process runs: an execution context or a job task.
+
+Run by path with the test interpreter (``sys.executable``) in one of two modes:
+
+``python sandbox_main.py context``
+    A long-lived notebook-like REPL. It reads one JSON request per line on stdin
+    (``{"id": ..., "code": ..., "delay": seconds}``), runs the code in a namespace that
+    persists between commands (like a notebook), and answers one JSON line on the
+    protocol channel (the original stdout, which is moved away from fd 1 so that code
+    printing or spawning children cannot corrupt it). Python-level stdout and stderr of
+    the command are captured and returned as the command output. SIGINT interrupts the
+    running command (``commands/cancel``).
+
+``python sandbox_main.py script <path> [args...]``
+    Runs a Python file as ``__main__`` with ``sys.argv = [path, *args]``, like a
+    ``spark_python_task`` of a job.
+
+In both modes the process first makes itself look like a cluster, which does not have
+this project installed: it removes setuptools' editable-install finders (which would
+otherwise let ``import generator`` / ``import server`` succeed from the venv) and every
+``sys.path`` entry inside the repository. This file must not import anything from the
+repository.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import json
+import linecache
+import os
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+_REPO_ROOT = _HERE.parents[1]
+
+
+def _isolate_from_repository() -> None:
+    """Remove every way of importing the repository's packages from this interpreter."""
+
+    def editable(obj: object) -> bool:
+        names = (getattr(obj, "__module__", None) or "", type(obj).__module__ or "")
+        return any(name.startswith("__editable__") for name in names)
+
+    sys.meta_path[:] = [f for f in sys.meta_path if not editable(f)]
+    sys.path_hooks[:] = [h for h in sys.path_hooks if not editable(h)]
+    sys.path_importer_cache.clear()
+    repo = str(_REPO_ROOT)
+    kept = []
+    for entry in sys.path:
+        resolved = os.path.realpath(entry or os.getcwd())
+        if resolved == repo or resolved.startswith(repo + os.sep):
+            continue
+        kept.append(entry)
+    sys.path[:] = kept
+    for name in list(sys.modules):
+        if name.split(".")[0] in {"generator", "server", "tests"}:
+            del sys.modules[name]
+
+
+def _user_traceback(exc: BaseException) -> str:
+    """The traceback of ``exc`` without the frames of this file (the user only wrote the command)."""
+    tb = exc.__traceback__
+    while tb is not None and Path(tb.tb_frame.f_code.co_filename).resolve() == Path(__file__).resolve():
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+def _run_cell(code: str, namespace: dict, cell_name: str) -> None:
+    """Run ``code`` like a notebook cell: statements, then the repr of a trailing expression."""
+    linecache.cache[cell_name] = (len(code), None, code.splitlines(True), cell_name)
+    tree = ast.parse(code, filename=cell_name, mode="exec")
+    last_expr = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last_expr = ast.Expression(tree.body.pop().value)
+    exec(compile(tree, cell_name, "exec"), namespace)
+    if last_expr is not None:
+        value = eval(compile(last_expr, cell_name, "eval"), namespace)
+        if value is not None:
+            print(repr(value))
+
+
+_RUNNING = False
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    """Interrupt the running command only: a cancel that arrives between commands is ignored."""
+    if _RUNNING:
+        raise KeyboardInterrupt
+
+
+def _context_main() -> int:
+    global _RUNNING
+    proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)  # anything written to fd 1 from now on goes to our stderr, never the protocol
+    sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", buffering=0), encoding="utf-8", write_through=True)
+    signal.signal(signal.SIGINT, _on_sigint)
+    namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
+    counter = 0
+    while True:
+        line = sys.stdin.readline()
+        if not line:
+            return 0
+        try:
+            request = json.loads(line)
+        except ValueError:
+            continue
+        counter += 1
+        buffer = io.StringIO()
+        answer: dict = {"id": request.get("id"), "ok": True}
+        try:
+            with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+                _RUNNING = True
+                try:
+                    delay = float(request.get("delay") or 0)
+                    if delay > 0:
+                        time.sleep(delay)
+                    _run_cell(request.get("code", ""), namespace, f"<command-{counter}>")
+                finally:
+                    _RUNNING = False
+        except KeyboardInterrupt:
+            answer.update(ok=False, cancelled=True)
+        except BaseException as exc:  # noqa: BLE001 - a notebook reports every error of a command
+            answer.update(
+                ok=False,
+                ename=type(exc).__name__,
+                evalue=str(exc),
+                traceback=_user_traceback(exc),
+            )
+        answer["output"] = buffer.getvalue()
+        proto.write(json.dumps(answer) + "\n")
+        proto.flush()
+
+
+def _script_main(argv: list[str]) -> int:
+    import runpy
+
+    script = argv[0]
+    sys.argv = [script, *argv[1:]]
+    sys.path.insert(0, str(Path(script).resolve().parent))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    runpy.run_path(script, run_name="__main__")
+    return 0
+
+
+def main() -> int:
+    mode = sys.argv[1] if len(sys.argv) > 1 else ""
+    _isolate_from_repository()
+    if mode == "context":
+        return _context_main()
+    if mode == "script" and len(sys.argv) > 2:
+        return _script_main(sys.argv[2:])
+    sys.stderr.write("usage: sandbox_main.py context | script <path> [args...]\n")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
