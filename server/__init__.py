@@ -1,0 +1,1 @@
+"""MCP server (stdio) exposing the generator as tools; a thin layer over `generator`."""

@@ -1,0 +1,43 @@
+"""Entry point of `retail-datagen-mcp` and `python -m server`: the MCP server over stdio.
+
+stdout carries the protocol, so nothing else may ever be written to it: logging goes to stderr
+and is configured here, before anything else is imported.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse flags and environment, then serve MCP over stdin/stdout until the client disconnects."""
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from server.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_sources(sys.argv[1:] if argv is None else argv)
+    except SettingsError as exc:
+        logging.getLogger("server").error("Invalid setting: %s", exc)
+        raise SystemExit(2) from None
+    logging.getLogger().setLevel(settings.log_level)
+
+    from server.app import build_server
+
+    server = build_server(settings)
+    logging.getLogger("server").info(
+        "retail-datagen MCP server: data root %s, toolsets %s%s",
+        settings.data_root,
+        ",".join(settings.toolsets),
+        ", read-only" if settings.read_only else "",
+    )
+    server.run("stdio")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Tool groups ("toolsets"); each module has `register(server, *, read_only: bool)`."""
