@@ -77,9 +77,7 @@ def dataset_format(path: str | Path) -> str:
             raise _not_a_dataset(path, f"{MANIFEST_NAME} names an unknown format {fmt!r}")
         return fmt
     found = {
-        fmt
-        for name in TABLES
-        if (path / name).is_dir() and (fmt := _detect_table_format(path / name)) is not None
+        fmt for name in TABLES if (path / name).is_dir() and (fmt := _detect_table_format(path / name)) is not None
     }
     if not found:
         raise _not_a_dataset(path, f"it has no {MANIFEST_NAME} and no table folder with data files")
@@ -143,10 +141,13 @@ def arrow_dataset(folder: Path, fmt: str, spec: TableSpec) -> pa_ds.Dataset:
     if not files:
         return pa_ds.dataset(spec.schema.empty_table())
     if fmt == "csv":
-        # Types come from the schema, never from inference: decimals stay exact, an empty-string
-        # promo_id is null, timestamps parse with a space or a 'T', and a header-only file is typed.
+        # Types come from the schema, never from inference: decimals stay exact, timestamps parse
+        # with a space or a 'T', and a header-only file is typed. An unquoted empty field is null
+        # while a quoted "" stays an empty string, which is how pyarrow.csv writes the two.
         csv_format = pa_ds.CsvFileFormat(
-            convert_options=pa_csv.ConvertOptions(column_types=spec.schema, strings_can_be_null=False)
+            convert_options=pa_csv.ConvertOptions(
+                column_types=spec.schema, strings_can_be_null=True, quoted_strings_can_be_null=False
+            )
         )
         return pa_ds.dataset(files, schema=spec.schema, format=csv_format)
     return pa_ds.dataset(files, format="parquet")
@@ -162,8 +163,9 @@ def connect_dataset(
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory duckdb connection with one view per table present, locked against file access.
 
-    Each table is registered with `con.register` as a lazy pyarrow dataset (parquet files, CSV
-    files parsed with the schema's Arrow types, or `DeltaTable(...).to_pyarrow_dataset()`), so
+    Each table is registered with `con.register` as a lazy pyarrow dataset (the folder's
+    `*.parquet` files, its `*.csv` files parsed with the schema's Arrow types, or
+    `DeltaTable(folder).to_pyarrow_dataset()`; the format comes from the manifest), so
     pyarrow streams the files and duckdb pushes projections and filters into the scan. Native
     `read_parquet` views are not used: they stop working once external access is off, and the
     `allowed_directories`/`allowed_paths` escape hatch also lets `COPY ... TO` overwrite the data
