@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+#: Credentials of the server that a child script does not inherit.
+SECRET_ENV_VARS = frozenset({"DATABRICKS_TOKEN", "DATABRICKS_CLIENT_SECRET", "DATABRICKS_PASSWORD"})
 SCRIPT_NAME = "generate_data.py"
 LOG_NAME = "generation.log"
 DATA_DIR_NAME = "data"
@@ -109,7 +111,8 @@ def execute_script(
     log_path = project / LOG_NAME
     data_path = project / DATA_DIR_NAME
     command = [python_bin or sys.executable, str(script)]
-    child_env = dict(os.environ)
+    # The server's Databricks secrets are not the script's business (pass them in `env` if needed).
+    child_env = {name: value for name, value in os.environ.items() if name not in SECRET_ENV_VARS}
     child_env["PYTHONUNBUFFERED"] = "1"
     child_env["SCALE_FACTOR"] = repr(float(scale_factor))
     child_env["OUTPUT_PATH"] = str(data_path)

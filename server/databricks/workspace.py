@@ -11,7 +11,7 @@ Python file becomes a *workspace file* that keeps its name; content that starts 
 from __future__ import annotations
 
 import base64
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from databricks.sdk import WorkspaceClient
@@ -38,8 +38,12 @@ def upload_script_to_workspace(
     client: WorkspaceClient | None = None,
     overwrite: bool = True,
     format: str = "AUTO",  # noqa: A002 - the API's own name for it
+    content: str | bytes | None = None,
 ) -> dict[str, Any]:
     """Import a local Python script to ``workspace_path`` (parent folders are created).
+
+    ``content`` (text or bytes) is imported instead of a local file when given (then
+    ``local_script_path`` must be None), e.g. ``generator.portable.portable_script()``.
 
     Returns ``{workspace_path, bytes}`` with the path actually created. ``format`` is
     ``"AUTO"`` (workspace file, or notebook when the content has the notebook header) or
@@ -54,14 +58,27 @@ def upload_script_to_workspace(
         raise InvalidParameterError("format", format, "'AUTO' or 'SOURCE'")
     if not isinstance(overwrite, bool):
         raise InvalidParameterError("overwrite", overwrite, "true or false")
-    local = Path(local_script_path).expanduser() if local_script_path else default_script_path()
-    if not local.is_file():
-        raise FileNotFoundError(f"Script to upload not found: {local}")
-    content = local.read_bytes()
-    if len(content) > MAX_IMPORT_BYTES:
-        raise InvalidParameterError(
-            "local_script_path", str(local), "a file of at most 10 MB (the Workspace import limit)"
-        )
+    if content is not None:
+        if local_script_path:
+            raise InvalidParameterError("content", "...", "content or local_script_path, not both")
+        if not isinstance(content, str | bytes):
+            raise InvalidParameterError("content", type(content).__name__, "the script as text or bytes")
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        source_name = PurePosixPath(path).name
+        if len(data) > MAX_IMPORT_BYTES:
+            raise InvalidParameterError(
+                "content", f"{len(data):,} bytes", "a script of at most 10 MB (the Workspace import limit)"
+            )
+    else:
+        local = Path(local_script_path).expanduser() if local_script_path else default_script_path()
+        if not local.is_file():
+            raise FileNotFoundError(f"Script to upload not found: {local}")
+        data = local.read_bytes()
+        source_name = local.name
+        if len(data) > MAX_IMPORT_BYTES:
+            raise InvalidParameterError(
+                "local_script_path", str(local), "a file of at most 10 MB (the Workspace import limit)"
+            )
 
     client = resolve_client(client)
     parent = path.rsplit("/", 1)[0] or "/"
@@ -70,7 +87,7 @@ def upload_script_to_workspace(
     except Exception as exc:
         raise api_error(exc, f"create the workspace folder {parent}") from None
     kwargs: dict[str, Any] = {
-        "content": base64.b64encode(content).decode("ascii"),
+        "content": base64.b64encode(data).decode("ascii"),
         "format": ImportFormat(fmt),
         "overwrite": overwrite,
     }
@@ -80,11 +97,11 @@ def upload_script_to_workspace(
         with_retries(lambda: client.workspace.import_(path, **kwargs))
     except Exception as exc:
         hint = "Pass overwrite=True to replace it." if "ALREADY_EXISTS" in str(getattr(exc, "error_code", "")) else ""
-        raise api_error(exc, f"import {local.name} to {path}", hint=hint) from None
+        raise api_error(exc, f"import {source_name} to {path}", hint=hint) from None
     final = path
-    if fmt == "AUTO" and path.endswith(".py") and content.lstrip().startswith(b"# Databricks notebook source"):
+    if fmt == "AUTO" and path.endswith(".py") and data.lstrip().startswith(b"# Databricks notebook source"):
         final = path[: -len(".py")]
-    return {"workspace_path": final, "bytes": len(content)}
+    return {"workspace_path": final, "bytes": len(data)}
 
 
 def read_workspace_script(client: WorkspaceClient, workspace_path: str) -> tuple[str, str]:

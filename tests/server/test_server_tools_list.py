@@ -28,6 +28,17 @@ LOCAL_TOOLS = {
     "list_datasets",
 }
 WRITING_TOOLS = {"generate_data", "cancel_generation", "init_project", "execute_script"}
+DATABRICKS_TOOLS = {
+    "upload_to_volume",
+    "generate_and_upload",
+    "deploy_generation_script",
+    "execute_script_on_cluster",
+    "generate_and_upload_on_cluster",
+    "trigger_bundle_job",
+    "get_job_run",
+    "cancel_job_run",
+}
+DATABRICKS_READ_ONLY = {"get_job_run"}
 
 
 async def list_tools(root: Path, **kwargs: Any) -> list[Any]:
@@ -51,7 +62,7 @@ def as_json(tools: list[Any]) -> list[dict[str, Any]]:
 
 async def test_tools_list_matches_the_snapshot(tmp_path: Path) -> None:
     """Refresh on purpose with UPDATE_SNAPSHOTS=1 after reviewing the diff."""
-    current = as_json(await list_tools(tmp_path, toolsets=("local",)))
+    current = as_json(await list_tools(tmp_path, toolsets=("local", "databricks")))
     text = json.dumps(current, indent=2, sort_keys=True) + "\n"
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
@@ -62,8 +73,8 @@ async def test_tools_list_matches_the_snapshot(tmp_path: Path) -> None:
 
 
 async def test_every_tool_is_fully_described(tmp_path: Path) -> None:
-    tools = await list_tools(tmp_path, toolsets=("local",))
-    assert {tool.name for tool in tools} == LOCAL_TOOLS
+    tools = await list_tools(tmp_path, toolsets=("local", "databricks"))
+    assert {tool.name for tool in tools} == LOCAL_TOOLS | DATABRICKS_TOOLS
     for tool in tools:
         assert tool.title and len(tool.description) > 150, tool.name
         assert "Use it" in tool.description, f"{tool.name}: say when to use it"
@@ -78,7 +89,8 @@ async def test_every_tool_is_fully_described(tmp_path: Path) -> None:
         assert tool.output_schema and tool.output_schema["type"] == "object", tool.name
         for name, prop in tool.output_schema["properties"].items():
             assert prop.get("description"), f"{tool.name} output {name} has no description"
-    assert {tool.name for tool in tools if not tool.annotations.read_only_hint} == WRITING_TOOLS
+    writing = WRITING_TOOLS | (DATABRICKS_TOOLS - DATABRICKS_READ_ONLY)
+    assert {tool.name for tool in tools if not tool.annotations.read_only_hint} == writing
 
 
 async def test_input_schema_is_flat_and_agrees_with_the_model(tmp_path: Path) -> None:
@@ -98,14 +110,14 @@ async def test_input_schema_is_flat_and_agrees_with_the_model(tmp_path: Path) ->
 async def test_read_only_mode_hides_every_writing_tool(tmp_path: Path) -> None:
     tools = await list_tools(tmp_path, read_only=True)
     names = {tool.name for tool in tools}
-    assert names == LOCAL_TOOLS - WRITING_TOOLS
+    assert names == (LOCAL_TOOLS - WRITING_TOOLS) | DATABRICKS_READ_ONLY
     assert all(tool.annotations.read_only_hint for tool in tools)
 
 
 async def test_toolsets_filter_the_groups(tmp_path: Path) -> None:
     assert {tool.name for tool in await list_tools(tmp_path, toolsets=("local",))} == LOCAL_TOOLS
     databricks_only = {tool.name for tool in await list_tools(tmp_path, toolsets=("databricks",))}
-    assert not databricks_only & LOCAL_TOOLS
+    assert databricks_only == DATABRICKS_TOOLS
 
 
 async def test_schema_resources_are_listed(tmp_path: Path) -> None:
