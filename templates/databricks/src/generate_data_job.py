@@ -1,0 +1,171 @@
+"""Databricks job: generate the retail dataset into Unity Catalog tables with Spark.
+
+The bundle runs this file as a spark_python_task on a job cluster that has the retail-datagen
+wheel installed (the bundle builds and attaches it). Parameters arrive as command-line flags:
+
+  --catalog       catalog that receives the tables (must exist)          default main
+  --schema        schema inside it (created when missing)                default retail_demo
+  --scale         small | medium | large                                 default small
+  --days          days of order history, 1..365                          default 14
+  --overwrite     true | false: replace existing tables or refuse        default true
+  --seed          random seed: same seed, same rows                      default 42
+  --scale-factor  multiplies the scale's volumes (10 = ten times large)  default 1.0
+
+Everything is checked before Spark is touched; a bad value exits with code 2 and says which one.
+The seven tables are written all or nothing (see generator.spark): on any failure the existing
+tables are left as they were, the error is logged and the run fails (exit code 1).
+
+Locally (pyspark installed) it runs the same way on a local session, for example:
+  PYSPARK_SUBMIT_ARGS="--master local[2] pyspark-shell" \
+  python generate_data_job.py --catalog spark_catalog --schema retail_demo --scale small
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+DEFAULTS: dict[str, str] = {
+    "catalog": "main",
+    "schema": "retail_demo",
+    "scale": "small",
+    "days": "14",
+    "overwrite": "true",
+    "seed": "42",
+    "scale_factor": "1.0",
+}
+EXIT_OK, EXIT_FAILED, EXIT_BAD_PARAMETER = 0, 1, 2
+
+log = logging.getLogger("generate_data_job")
+
+
+def parse_bool(value: str) -> bool:
+    """true/false (also yes/no, 1/0), any case; argparse error otherwise."""
+    lowered = value.strip().lower()
+    if lowered in ("true", "yes", "1"):
+        return True
+    if lowered in ("false", "no", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"{value!r}: must be true or false")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The job's parameters; the bundle's job definition passes exactly these flags."""
+    parser = argparse.ArgumentParser(description="Generate the retail dataset into catalog tables with Spark.")
+    parser.add_argument("--catalog", default=DEFAULTS["catalog"], help="target catalog (must exist)")
+    parser.add_argument("--schema", default=DEFAULTS["schema"], help="target schema (created when missing)")
+    parser.add_argument("--scale", default=DEFAULTS["scale"], choices=("small", "medium", "large"))
+    parser.add_argument("--days", default=int(DEFAULTS["days"]), type=int, help="days of order history, 1..365")
+    parser.add_argument(
+        "--overwrite",
+        default=parse_bool(DEFAULTS["overwrite"]),
+        type=parse_bool,
+        help="true: replace existing tables; false: refuse when any exists",
+    )
+    parser.add_argument("--seed", default=int(DEFAULTS["seed"]), type=int, help="random seed (same seed, same rows)")
+    parser.add_argument(
+        "--scale-factor",
+        dest="scale_factor",
+        default=float(DEFAULTS["scale_factor"]),
+        type=float,
+        help="multiplies every volume of the scale",
+    )
+    return parser
+
+
+class _BadParameters(Exception):
+    """A parameter failed validation; the message says which and what is accepted."""
+
+
+def validate(args: argparse.Namespace) -> tuple[object, str, str]:
+    """The DatasetSpec and the catalog and schema names, checked before Spark starts."""
+    from generator.spark import validate_uc_name
+    from generator.spec import DatasetSpec
+
+    problems = []
+    spec = None
+    try:
+        spec = DatasetSpec(scale=args.scale, scale_factor=args.scale_factor, days=args.days, seed=args.seed)
+    except ValueError as exc:
+        problems.append(str(exc))
+    names = []
+    for what in ("catalog", "schema"):
+        try:
+            names.append(validate_uc_name(getattr(args, what), what))
+        except ValueError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise _BadParameters("; ".join(problems))
+    return spec, names[0], names[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse, validate, generate, log a summary; the exit code says how it went."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stdout, force=True
+    )
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed the problem
+        return EXIT_BAD_PARAMETER if exc.code else EXIT_OK
+    try:
+        import generator  # noqa: F401  (the driver needs the package as much as the executors)
+    except ImportError as exc:
+        log.error(
+            "cannot import retail-datagen (%s): the retail-datagen wheel is not installed on the cluster: "
+            "deploy the bundle, which ships it as a wheel library",
+            exc,
+        )
+        return EXIT_FAILED
+    try:
+        spec, catalog, schema = validate(args)
+    except _BadParameters as exc:
+        log.error("bad parameter: %s", exc)
+        return EXIT_BAD_PARAMETER
+
+    from generator.errors import GenerationError
+    from generator.spark import generate_to_spark, result_summary
+
+    log.info(
+        "generating scale=%s scale_factor=%g days=%d seed=%d into %s.%s (overwrite=%s)",
+        args.scale,
+        args.scale_factor,
+        args.days,
+        args.seed,
+        catalog,
+        schema,
+        str(args.overwrite).lower(),
+    )
+    started = time.perf_counter()
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.builder.appName("retail-datagen").getOrCreate()
+    logging.getLogger("generator.spark").setLevel(logging.WARNING)  # progress is logged below, once
+    try:
+        result = generate_to_spark(
+            spark,
+            spec,  # type: ignore[arg-type]
+            catalog=catalog,
+            schema=schema,
+            overwrite=args.overwrite,
+            progress=lambda message: log.info("%s", message),
+        )
+    except GenerationError as exc:
+        log.error("generation failed, existing tables left as they were: %s", exc)
+        return EXIT_FAILED
+    except Exception:
+        log.exception("generation failed, existing tables left as they were")
+        return EXIT_FAILED
+    log.info("summary (%s tables, %.1f s):", result.format, time.perf_counter() - started)
+    for line in result_summary(result):
+        log.info("%s", line)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    code = main()
+    if code != EXIT_OK:
+        sys.exit(code)  # a non-zero exit marks the job run as failed

@@ -1,0 +1,332 @@
+"""The Databricks bundle under templates/databricks, checked without the Databricks CLI (it cannot be
+installed here): the YAML parses, every path it names exists where the bundle resolves it, the job's
+parameters match the job script and the pipeline's table, deploy.sh runs its flow against a stand-in
+CLI, and the job script itself writes the seven tables on a local Spark session."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import importlib.util
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pyarrow.dataset as ds
+import pytest
+import yaml
+
+from generator.runner import run
+from generator.schema import TABLE_NAMES
+from generator.spec import DatasetSpec
+
+PROJECT = Path(__file__).resolve().parents[2]
+BUNDLE = PROJECT / "templates" / "databricks"
+BUNDLE_FILE = BUNDLE / "databricks.yml"
+JOB_SCRIPT = BUNDLE / "src" / "generate_data_job.py"
+DEPLOY = BUNDLE / "deploy.sh"
+JOB_KEY = "retail_data_generation"
+#: The pipeline contract's parameter table (seeds/data_generation_pipeline.md).
+PIPELINE_DEFAULTS = {"scale": "small", "days": "14", "overwrite": "true", "seed": "42"}
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), f"{path} is not a YAML mapping"
+    return data
+
+
+@pytest.fixture(scope="module")
+def bundle() -> dict[str, Any]:
+    return _load(BUNDLE_FILE)
+
+
+@pytest.fixture(scope="module")
+def resource_files(bundle: dict[str, Any]) -> list[Path]:
+    files = [Path(p) for pattern in bundle["include"] for p in sorted(glob.glob(str(BUNDLE / pattern)))]
+    assert files, "include matches no resource file"
+    return files
+
+
+@pytest.fixture(scope="module")
+def job(resource_files: list[Path]) -> tuple[Path, dict[str, Any]]:
+    """The data generation job and the file that defines it (its paths are relative to that file)."""
+    for path in resource_files:
+        jobs = _load(path).get("resources", {}).get("jobs", {})
+        if JOB_KEY in jobs:
+            return path, jobs[JOB_KEY]
+    raise AssertionError(f"no resource file defines jobs.{JOB_KEY}")
+
+
+@pytest.fixture(scope="module")
+def job_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("generate_data_job", JOB_SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _task(job: dict[str, Any]) -> dict[str, Any]:
+    (task,) = job["tasks"]
+    return task
+
+
+def _flag_pairs(parameters: list[str]) -> dict[str, str]:
+    assert len(parameters) % 2 == 0, parameters
+    pairs = dict(zip(parameters[0::2], parameters[1::2], strict=True))
+    assert all(flag.startswith("--") for flag in pairs), parameters
+    return pairs
+
+
+def _resolve_vars(value: str, bundle: dict[str, Any]) -> str:
+    return re.sub(r"\$\{var\.(\w+)\}", lambda m: str(bundle["variables"][m.group(1)]["default"]), value)
+
+
+def _artifact_dist(bundle: dict[str, Any]) -> Path:
+    (artifact,) = bundle["artifacts"].values()
+    return (BUNDLE / artifact["path"]).resolve() / "dist"
+
+
+# --- The YAML ----------------------------------------------------------------------------------
+
+
+def test_bundle_basics(bundle: dict[str, Any]) -> None:
+    assert bundle["bundle"]["name"]
+    assert bundle["include"] == ["resources/*.yml"]
+    assert bundle["variables"]["catalog"]["default"] == "main"
+    assert bundle["variables"]["schema"]["default"] == "retail_demo"
+
+
+def test_both_targets_exist(bundle: dict[str, Any]) -> None:
+    targets = bundle["targets"]
+    assert targets["dev"]["mode"] == "development"
+    assert targets["dev"]["default"] is True
+    assert targets["prod"]["mode"] == "production"
+
+
+def test_artifact_builds_this_projects_wheel(bundle: dict[str, Any]) -> None:
+    (artifact,) = bundle["artifacts"].values()
+    assert artifact["type"] == "whl"
+    root = (BUNDLE / artifact["path"]).resolve()
+    assert root == PROJECT
+    assert (root / "pyproject.toml").is_file()
+    assert 'name = "retail-datagen"' in (root / "pyproject.toml").read_text(encoding="utf-8")
+    assert re.search(r"(pip wheel .*--wheel-dir dist|-m build --wheel)", artifact["build"])
+
+
+def test_every_named_path_exists(
+    bundle: dict[str, Any], job: tuple[Path, dict[str, Any]], resource_files: list[Path]
+) -> None:
+    dist = _artifact_dist(bundle)
+    for entry in bundle["sync"]["paths"]:
+        path = (BUNDLE / entry).resolve()
+        assert path.exists() or path == dist, f"sync path {entry} does not exist (and is not the wheel's dist)"
+    resource_file, definition = job
+    task = _task(definition)
+    script = (resource_file.parent / task["spark_python_task"]["python_file"]).resolve()
+    assert script == JOB_SCRIPT.resolve() and script.is_file()
+    for library in task["libraries"]:
+        wheel_glob = (resource_file.parent / library["whl"]).resolve()
+        assert wheel_glob.name == "*.whl"
+        # The folder is made by the artifact build, so it must be the artifact's output folder.
+        assert wheel_glob.parent == dist
+
+
+def test_job_cluster_is_a_small_autoscaling_lts_cluster(job: tuple[Path, dict[str, Any]]) -> None:
+    _, definition = job
+    task = _task(definition)
+    (cluster,) = definition["job_clusters"]
+    assert task["job_cluster_key"] == cluster["job_cluster_key"]
+    new = cluster["new_cluster"]
+    assert re.fullmatch(r"\d+\.\d+\.x-scala2\.1[23]", new["spark_version"])
+    assert 1 <= new["autoscale"]["min_workers"] <= new["autoscale"]["max_workers"] <= 8
+    assert new["node_type_id"] == "${var.node_type_id}"
+
+
+def test_job_parameters_match_the_script_and_the_pipeline(
+    bundle: dict[str, Any], job: tuple[Path, dict[str, Any]], job_script: ModuleType
+) -> None:
+    _, definition = job
+    params = _flag_pairs(_task(definition)["spark_python_task"]["parameters"])
+    parser: argparse.ArgumentParser = job_script.build_parser()
+    script_flags = {
+        option: action
+        for action in parser._actions
+        for option in action.option_strings
+        if option.startswith("--") and option != "--help"
+    }
+    assert set(params) == set(script_flags)
+    parsed = parser.parse_args([_resolve_vars(item, bundle) for pair in params.items() for item in pair])
+    assert vars(parsed) == vars(parser.parse_args([]))  # the job's values are the script's defaults
+    assert params["--catalog"] == "${var.catalog}"
+    assert params["--schema"] == "${var.schema}"
+    assert {name: params[f"--{name}"] for name in PIPELINE_DEFAULTS} == PIPELINE_DEFAULTS
+    assert params["--scale-factor"] == "1.0"
+
+
+# --- deploy.sh ---------------------------------------------------------------------------------
+
+
+def test_deploy_script_is_executable_and_parses() -> None:
+    assert DEPLOY.stat().st_mode & stat.S_IXUSR
+    subprocess.run(["bash", "-n", str(DEPLOY)], check=True)
+    text = DEPLOY.read_text(encoding="utf-8")
+    assert "set -euo pipefail" in text
+    usage = subprocess.run([str(DEPLOY), "--help"], capture_output=True, text=True, check=True).stdout
+    assert "./deploy.sh [target] [scale] [days] [overwrite] [seed]" in usage
+
+
+def _fake_cli(folder: Path, summary: dict[str, Any]) -> dict[str, str]:
+    """A `databricks` stand-in on PATH that logs its arguments and answers like the real CLI."""
+    folder.mkdir()
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    jobs = [{"job_id": 77, "settings": {"name": f"[dev someone] {JOB_KEY}"}}]
+    settings = {"job_id": 77, "settings": {"tasks": [{"spark_python_task": {"parameters": ["--catalog", "c9"]}}]}}
+    script = folder / "databricks"
+    script.write_text(
+        "#!/usr/bin/env bash\n"
+        f'printf "%s\\n" "$*" >> {folder / "calls.log"}\n'
+        'case "$1 $2" in\n'
+        '  "bundle deploy") echo "Deployment complete!" ;;\n'
+        f'  "bundle summary") cat {folder / "summary.json"} ;;\n'
+        f"  \"jobs list\") echo '{json.dumps(jobs)}' ;;\n"
+        f"  \"jobs get\") echo '{json.dumps(settings)}' ;;\n"
+        '  "jobs run-now") echo \'{"run_id": 1}\' ;;\n'
+        "esac\n",
+        encoding="utf-8",
+    )
+    script.chmod(0o755)
+    return {**os.environ, "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+
+
+def _run_now_params(folder: Path) -> tuple[list[str], dict[str, Any]]:
+    calls = (folder / "calls.log").read_text(encoding="utf-8").splitlines()
+    (run_now,) = [c for c in calls if c.startswith("jobs run-now --json ")]
+    return calls, json.loads(run_now[len("jobs run-now --json ") :])
+
+
+def test_deploy_flow_with_a_stand_in_cli(
+    tmp_path: Path, bundle: dict[str, Any], job: tuple[Path, dict[str, Any]], job_script: ModuleType
+) -> None:
+    _, definition = job
+    deployed = [_resolve_vars(p, bundle) for p in _task(definition)["spark_python_task"]["parameters"]]
+    deployed[deployed.index("--catalog") + 1] = "team_catalog"  # as a target's variables would set it
+    summary = {
+        "resources": {"jobs": {JOB_KEY: {"id": "123", "tasks": [{"spark_python_task": {"parameters": deployed}}]}}}
+    }
+    env = _fake_cli(tmp_path / "bin", summary)
+    subprocess.run([str(DEPLOY), "prod", "medium", "30", "false", "7"], env=env, check=True, capture_output=True)
+    calls, request = _run_now_params(tmp_path / "bin")
+    assert calls[0] == "bundle deploy -t prod"
+    assert request["job_id"] == 123
+    args = job_script.build_parser().parse_args(request["python_params"])
+    assert (args.catalog, args.schema, args.scale, args.days, args.overwrite, args.seed, args.scale_factor) == (
+        "team_catalog",
+        "retail_demo",
+        "medium",
+        30,
+        False,
+        7,
+        1.0,
+    )
+
+
+def test_deploy_finds_the_dev_job_by_name_when_the_summary_has_no_id(tmp_path: Path) -> None:
+    env = _fake_cli(tmp_path / "bin", {"resources": {}})
+    subprocess.run([str(DEPLOY)], env=env, check=True, capture_output=True)
+    calls, request = _run_now_params(tmp_path / "bin")
+    assert "jobs list -o json" in calls
+    assert request["job_id"] == 77
+    assert request["python_params"][:2] == ["--catalog", "c9"]  # read back from the deployed job
+    assert request["python_params"][request["python_params"].index("--scale") + 1] == "small"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["staging"],
+        ["dev", "huge"],
+        ["dev", "small", "0"],
+        ["dev", "small", "14", "maybe"],
+        ["dev", "small", "14", "true", "-1"],
+    ],
+)
+def test_deploy_refuses_bad_arguments(args: list[str], tmp_path: Path) -> None:
+    env = _fake_cli(tmp_path / "bin", {})
+    result = subprocess.run([str(DEPLOY), *args], env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "error:" in result.stderr
+    assert not (tmp_path / "bin" / "calls.log").exists()  # nothing deployed
+
+
+def test_deploy_says_when_the_cli_is_missing(tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": "/usr/bin:/bin"}
+    if any(Path(d, "databricks").exists() for d in ("/usr/bin", "/bin")):
+        pytest.skip("a databricks CLI is installed system-wide")
+    result = subprocess.run([str(DEPLOY)], env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert "Databricks CLI is not installed" in result.stderr
+
+
+# --- The job script ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--days", "0"], "days=0"),
+        (["--schema", "bad.name"], "schema='bad.name': contains a dot"),
+        (["--catalog", "has space"], "catalog='has space'"),
+        (["--scale-factor", "0"], "scale_factor=0.0"),
+        (["--overwrite", "maybe"], "must be true or false"),
+        (["--scale", "huge"], "invalid choice"),
+    ],
+)
+def test_job_script_refuses_bad_parameters_before_spark(args: list[str], message: str) -> None:
+    result = subprocess.run(
+        [sys.executable, str(JOB_SCRIPT), *args], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 2
+    assert message in result.stdout + result.stderr
+    assert "SparkSession" not in result.stdout + result.stderr
+
+
+def test_job_script_writes_the_seven_tables_on_local_spark(tmp_path: Path) -> None:
+    pytest.importorskip("pyspark")  # an optional extra; CI installs it
+    warehouse = tmp_path / "warehouse"
+    env = {
+        **os.environ,
+        "PYSPARK_PYTHON": sys.executable,
+        "PYSPARK_SUBMIT_ARGS": (
+            f"--master local[2] --driver-memory 1g --conf spark.ui.enabled=false "
+            f"--conf spark.sql.shuffle.partitions=2 --conf spark.sql.warehouse.dir={warehouse} pyspark-shell"
+        ),
+    }
+    args = ["--catalog", "spark_catalog", "--schema", "retail_job", "--scale", "small", "--days", "5"]
+    args += ["--overwrite", "true", "--seed", "42", "--scale-factor", "0.3"]
+    result = subprocess.run(
+        [sys.executable, str(JOB_SCRIPT), *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    manifest = run(DatasetSpec(scale="small", scale_factor=0.3, days=5, seed=42), tmp_path / "local", workers=1)
+    for table in TABLE_NAMES:
+        rows = manifest["tables"][table]["rows"]
+        assert f"{table}: {rows:,} rows generated into staging" in result.stdout
+        assert re.search(rf"{table}\s+{rows:,} rows", result.stdout), table
+        # Local Spark writes Parquet (no Delta jars offline): read the table's folder back.
+        assert ds.dataset(warehouse / "retail_job.db" / table, format="parquet").count_rows() == rows
+    assert "summary (parquet tables" in result.stdout
+    assert sorted(p.name for p in (warehouse / "retail_job.db").iterdir()) == sorted(TABLE_NAMES)
