@@ -51,7 +51,12 @@ def build_chunk(chunk: Chunk, spec: DatasetSpec) -> Iterator[dict[str, pa.Table]
 def run_chunk(chunk: Chunk, spec: DatasetSpec, fmt: str, root: Path) -> ChunkResult:
     """Build one chunk and stream it into its part files under `root`."""
     writers = {table: open_part(root, table, chunk.part, TABLES[table].schema, fmt) for table in chunk.tables}
-    for batch in build_chunk(chunk, spec):
-        for table, rows in batch.items():
-            writers[table].write(rows)
+    try:
+        for batch in build_chunk(chunk, spec):
+            for table, rows in batch.items():
+                writers[table].write(rows)
+    except BaseException:
+        for writer in writers.values():
+            writer.abort()  # release the file handles, so a failed run frees its disk space at once
+        raise
     return ChunkResult(chunk.chunk_id, {table: writer.close() for table, writer in writers.items()})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -33,6 +34,8 @@ class PartWriter(Protocol):
 
     def close(self) -> WrittenFile: ...
 
+    def abort(self) -> None: ...
+
 
 class _ArrowPartWriter:
     """A part file written batch by batch (one Parquet row group, or CSV rows, per write)."""
@@ -58,6 +61,11 @@ class _ArrowPartWriter:
     def close(self) -> WrittenFile:
         self._writer.close()
         return WrittenFile(path=self.relative, rows=self.rows, bytes=self.path.stat().st_size)
+
+    def abort(self) -> None:
+        """Close without finishing the file (it is deleted with the staging folder)."""
+        with contextlib.suppress(Exception):  # the write error that got us here is the one to report
+            self._writer.close()
 
 
 def open_part(root: Path, table: str, part: int, schema: pa.Schema, fmt: str) -> PartWriter:

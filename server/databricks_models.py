@@ -107,7 +107,9 @@ OptionalSeed = Annotated[
         description="Random seed passed as SEED (same seed, same bytes). Default (null): the script's (42).",
     ),
 ]
-RunId = Annotated[int, Field(ge=1, description="run_id returned by trigger_bundle_job (or shown in the Jobs UI).")]
+RunId = Annotated[
+    int, Field(ge=1, le=2**63 - 1, description="run_id returned by trigger_bundle_job (or shown in the Jobs UI).")
+]
 
 
 @contextmanager
@@ -318,7 +320,9 @@ with _schema_field_allowed():
             description="Name of the bundle's job; a development-mode copy '[dev <user>] <job_name>' is found too "
             "(yours preferred).",
         )
-        job_id: int | None = Field(None, ge=1, description="Run this job id instead of looking job_name up.")
+        job_id: int | None = Field(
+            None, ge=1, le=2**63 - 1, description="Run this job id instead of looking job_name up."
+        )
         wait_sec: float = Field(
             30,
             ge=0,

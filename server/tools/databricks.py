@@ -280,7 +280,7 @@ async def upload_to_volume(args: UploadToVolumeInput, tc: ToolContext) -> Upload
     MB) takes a few seconds; time grows with bytes and your upload bandwidth. Progress is reported
     per file; cancelling the call stops the upload. Needs Databricks credentials (see profile).
     """
-    local = tc.resolve(args.local_data_dir, field="local_data_dir")
+    local = tc.resolve_tree(args.local_data_dir, field="local_data_dir")
     if not local.is_dir():
         what = "is not a folder" if local.exists() else "does not exist"
         raise ToolError(
@@ -328,7 +328,7 @@ async def generate_and_upload(args: GenerateAndUploadInput, tc: ToolContext) -> 
     """
     from server.scripts import SCRIPT_NAME
 
-    project = tc.resolve(args.project_path, field="project_path")
+    project = tc.resolve_tree(args.project_path, field="project_path")
     if not (project / SCRIPT_NAME).is_file():
         raise ToolError(
             f"There is no {SCRIPT_NAME} in {project}; run init_project(project_path='{project}') to write one, "

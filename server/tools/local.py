@@ -99,10 +99,21 @@ async def generate_data(args: GenerateDataInput, tc: ToolContext) -> GenerateDat
     planned = await anyio.to_thread.run_sync(_plan_run, options)
     estimated = None
     if planned is not None:
+        problems = await anyio.to_thread.run_sync(_capacity_problems, planned, output_dir)
+        if problems:  # refused here, not in a background job the agent would have to poll to learn it
+            raise ToolError(
+                f"Refused before writing anything: {'; '.join(problems)}. estimate_dataset shows the figures per table."
+            )
         options = options.model_copy(update={"workers": planned.workers})
         estimated = planned.seconds
     background = args.background if args.background is not None else (estimated or 0.0) > BACKGROUND_AFTER_SEC
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        output_dir.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ToolError(
+            f"output_dir={args.output_dir!r}: cannot create its parent folder {output_dir.parent} "
+            f"({exc.strerror or exc}); choose a writable folder under the data root."
+        ) from None
 
     from server.jobs import TooManyJobsError
 
@@ -123,7 +134,7 @@ async def generate_data(args: GenerateDataInput, tc: ToolContext) -> GenerateDat
         )
     await _follow_inline(job, tc.ctx)
     if job.state != "succeeded" or job.manifest is None:
-        raise ToolError(f"Generation {job.state}: {job.error or 'no reason given'}")
+        raise ToolError(f"Generation {job.state}: {with_hint(job.error) or 'no reason given'}")
     from server.datasets import summarize_manifest
 
     result = summarize_manifest(job.manifest, output_dir)
@@ -138,6 +149,34 @@ async def generate_data(args: GenerateDataInput, tc: ToolContext) -> GenerateDat
     )
 
 
+#: What to do about a run that failed on the file system (matched in the error text).
+_FAILURE_HINTS = (
+    (
+        ("No space left on device", "[Errno 28]", "Disk quota exceeded"),
+        "The disk holding output_dir is full: free space, or choose a smaller scale, scale_factor or days "
+        "(estimate_dataset shows the size) or another output_dir. A previous dataset there is unchanged.",
+    ),
+    (
+        ("Read-only file system", "[Errno 30]"),
+        "output_dir is on a read-only file system: choose a writable folder. A previous dataset there is unchanged.",
+    ),
+    (
+        ("Permission denied", "Operation not permitted"),
+        "The server may not write into output_dir: choose another folder. A previous dataset there is unchanged.",
+    ),
+)
+
+
+def with_hint(error: str | None) -> str | None:
+    """A failed run's error with what to do when the file system was the cause."""
+    if not error:
+        return error
+    for markers, hint in _FAILURE_HINTS:
+        if any(marker in error for marker in markers):
+            return f"{error} {hint}"
+    return error
+
+
 def _plan_run(options: GenerateOptions) -> DatasetEstimate | None:
     """The estimate of the run as generate_data will do it, or None when there is no estimate."""
     try:
@@ -147,6 +186,17 @@ def _plan_run(options: GenerateOptions) -> DatasetEstimate | None:
     except Exception:
         logger.exception("Estimating the run failed; it will run inline")
     return None
+
+
+def _capacity_problems(planned: DatasetEstimate, output_dir: Path) -> list[str]:
+    """What the core would refuse the run for (disk, memory), each with the figure and the way out."""
+    from generator.estimate import capacity_problems
+
+    try:
+        return capacity_problems(planned, output_dir)
+    except OSError:
+        logger.exception("Checking free disk space for %s failed; the core checks again", output_dir)
+        return []
 
 
 def plan_run(spec: DatasetSpec, fmt: str, workers: int | None) -> DatasetEstimate:
@@ -211,7 +261,7 @@ def _job_status(job: GenerationJob) -> JobStatus:
         elapsed_sec=round(job.elapsed, 3),
         estimated_seconds=job.estimated_seconds,
         result=summarize_manifest(manifest, Path(job.options.output_dir)) if manifest is not None else None,
-        error=job.error,
+        error=with_hint(job.error),
     )
 
 
@@ -302,6 +352,11 @@ async def init_project(args: InitProjectInput, tc: ToolContext) -> InitProjectOu
         )
     except (ProjectExistsError, TemplatesMissingError) as exc:
         raise ToolError(str(exc)) from None
+    except OSError as exc:
+        raise ToolError(
+            f"project_path={args.project_path!r} ({project}): cannot write the project files "
+            f"({exc.strerror or exc}); choose a writable folder under the data root."
+        ) from None
     return InitProjectOutput(
         project_path=str(project),
         files=files.written,
@@ -414,7 +469,7 @@ async def validate_dataset(args: ValidateDatasetInput, tc: ToolContext) -> Valid
     Use it after generate_data or execute_script, or after editing files by hand. Reads every row:
     about 1 s for a small dataset, tens of seconds for a large one.
     """
-    folder = tc.resolve(args.path, field="path")
+    folder = await anyio.to_thread.run_sync(partial(tc.resolve_tree, args.path, field="path"))
     try:
         from generator.validate import validate_dataset as core_validate
     except ImportError as exc:
@@ -466,7 +521,7 @@ async def query_dataset(args: QueryDatasetInput, tc: ToolContext) -> QueryOutput
         check_read_only(args.sql)  # refuse before touching the dataset
     except QueryRefusedError as exc:
         raise ToolError(str(exc)) from None
-    folder = tc.resolve(args.path, field="path")
+    folder = await anyio.to_thread.run_sync(partial(tc.resolve_tree, args.path, field="path"))
     if not folder.is_dir():
         raise ToolError(
             f"path={args.path!r} ({folder}) does not exist; generate a dataset there with generate_data, "

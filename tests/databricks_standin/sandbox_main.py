@@ -54,7 +54,8 @@ def _isolate_from_repository() -> None:
     kept = []
     for entry in sys.path:
         resolved = os.path.realpath(entry or os.getcwd())
-        if resolved == repo or resolved.startswith(repo + os.sep):
+        inside = resolved == repo or resolved.startswith(repo + os.sep)
+        if inside and "site-packages" not in resolved:  # a virtualenv inside the checkout stays
             continue
         kept.append(entry)
     sys.path[:] = kept

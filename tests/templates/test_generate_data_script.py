@@ -13,7 +13,7 @@ from generator.portable import SCRIPT_TEMPLATE, portable_script
 # Runs a script with faker, pydantic, pandas and this project unimportable, like a bare cluster.
 BARE_CLUSTER = """
 import builtins, runpy, sys
-sys.path = [p for p in sys.path if p and "{root}" not in p]
+sys.path = [p for p in sys.path if p and ("{root}" not in p or "site-packages" in p)]
 sys.meta_path = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
 real_import = builtins.__import__
 def guarded(name, *args, **kwargs):
