@@ -5,6 +5,7 @@ All conflicts are found before anything is written, so a refusal leaves the fold
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,4 +73,29 @@ def init_project(project: Path, templates: Path, *, overwrite: bool) -> ProjectF
         target = project / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(templates / rel, target)
+    _point_bundle_at_checkout(project, templates)
     return ProjectFiles(written=[str(rel) for rel in files], overwritten=existing)
+
+
+#: Bundle lines that reach the retail-datagen checkout (whose wheel the job installs), as written
+#: in templates/databricks/, relative to the file that holds them.
+_BUNDLE_CHECKOUT_LINKS = {
+    Path("databricks/databricks.yml"): (("path: ../..", "path: {root}"), ("- ../../dist", "- {dist}")),
+    Path("databricks/resources/data_generation_job.yml"): (("whl: ../../../dist/", "whl: {dist}/"),),
+}
+
+
+def _point_bundle_at_checkout(project: Path, templates: Path) -> None:
+    """Rewrite the copied bundle's links to the checkout relative to its new place, so that
+    `databricks bundle deploy` from the project still builds and ships the retail-datagen wheel."""
+    checkout = templates.resolve().parent
+    for rel, replacements in _BUNDLE_CHECKOUT_LINKS.items():
+        copied = project / rel
+        if not copied.is_file():
+            continue
+        here = copied.parent
+        values = {"root": os.path.relpath(checkout, here), "dist": os.path.relpath(checkout / "dist", here)}
+        text = copied.read_text(encoding="utf-8")
+        for old, new in replacements:
+            text = text.replace(old, new.format(**values))
+        copied.write_text(text, encoding="utf-8")
