@@ -20,17 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-#: Credentials of the server that a child script does not inherit.
-SECRET_ENV_VARS = frozenset(
-    {
-        "DATABRICKS_TOKEN",
-        "DATABRICKS_CLIENT_SECRET",
-        "DATABRICKS_PASSWORD",
-        "DATABRICKS_AZURE_CLIENT_SECRET",
-        "ARM_CLIENT_SECRET",
-        "GOOGLE_CREDENTIALS",
-    }
-)
+from server.secrets import SECRET_ENV_VARS
+
 SCRIPT_NAME = "generate_data.py"
 LOG_NAME = "generation.log"
 DATA_DIR_NAME = "data"

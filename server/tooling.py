@@ -20,7 +20,6 @@ from __future__ import annotations
 import difflib
 import inspect
 import logging
-import os
 import sys
 import threading
 from collections.abc import Awaitable, Callable
@@ -44,6 +43,7 @@ from server.paths import (
     resolve_under_roots,
     roots_from_uris,
 )
+from server.secrets import env_secrets
 
 if TYPE_CHECKING:
     from server.app import AppState
@@ -61,16 +61,6 @@ _CTX_PARAM = "ctx"
 _ROOTS_PARAM = "client_roots"
 #: Keyword under which the tool function receives the call's arguments as sent (see _RawArguments).
 _RAW_PARAM = "__raw_arguments__"
-#: Environment variables whose values must never reach the agent (see server.databricks.auth).
-_SECRET_ENV_VARS = (
-    "DATABRICKS_TOKEN",
-    "DATABRICKS_CLIENT_SECRET",
-    "DATABRICKS_PASSWORD",
-    "ARM_CLIENT_SECRET",
-    "DATABRICKS_AZURE_CLIENT_SECRET",
-    "GOOGLE_CREDENTIALS",
-)
-_MIN_SECRET_LEN = 6
 
 
 @dataclass(frozen=True)
@@ -313,10 +303,8 @@ def mask_secrets(text: str) -> str:
     The Databricks module is not imported here: until it is loaded no profile secret is known,
     and loading it would pull in the Databricks SDK on the first error of any tool.
     """
-    for name in _SECRET_ENV_VARS:
-        value = os.environ.get(name)
-        if value and len(value) >= _MIN_SECRET_LEN:
-            text = text.replace(value, "[REDACTED]")
+    for value in env_secrets():
+        text = text.replace(value, "[REDACTED]")
     auth = sys.modules.get("server.databricks.auth")
     redact = getattr(auth, "redact", None)
     return redact(text) if callable(redact) else text

@@ -31,6 +31,8 @@ from typing import Any
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.config import Config
 
+from server.secrets import MIN_SECRET_LEN, env_secrets
+
 from .errors import DatabricksNotConfigured
 
 LOG = logging.getLogger(__name__)
@@ -46,16 +48,7 @@ HOW_TO_CONFIGURE = (
     "or the profile argument."
 )
 
-_SECRET_ENV_VARS = (
-    "DATABRICKS_TOKEN",
-    "DATABRICKS_CLIENT_SECRET",
-    "DATABRICKS_PASSWORD",
-    "ARM_CLIENT_SECRET",
-    "DATABRICKS_AZURE_CLIENT_SECRET",
-    "GOOGLE_CREDENTIALS",
-)
 _SECRET_CONFIG_ATTRS = ("token", "client_secret", "password", "azure_client_secret", "google_credentials")
-_MIN_SECRET_LEN = 6
 _MASK = "[REDACTED]"
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -85,7 +78,7 @@ _cache_lock = threading.Lock()
 
 def remember_secret(value: str | None) -> None:
     """Add a literal secret value that ``redact`` must always mask."""
-    if isinstance(value, str) and len(value) >= _MIN_SECRET_LEN:
+    if isinstance(value, str) and len(value) >= MIN_SECRET_LEN:
         with _secrets_lock:
             _known_secrets.add(value)
 
@@ -104,11 +97,7 @@ def redact(text: object) -> str:
     """``str(text)`` with every token-like value masked as ``[REDACTED]``."""
     result = "" if text is None else str(text)
     with _secrets_lock:
-        literals = set(_known_secrets)
-    for name in _SECRET_ENV_VARS:
-        value = os.environ.get(name)
-        if value and len(value) >= _MIN_SECRET_LEN:
-            literals.add(value)
+        literals = set(_known_secrets) | env_secrets()
     for secret in sorted(literals, key=len, reverse=True):
         result = result.replace(secret, _MASK)
     for pattern, replacement in _PATTERNS:
