@@ -27,6 +27,8 @@ LOG_NAME = "generation.log"
 DATA_DIR_NAME = "data"
 #: Bytes of each stream kept from its start and from its end.
 HEAD_BYTES = 2_000
+#: generation.log stops growing here (a script flooding stdout must not fill the disk).
+MAX_LOG_BYTES = 64 * 2**20
 TAIL_BYTES = 6_000
 _READ_SIZE = 64 * 1024
 _KILL_GRACE_SEC = 2.0
@@ -37,13 +39,40 @@ class ScriptCancelledError(RuntimeError):
     """The run was stopped through the `cancel` event; the process group was killed."""
 
 
+class _RunLog:
+    """generation.log, shared by both pipes; it stops growing at MAX_LOG_BYTES so that a script
+    flooding its output until the timeout cannot fill the disk."""
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self._file = file
+        self._lock = threading.Lock()
+        self._written = 0
+        self._cut = False
+
+    def write(self, chunk: bytes) -> None:
+        with self._lock:
+            room = MAX_LOG_BYTES - self._written
+            if room <= 0:
+                if not self._cut:
+                    self._file.write(f"\n# log cut at {MAX_LOG_BYTES // 2**20} MiB: later output dropped\n".encode())
+                    self._cut = True
+                return
+            self._file.write(chunk[:room])
+            self._written += min(len(chunk), room)
+            self._file.flush()
+
+    def footer(self, text: str) -> None:
+        with self._lock:
+            self._file.write(f"\n# {text}\n".encode())
+            self._file.flush()
+
+
 class _CappedStream:
     """Drains one pipe: every chunk goes to the log file, only head and tail stay in memory."""
 
-    def __init__(self, pipe: IO[bytes], log: IO[bytes], log_lock: threading.Lock) -> None:
+    def __init__(self, pipe: IO[bytes], log: _RunLog) -> None:
         self._pipe = pipe
         self._log = log
-        self._log_lock = log_lock
         self.head = bytearray()
         self.tail = bytearray()
         self.total = 0
@@ -58,9 +87,7 @@ class _CappedStream:
                 break
             if not chunk:
                 break
-            with self._log_lock:
-                self._log.write(chunk)
-                self._log.flush()
+            self._log.write(chunk)
             self.total += len(chunk)
             room = HEAD_BYTES - len(self.head)
             if room > 0:
@@ -119,7 +146,6 @@ def execute_script(
     child_env.update(env or {})
 
     started = time.monotonic()
-    log_lock = threading.Lock()
     with open(log_path, "wb") as log:
         log.write(
             f"# {datetime.now(timezone.utc).isoformat(timespec='seconds')} {' '.join(command)} "
@@ -136,8 +162,9 @@ def execute_script(
             start_new_session=os.name == "posix",
         )
         assert process.stdout is not None and process.stderr is not None
-        out = _CappedStream(process.stdout, log, log_lock)
-        err = _CappedStream(process.stderr, log, log_lock)
+        run_log = _RunLog(log)
+        out = _CappedStream(process.stdout, run_log)
+        err = _CappedStream(process.stderr, run_log)
         out.thread.start()
         err.thread.start()
         try:
@@ -145,18 +172,18 @@ def execute_script(
         except subprocess.TimeoutExpired:
             _kill_group(process)
             _join(out, err, process)
-            _log_footer(log, log_lock, f"killed after the {timeout_sec} s timeout")
+            run_log.footer(f"killed after the {timeout_sec} s timeout")
             raise subprocess.TimeoutExpired(
                 command, timeout_sec, output=out.text(log_path), stderr=err.text(log_path)
             ) from None
         except ScriptCancelledError:
             _kill_group(process)
             _join(out, err, process)
-            _log_footer(log, log_lock, "killed: the run was cancelled")
+            run_log.footer("killed: the run was cancelled")
             raise
         _join(out, err, process)
         duration = time.monotonic() - started
-        _log_footer(log, log_lock, f"exit code {exit_code} after {duration:.1f} s")
+        run_log.footer(f"exit code {exit_code} after {duration:.1f} s")
     return {
         "exit_code": exit_code,
         "stdout": out.text(log_path),
@@ -206,9 +233,3 @@ def _join(out: _CappedStream, err: _CappedStream, process: subprocess.Popen[byte
                 os.killpg(process.pid, signal.SIGKILL)
         for stream in (out, err):
             stream.thread.join(_DRAIN_SEC)
-
-
-def _log_footer(log: IO[bytes], lock: threading.Lock, text: str) -> None:
-    with lock:
-        log.write(f"\n# {text}\n".encode())
-        log.flush()

@@ -135,3 +135,16 @@ def _alive(pid: int) -> bool:
             return stat.read().split()[2] != "Z"
     except OSError:
         return True
+
+
+def test_the_log_stops_growing_at_its_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import server.scripts
+
+    monkeypatch.setattr(server.scripts, "MAX_LOG_BYTES", 50_000)
+    write_script(tmp_path, "import sys\nfor _ in range(20000):\n    sys.stdout.write('x' * 99 + '\\n')\n")
+    result = execute_script(str(tmp_path), timeout_sec=60)
+    assert result["exit_code"] == 0
+    log = Path(result["log_path"]).read_text()
+    assert len(log) < 51_000
+    assert "log cut at" in log and "exit code 0" in log
+    assert result["truncated"] is True  # the agent still sees head and tail of the 2 MB
