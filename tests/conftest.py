@@ -21,6 +21,8 @@ if _TESTS_DIR not in sys.path:  # so `import databricks_standin` works in every 
 # `standin`           a StandinWorkspace started on 127.0.0.1:<random port>, stopped after the test.
 #                     standin.create_volume() -> VolumeRef(catalog, schema, volume, path, local)
 #                     standin.register_job(name, script_path, default_params=[...]) -> job_id
+#                       (libraries=[project root or .whl] makes the project importable in that
+#                       job's task process only, like the bundle's wheel; env={...} adds variables)
 #                     standin.add_cluster(state="TERMINATED") -> cluster (cluster.cluster_id)
 #                     standin.put_workspace_file(path, content), standin.local_path("/Volumes/...")
 #                     standin.faults.throttle(...), .fail_file(...), .slow_commands(s),

@@ -1,7 +1,8 @@
 """Jobs API 2.2 of the stand-in: registered jobs whose single task really runs a script.
 
 A test registers a job (name, a local Python file standing for a ``spark_python_task``,
-default parameters). ``run-now`` creates a run with one task run (its own ``run_id``),
+default parameters, optionally job libraries and extra environment variables).
+``run-now`` creates a run with one task run (its own ``run_id``),
 PENDING for ``pending_seconds``, then RUNNING while ``python <file> <params...>`` runs,
 then TERMINATED with SUCCESS or FAILED (INTERNAL_ERROR when the file cannot be run);
 ``runs/cancel`` kills the process and ends the run CANCELED. ``runs/get-output`` on the
@@ -9,12 +10,19 @@ task run id returns the tail of the task's stdout/stderr as ``logs`` and, for a 
 task, ``error`` (the exception line) and ``error_trace`` (the traceback, with ANSI
 colour codes as on a real cluster). On the parent run id it is refused, as the real API
 refuses it for multi-task runs.
+
+Job libraries emulate the ``libraries: - whl: ...`` of a bundle's job task: each entry (a
+folder such as the project root, or a pure-Python ``.whl``) is importable in that job's
+task process only, through ``STANDIN_JOB_LIBRARIES`` (read by ``sandbox_main`` after it
+isolated itself from the repository) and ``PYTHONPATH`` (for the Python processes the task
+starts, e.g. Spark's workers). Every other job and every execution context stays isolated.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import os
 import shutil
 import tempfile
 import threading
@@ -43,6 +51,8 @@ class Job:
     max_concurrent_runs: int
     pending_seconds: float
     created_time: int
+    libraries: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
 
     def settings(self, with_tasks: bool = True) -> dict[str, Any]:
         settings: dict[str, Any] = {
@@ -61,7 +71,19 @@ class Job:
                     "timeout_seconds": 0,
                 }
             ]
+            if self.libraries:
+                settings["tasks"][0]["libraries"] = [{"whl": path} for path in self.libraries]
         return settings
+
+    def process_env(self, base: dict[str, str]) -> dict[str, str]:
+        """The task process's environment: ``base`` plus this job's libraries and variables."""
+        env = dict(base)
+        if self.libraries:
+            joined = os.pathsep.join(self.libraries)
+            env["STANDIN_JOB_LIBRARIES"] = joined
+            env["PYTHONPATH"] = joined
+        env.update(self.env)
+        return env
 
 
 @dataclass
@@ -148,6 +170,8 @@ class JobsApi:
         task_key: str,
         max_concurrent_runs: int,
         pending_seconds: float,
+        libraries: list[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> Job:
         with self._lock:
             jid = job_id if job_id is not None else next(self._ids)
@@ -160,6 +184,8 @@ class JobsApi:
                 max_concurrent_runs=max_concurrent_runs,
                 pending_seconds=pending_seconds,
                 created_time=int(time.time() * 1000),
+                libraries=[str(Path(lib).resolve()) for lib in libraries or []],
+                env=dict(env or {}),
             )
             self.jobs[jid] = job
         return job
@@ -288,7 +314,9 @@ class JobsApi:
                     f"Run failed with error message\n Cannot read the python file {script}.",
                 )
                 return
-            run.process = ScriptRunProcess(script, [self._rewrite_arg(a) for a in run.params], self._process_env())
+            run.process = ScriptRunProcess(
+                script, [self._rewrite_arg(a) for a in run.params], run.job.process_env(self._process_env())
+            )
             run.life_cycle_state = "RUNNING"
             run.state_message = "In run"
         code = run.process.wait()

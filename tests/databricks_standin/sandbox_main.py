@@ -13,7 +13,9 @@ Run by path with the test interpreter (``sys.executable``) in one of two modes:
 
 ``python sandbox_main.py script <path> [args...]``
     Runs a Python file as ``__main__`` with ``sys.argv = [path, *args]``, like a
-    ``spark_python_task`` of a job.
+    ``spark_python_task`` of a job. The entries of ``STANDIN_JOB_LIBRARIES`` (``os.pathsep``
+    separated folders or pure-Python wheels: the job's libraries) are put on ``sys.path``
+    after the isolation below, like the wheels a job installs on its cluster.
 
 In both modes the process first makes itself look like a cluster, which does not have
 this project installed: it removes setuptools' editable-install finders (which would
@@ -143,7 +145,9 @@ def _script_main(argv: list[str]) -> int:
 
     script = argv[0]
     sys.argv = [script, *argv[1:]]
-    sys.path.insert(0, str(Path(script).resolve().parent))
+    libraries = [p for p in os.environ.get("STANDIN_JOB_LIBRARIES", "").split(os.pathsep) if p]
+    sys.path[0:0] = [str(Path(script).resolve().parent), *libraries]
+    sys.path_importer_cache.clear()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     runpy.run_path(script, run_name="__main__")
     return 0

@@ -323,8 +323,15 @@ class StandinWorkspace:
         task_key: str = "generate",
         max_concurrent_runs: int = 1,
         pending_seconds: float = 0.2,
+        libraries: list[str | os.PathLike[str]] | None = None,
+        env: dict[str, str] | None = None,
     ) -> int:
-        """Register a job whose one task runs ``script`` (a local Python file); returns the job id."""
+        """Register a job whose one task runs ``script`` (a local Python file); returns the job id.
+
+        ``libraries`` emulates the job's ``libraries: - whl: ...``: each folder (e.g. the project
+        root) or pure-Python ``.whl`` is importable in this job's task process (and the Python
+        processes it starts) only. ``env`` adds environment variables to the task process.
+        """
         return self.jobs.add_job(
             name,
             str(script),
@@ -333,6 +340,8 @@ class StandinWorkspace:
             task_key=task_key,
             max_concurrent_runs=max_concurrent_runs,
             pending_seconds=pending_seconds,
+            libraries=[str(lib) for lib in libraries or []],
+            env=env,
         ).job_id
 
     def put_workspace_file(self, path: str, content: bytes | str, *, notebook: bool = False) -> str:
