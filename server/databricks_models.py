@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from generator.config import MAX_SCALE_FACTOR, ScaleName
 from generator.spec import MAX_DAYS, MAX_SEED
-from server.models import MAX_SCRIPT_TIMEOUT_SEC, ToolInput
+from server.models import MAX_SCRIPT_TIMEOUT_SEC, ScriptRunOutput, ToolInput
 
 #: Longest time trigger_bundle_job waits: clients cut a call at about 60 s.
 MAX_TRIGGER_WAIT_SEC = 45
@@ -192,17 +192,6 @@ with _schema_field_allowed():
             description="Kill the local script (and its children) after this many seconds.",
         )
         profile: Profile = None
-
-
-class ScriptRunOutput(BaseModel):
-    """The local run of generate_data.py."""
-
-    exit_code: int = Field(description="The script's exit code; 0 means success.")
-    stdout: str = Field(description="Standard output; head and tail only when long (see truncated).")
-    stderr: str = Field(description="Standard error; head and tail only when long (see truncated).")
-    truncated: bool = Field(description="True when stdout or stderr was cut; log_path has everything.")
-    duration_sec: float = Field(description="Wall time of the run in seconds.")
-    log_path: str = Field(description="generation.log in the project: the script's full output.")
 
 
 class GenerateAndUploadOutput(BaseModel):

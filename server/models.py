@@ -211,15 +211,20 @@ class ExecuteScriptInput(ToolInput):
     )
 
 
-class ExecuteScriptOutput(BaseModel):
-    """Outcome of a successful script run (a failed run is reported as a tool error)."""
+class ScriptRunOutput(BaseModel):
+    """A local run of generate_data.py: exit code, capped output and where the full log is."""
 
-    exit_code: int = Field(description="The script's exit code (0 here).")
+    exit_code: int = Field(description="The script's exit code; 0 means success.")
     stdout: str = Field(description="Standard output; head and tail only when long (see truncated).")
     stderr: str = Field(description="Standard error; head and tail only when long (see truncated).")
     truncated: bool = Field(description="True when stdout or stderr was cut; log_path has everything.")
     duration_sec: float = Field(description="Wall time of the run in seconds.")
     log_path: str = Field(description="generation.log in the project: the script's full output.")
+
+
+class ExecuteScriptOutput(ScriptRunOutput):
+    """Outcome of a successful script run (a failed run is reported as a tool error)."""
+
     data_path: str = Field(description="OUTPUT_PATH given to the script: <project_path>/data.")
 
 
