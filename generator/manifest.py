@@ -7,9 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from generator import GENERATOR_NAME
 from generator.writers import MANIFEST_NAME
-
-GENERATOR_NAME = "retail-datagen"
 
 
 class FileEntry(BaseModel):

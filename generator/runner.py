@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from generator import __version__
+from generator import GENERATOR_NAME, __version__
 from generator.chunks import ChunkResult, run_chunk
 from generator.errors import (
     GenerationCancelled,
@@ -136,7 +136,7 @@ def _versions(fmt: str) -> dict[str, str]:
     from generator.catalog import POOLS_SNAPSHOT
 
     versions = {
-        "retail-datagen": __version__,
+        GENERATOR_NAME: __version__,
         "python": sys.version.split()[0],
         "numpy": numpy.__version__,
         "pyarrow": pa.__version__,
@@ -257,7 +257,7 @@ def run(
             if cancel.is_set():
                 raise GenerationCancelled("generation cancelled; the output folder was not touched.")
             manifest = {
-                "generator": "retail-datagen",
+                "generator": GENERATOR_NAME,
                 "generator_version": __version__,
                 "format": fmt,
                 "parameters": spec.dataset_fields(),
