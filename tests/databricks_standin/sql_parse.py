@@ -1,0 +1,146 @@
+"""Parsing of the statements the stand-in's SQL warehouses receive, as Databricks SQL.
+
+Why: a typo in a tool's SQL must fail its tests the way it fails on Databricks, with
+``[PARSE_SYNTAX_ERROR]``. Statements are parsed by sqlglot's Databricks dialect. sqlglot turns what it
+cannot parse fully into a generic ``Command``; that is treated as a syntax error too, except for
+the few Databricks-only statements below, which are matched by strict grammars of their own
+(RESTORE, DESCRIBE DETAIL, DESCRIBE HISTORY ... LIMIT, CREATE CATALOG, CREATE VOLUME, SHOW ...).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from .unity_catalog import SqlError
+
+_NAME = r"(?:`(?:[^`]|``)+`|[A-Za-z0-9_]+)"
+_QNAME = rf"{_NAME}(?:\s*\.\s*{_NAME}){{0,2}}"
+_STRING = r"'(?:[^'\\]|\\.)*'"
+_IF_NOT_EXISTS = r"(?P<ine>IF\s+NOT\s+EXISTS\s+)?"
+_COMMENT = rf"(?:\s+COMMENT\s+(?P<comment>{_STRING}))?"
+
+
+@dataclass(frozen=True)
+class Restore:
+    """``RESTORE [TABLE] t [TO] VERSION AS OF n | TIMESTAMP AS OF 'ts'``."""
+
+    table: exp.Table
+    version: int | None
+    timestamp: str | None
+
+
+@dataclass(frozen=True)
+class DescribeDetail:
+    table: exp.Table
+
+
+@dataclass(frozen=True)
+class DescribeHistory:
+    """``DESCRIBE HISTORY t [LIMIT n]`` (sqlglot parses it only without LIMIT)."""
+
+    table: exp.Table
+    limit: int | None
+
+
+@dataclass(frozen=True)
+class CreateCatalog:
+    name: str
+    if_not_exists: bool
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class CreateVolume:
+    table: exp.Table
+    if_not_exists: bool
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class Show:
+    """``SHOW TABLES|SCHEMAS|CATALOGS [IN|FROM name]``."""
+
+    kind: str
+    scope: exp.Table | None
+
+
+Statement = exp.Expression | Restore | DescribeDetail | DescribeHistory | CreateCatalog | CreateVolume | Show
+
+
+def syntax_error(near: str, line: int | None = None, pos: int | None = None, note: str = "") -> SqlError:
+    where = f" (line {line}, pos {pos})" if line is not None else ""
+    return SqlError("PARSE_SYNTAX_ERROR", f"Syntax error at or near '{near}'.{note}", "42601", context=where)
+
+
+def _string(literal: str | None) -> str | None:
+    return None if literal is None else sqlglot.parse_one(literal, read="databricks").name
+
+
+def _table(name: str) -> exp.Table:
+    return exp.to_table(name, dialect="databricks")
+
+
+def _special(text: str) -> Statement | None:
+    flags = re.IGNORECASE | re.DOTALL
+    if m := re.fullmatch(
+        rf"RESTORE\s+(?:TABLE\s+)?(?P<name>{_QNAME})\s+(?:TO\s+)?"
+        rf"(?:VERSION\s+AS\s+OF\s+(?P<version>\d+)|TIMESTAMP\s+AS\s+OF\s+(?P<ts>{_STRING}))",
+        text,
+        flags,
+    ):
+        version = m.group("version")
+        return Restore(_table(m.group("name")), int(version) if version else None, _string(m.group("ts")))
+    if m := re.fullmatch(rf"DESC(?:RIBE)?\s+DETAIL\s+(?P<name>{_QNAME})", text, flags):
+        return DescribeDetail(_table(m.group("name")))
+    if m := re.fullmatch(rf"DESC(?:RIBE)?\s+HISTORY\s+(?P<name>{_QNAME})\s+LIMIT\s+(?P<limit>\d+)", text, flags):
+        return DescribeHistory(_table(m.group("name")), int(m.group("limit")))
+    if m := re.fullmatch(rf"CREATE\s+CATALOG\s+{_IF_NOT_EXISTS}(?P<name>{_NAME}){_COMMENT}", text, flags):
+        name = _table(m.group("name")).name
+        return CreateCatalog(name, bool(m.group("ine")), _string(m.group("comment")))
+    if m := re.fullmatch(rf"CREATE\s+VOLUME\s+{_IF_NOT_EXISTS}(?P<name>{_QNAME}){_COMMENT}", text, flags):
+        return CreateVolume(_table(m.group("name")), bool(m.group("ine")), _string(m.group("comment")))
+    if m := re.fullmatch(
+        rf"SHOW\s+(?P<kind>TABLES|SCHEMAS|DATABASES|CATALOGS)(?:\s+(?:IN|FROM)\s+(?P<name>{_QNAME}))?", text, flags
+    ):
+        kind = {"DATABASES": "SCHEMAS"}.get(m.group("kind").upper(), m.group("kind").upper())
+        return Show(kind, _table(m.group("name")) if m.group("name") else None)
+    return None
+
+
+def parse_statement(sql: str) -> Statement:
+    """One statement, or the ``[PARSE_SYNTAX_ERROR]`` (``[PARSE_EMPTY_STATEMENT]``) Databricks answers."""
+    text = sql.strip().rstrip(";").strip()
+    if not text:
+        raise SqlError("PARSE_EMPTY_STATEMENT", "Syntax error, unexpected empty statement.", "42617")
+    special = _special(text)
+    if special is not None:
+        return special
+    null_comment = re.fullmatch(r"(COMMENT\s+ON\s+.+\s+IS)\s+NULL", text, re.IGNORECASE | re.DOTALL)
+    try:
+        statements = [
+            s for s in sqlglot.parse(null_comment.group(1) + " ''" if null_comment else text, read="databricks") if s
+        ]
+    except ParseError as exc:
+        error = exc.errors[0] if exc.errors else {}
+        highlight = error.get("highlight") or text[:30]
+        col = error.get("col")
+        raise syntax_error(highlight, error.get("line"), (col - len(highlight)) if col else None) from exc
+    except TokenError as exc:
+        raise syntax_error(text[:30], note=f" {exc}") from exc
+    if len(statements) > 1:
+        second = statements[1].sql("databricks").split()[0]
+        raise syntax_error(second, note=" Only one statement can be executed at a time.")
+    statement = statements[0]
+    if isinstance(statement, exp.Command):
+        raise syntax_error(
+            text[:40],
+            note=" (The stand-in parses Databricks SQL with sqlglot, which could not parse this statement.)",
+        )
+    if null_comment:
+        statement.set("expression", exp.Null())
+    return statement
