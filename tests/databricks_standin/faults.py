@@ -6,6 +6,7 @@ import re
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -155,18 +156,9 @@ class Faults:
         Example: ``fail_statements(r"^CREATE SCHEMA", "[INSUFFICIENT_PERMISSIONS] Insufficient privileges: User
         does not have CREATE SCHEMA on Catalog 'x'. SQLSTATE: 42501", error_code="PERMISSION_DENIED")``.
         """
-        rule = StatementRule(
-            re.compile(sql_regex, re.IGNORECASE),
-            "fail",
-            skip=skip,
-            remaining=count,
-            error_code=error_code,
-            message=message,
-            sql_state=sql_state,
+        return self._statement_rule(
+            sql_regex, "fail", skip, count, error_code=error_code, message=message, sql_state=sql_state
         )
-        with self._lock:
-            self._statement_rules.append(rule)
-        return rule
 
     def hold_statements(
         self,
@@ -180,14 +172,10 @@ class Faults:
         """Keep matching SQL statements PENDING (or RUNNING) for ``seconds`` (``None``: until cancelled)."""
         if state not in ("PENDING", "RUNNING"):
             raise ValueError("a held statement is PENDING or RUNNING")
-        rule = StatementRule(
-            re.compile(sql_regex, re.IGNORECASE),
-            "hold",
-            skip=skip,
-            remaining=count,
-            hold_seconds=seconds,
-            hold_state=state,
-        )
+        return self._statement_rule(sql_regex, "hold", skip, count, hold_seconds=seconds, hold_state=state)
+
+    def _statement_rule(self, sql_regex: str, kind: str, skip: int, count: int | None, **fields: Any) -> StatementRule:
+        rule = StatementRule(re.compile(sql_regex, re.IGNORECASE), kind, skip=skip, remaining=count, **fields)
         with self._lock:
             self._statement_rules.append(rule)
         return rule

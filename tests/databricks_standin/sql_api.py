@@ -148,8 +148,12 @@ class SqlApi:
     def register(self, router: Router) -> None:
         router.add("GET", r"/api/2\.0/sql/warehouses", self.warehouse_list)
         router.add("GET", r"/api/2\.0/sql/warehouses/(?P<id>[^/]+)", self.warehouse_get)
-        router.add("POST", r"/api/2\.0/sql/warehouses/(?P<id>[^/]+)/start", self.warehouse_start)
-        router.add("POST", r"/api/2\.0/sql/warehouses/(?P<id>[^/]+)/stop", self.warehouse_stop)
+        router.add(
+            "POST", r"/api/2\.0/sql/warehouses/(?P<id>[^/]+)/start", lambda r: self._change_state(r, Warehouse.start)
+        )
+        router.add(
+            "POST", r"/api/2\.0/sql/warehouses/(?P<id>[^/]+)/stop", lambda r: self._change_state(r, Warehouse.stop)
+        )
         router.add("POST", r"/api/2\.0/sql/statements/?", self.statement_execute)
         router.add("GET", r"/api/2\.0/sql/statements/(?P<id>[^/]+)", self.statement_get)
         router.add("POST", r"/api/2\.0/sql/statements/(?P<id>[^/]+)/cancel", self.statement_cancel)
@@ -194,18 +198,12 @@ class SqlApi:
         if warehouse.current_state() == "DELETED":
             raise ApiError(400, "INVALID_STATE", f"Warehouse {warehouse.id} is deleted.")
 
-    def warehouse_start(self, req: Request) -> Response:
+    def _change_state(self, req: Request, change: Callable[[Warehouse], None]) -> Response:
+        """``start`` or ``stop``: 200 with an empty body; the waiters of the SDK poll ``get``."""
         with self._cond:
             warehouse = self._warehouse(req.params["id"])
             self._usable(warehouse)
-            warehouse.start()
-        return Response(200, {})
-
-    def warehouse_stop(self, req: Request) -> Response:
-        with self._cond:
-            warehouse = self._warehouse(req.params["id"])
-            self._usable(warehouse)
-            warehouse.stop()
+            change(warehouse)
         return Response(200, {})
 
     # -- statements ----------------------------------------------------------------------

@@ -163,6 +163,12 @@ class Context:
                 )
             if name == "read_files":
                 node.set("this", self._read_files(node.this))
+            else:  # Databricks' range() names its column id, DuckDB's names it range
+                call = node.this.sql("duckdb")
+                query = sqlglot.parse_one(f"SELECT range AS id FROM {call}", read="duckdb")
+                node.replace(
+                    exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(node.alias or "range")))
+                )
             return
         if node.db.lower() in ("parquet", "delta", "csv", "json") and node.name.startswith("/"):
             if node.db.lower() != "parquet":

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .http_core import ApiError, Request, Response, Router
@@ -65,6 +65,14 @@ def _audit(owner: str, created_ms: int, updated_ms: int | None = None) -> dict[s
     }
 
 
+def _names(obj: Schema | Table | Volume) -> dict[str, str]:
+    """``name``, ``catalog_name``, ``schema_name`` (below a schema) and ``full_name`` of an object."""
+    names = {"name": obj.name, "catalog_name": obj.catalog, "full_name": obj.full_name}
+    if not isinstance(obj, Schema):
+        names["schema_name"] = obj.schema
+    return names
+
+
 class UnityCatalogApi:
     """Handlers of ``/api/2.1/unity-catalog/*`` for catalogs, schemas, tables and volumes."""
 
@@ -77,10 +85,10 @@ class UnityCatalogApi:
         router.add("GET", base + r"/catalogs/(?P<name>[^/]+)", self.catalog_get)
         router.add("GET", base + r"/schemas", self.schema_list)
         router.add("GET", base + r"/schemas/(?P<name>[^/]+)", self.schema_get)
-        router.add("GET", base + r"/tables", self.table_list)
+        router.add("GET", base + r"/tables", lambda r: self._list_in_schema(r, "tables", self.table_json))
         router.add("GET", base + r"/tables/(?P<name>[^/]+)", self.table_get)
         router.add("GET", base + r"/tables/(?P<name>[^/]+)/exists", self.table_exists)
-        router.add("GET", base + r"/volumes", self.volume_list)
+        router.add("GET", base + r"/volumes", lambda r: self._list_in_schema(r, "volumes", self.volume_json))
         router.add("GET", base + r"/volumes/(?P<name>[^/]+)", self.volume_get)
 
     # -- JSON shapes ----------------------------------------------------------------------
@@ -100,9 +108,7 @@ class UnityCatalogApi:
 
     def schema_json(self, schema: Schema) -> dict[str, Any]:
         return {
-            "name": schema.name,
-            "catalog_name": schema.catalog,
-            "full_name": schema.full_name,
+            **_names(schema),
             "comment": schema.comment,
             "schema_id": schema.schema_id,
             "catalog_type": "MANAGED_CATALOG",
@@ -136,10 +142,7 @@ class UnityCatalogApi:
                     }
                 )
         body: dict[str, Any] = {
-            "name": table.name,
-            "catalog_name": table.catalog,
-            "schema_name": table.schema,
-            "full_name": table.full_name,
+            **_names(table),
             "table_type": "MANAGED",
             "data_source_format": "DELTA",
             "columns": [_column_json(c, i) for i, c in enumerate(table.columns)],
@@ -155,10 +158,7 @@ class UnityCatalogApi:
 
     def volume_json(self, volume: Volume) -> dict[str, Any]:
         return {
-            "name": volume.name,
-            "catalog_name": volume.catalog,
-            "schema_name": volume.schema,
-            "full_name": volume.full_name,
+            **_names(volume),
             "volume_type": "MANAGED",
             "volume_id": volume.volume_id,
             "comment": volume.comment,
@@ -238,19 +238,13 @@ class UnityCatalogApi:
             schema = self._lookup("schema", f"{catalog}.{schema_name}")
             return Response(200, {"table_exists": table_name.lower() in schema.tables})
 
-    def table_list(self, req: Request) -> Response:
+    def _list_in_schema(self, req: Request, key: str, render: Callable[[Any], dict[str, Any]]) -> Response:
+        """The ``tables`` or ``volumes`` of ``catalog_name``.``schema_name``, in name order."""
         catalog_name, schema_name = self._parent(req, "catalog_name", "schema_name")
         with self.uc.lock:
             schema = self._lookup("schema", f"{catalog_name}.{schema_name}")
-            items = [self.table_json(t) for _, t in sorted(schema.tables.items())]
-        return self._page(req, "tables", items)
+            items = [render(o) for _, o in sorted(getattr(schema, key).items())]
+        return self._page(req, key, items)
 
     def volume_get(self, req: Request) -> Response:
         return Response(200, self.volume_json(self._lookup("volume", req.params["name"])))
-
-    def volume_list(self, req: Request) -> Response:
-        catalog_name, schema_name = self._parent(req, "catalog_name", "schema_name")
-        with self.uc.lock:
-            schema = self._lookup("schema", f"{catalog_name}.{schema_name}")
-            items = [self.volume_json(v) for _, v in sorted(schema.volumes.items())]
-        return self._page(req, "volumes", items)
