@@ -356,6 +356,7 @@ class SqlEngine:
         if handler is None:
             raise unsupported(f"{type(statement).__name__.upper()} statements")
         with self.uc.lock:
+            self.uc.schema(session.catalog, session.schema)  # the request's catalog and schema act as USE
             ctx = Context(self.uc, session)
             try:
                 return handler(ctx, statement)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import Token, TokenType
 
 from .unity_catalog import SqlError
 
@@ -23,6 +24,16 @@ _QNAME = rf"{_NAME}(?:\s*\.\s*{_NAME}){{0,2}}"
 _STRING = r"'(?:[^'\\]|\\.)*'"
 _IF_NOT_EXISTS = r"(?P<ine>IF\s+NOT\s+EXISTS\s+)?"
 _COMMENT = rf"(?:\s+COMMENT\s+(?P<comment>{_STRING}))?"
+# sqlglot forgives a comma before these; Databricks does not.
+_AFTER_NO_COMMA = {
+    TokenType.R_PAREN,
+    TokenType.FROM,
+    TokenType.WHERE,
+    TokenType.GROUP_BY,
+    TokenType.ORDER_BY,
+    TokenType.HAVING,
+    TokenType.LIMIT,
+}
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,28 @@ def _special(text: str) -> Statement | None:
     return None
 
 
+def _strict(text: str) -> None:
+    """Refuse what sqlglot parses leniently: a dangling comma, a WHEN without its THEN."""
+    tokens = sqlglot.tokenize(text, read="databricks")
+
+    def fail(token: Token) -> SqlError:
+        return syntax_error(token.text, token.line, token.col - len(token.text))
+
+    for before, after in zip(tokens, tokens[1:], strict=False):
+        if before.token_type == TokenType.COMMA and after.token_type in _AFTER_NO_COMMA:
+            raise fail(after)
+    pending_when: Token | None = None
+    for token in tokens:
+        if token.token_type in (TokenType.WHEN, TokenType.END) and pending_when is not None:
+            raise fail(token)
+        if token.token_type == TokenType.WHEN:
+            pending_when = token
+        elif token.token_type == TokenType.THEN:
+            pending_when = None
+    if pending_when is not None:
+        raise fail(pending_when)
+
+
 def parse_statement(sql: str) -> Statement:
     """One statement, or the ``[PARSE_SYNTAX_ERROR]`` (``[PARSE_EMPTY_STATEMENT]``) Databricks answers."""
     text = sql.strip().rstrip(";").strip()
@@ -141,6 +174,7 @@ def parse_statement(sql: str) -> Statement:
             text[:40],
             note=" (The stand-in parses Databricks SQL with sqlglot, which could not parse this statement.)",
         )
+    _strict(text)
     if null_comment:
         statement.set("expression", exp.Null())
     return statement

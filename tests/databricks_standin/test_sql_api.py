@@ -169,6 +169,9 @@ def test_a_syntax_error_fails_the_statement_as_databricks_does(run_sql: RunSql) 
         "SELECT * FROM read_files('/Volumes/x', format => 'parquet') WHER a = 1",
         "SELECT 1; SELECT 2",
         "RESTORE TABLE t TO VERSON AS OF 1",
+        "CREATE TABLE t (a INT,) USING DELTA",  # sqlglot alone would forgive these three
+        "SELECT 1 AS a, FROM range(1)",
+        "MERGE INTO t USING s ON t.a = s.a WHEN MATCHED UPDATE SET *",
     ):
         failed = run_sql(sql, expect="FAILED")
         assert "[PARSE_SYNTAX_ERROR]" in failed.status.error.message, sql

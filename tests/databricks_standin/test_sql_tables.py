@@ -387,3 +387,53 @@ def test_a_table_owned_by_another_user_can_be_read_but_not_changed(standin: Any,
     standin.uc.set_owner(volume.catalog, "someone.else@example.com")
     schema = run_sql("CREATE SCHEMA new_one", expect="FAILED")
     assert f"User does not have CREATE SCHEMA on Catalog '{volume.catalog}'" in schema.status.error.message
+
+
+def test_the_request_catalog_and_schema_name_what_statements_mean(run_sql: RunSql, volume: Any) -> None:
+    run_sql("CREATE TABLE t (a INT)", schema="raw")
+    assert _rows(run_sql(f"SELECT count(*) FROM {volume.catalog}.raw.t", catalog="main")) == [["0"]]
+    assert _rows(run_sql("SHOW TABLES", schema="raw")) == [["raw", "t", "false"]]
+    wrong_catalog = run_sql("SELECT 1", catalog="nowhere", expect="FAILED")
+    assert wrong_catalog.status.error.message.startswith("[NO_SUCH_CATALOG_EXCEPTION]")
+    wrong_schema = run_sql("SELECT 1", schema="nothing", expect="FAILED")
+    assert wrong_schema.status.error.message.startswith("[SCHEMA_NOT_FOUND]")
+
+
+def test_describe_show_use_truncate_and_comments(run_sql: RunSql, standin: Any, volume: Any) -> None:
+    run_sql(
+        "CREATE TABLE raw.d (id INT NOT NULL COMMENT 'key', v STRING, CONSTRAINT d_pk PRIMARY KEY (id)) COMMENT 'dee'"
+    )
+    run_sql("INSERT INTO raw.d VALUES (1, 'x')")
+    run_sql("COMMENT ON COLUMN raw.d.id IS NULL")
+    run_sql("COMMENT ON SCHEMA raw IS 'landing zone'")
+    extended = _rows(run_sql("DESCRIBE TABLE EXTENDED raw.d"))
+    assert extended[:2] == [["id", "int", None], ["v", "string", None]]
+    details = {r[0]: r[1] for r in extended[3:]}
+    assert (details["Table"], details["Comment"], details["Provider"], details["Owner"]) == (
+        "d",
+        "dee",
+        "delta",
+        standin.user_name,
+    )
+    assert details["d_pk"] == "PRIMARY KEY (`id`)"
+    detail = run_sql("DESCRIBE DETAIL raw.d")
+    row = dict(zip([c.name for c in detail.manifest.schema.columns], _rows(detail)[0], strict=True))
+    assert (row["format"], row["name"], row["description"], row["partitionColumns"]) == (
+        "delta",
+        f"{volume.catalog}.raw.d",
+        "dee",
+        "[]",
+    )
+    assert _rows(run_sql("SHOW SCHEMAS")) == [["default"], ["information_schema"], ["raw"]]
+    assert [volume.catalog] in _rows(run_sql("SHOW CATALOGS"))
+    run_sql("USE SCHEMA raw")
+    assert run_sql("USE CATALOG nowhere", expect="FAILED").status.error.message.startswith(
+        "[NO_SUCH_CATALOG_EXCEPTION]"
+    )
+    run_sql("TRUNCATE TABLE raw.d")
+    assert _rows(run_sql("SELECT count(*) FROM raw.d")) == [["0"]]
+    assert standin.uc.describe(f"{volume.catalog}.raw.d").versions[-1].operation == "TRUNCATE"
+    assert standin.uc.schema(volume.catalog, "raw").comment == "landing zone"
+    assert run_sql("DROP SCHEMA raw", expect="FAILED").status.error.message.startswith("[SCHEMA_NOT_EMPTY]")
+    run_sql("DROP SCHEMA raw CASCADE")
+    assert not volume.local.exists()
