@@ -27,6 +27,10 @@ if _TESTS_DIR not in sys.path:  # so `import databricks_standin` works in every 
 #                     standin.put_workspace_file(path, content), standin.local_path("/Volumes/...")
 #                     standin.faults.throttle(...), .fail_file(...), .slow_commands(s),
 #                     .fail_job_runs(job_id), .stop_answering(); standin.requests (the log)
+#                     SQL: standin.warehouse_id (RUNNING), standin.add_warehouse(state="STOPPED"),
+#                     standin.create_catalog(); statements run on DuckDB against standin.uc
+#                     (uc.describe / uc.rows / uc.tables / uc.set_owner); faults
+#                     .fail_statements(regex, message, skip=2), .hold_statements(regex, seconds)
 # `workspace_client`  a databricks.sdk.WorkspaceClient for the stand-in (PAT auth,
 #                     retry_timeout_seconds=10); the request log is cleared after it is built,
 #                     so a test sees only the requests its own code made.

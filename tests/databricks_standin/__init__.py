@@ -3,7 +3,7 @@
 Use it through the ``standin`` and ``workspace_client`` pytest fixtures of ``tests/conftest.py``.
 """
 
-from .faults import FaultRule, Faults, LoggedRequest, RequestLog
+from .faults import FaultRule, Faults, LoggedRequest, RequestLog, StatementRule
 from .server import TEST_TOKEN, USER_NAME, StandinWorkspace, VolumeRef
 
 __all__ = [
@@ -14,5 +14,6 @@ __all__ = [
     "LoggedRequest",
     "RequestLog",
     "StandinWorkspace",
+    "StatementRule",
     "VolumeRef",
 ]

@@ -57,7 +57,8 @@ def test_warehouses_are_listed_and_read_with_the_real_shape(standin: Any, worksp
 def test_a_started_warehouse_runs_after_its_start_delay_and_a_stopped_one_stops(
     standin: Any, workspace_client: Any
 ) -> None:
-    warehouse = standin.add_warehouse(name="cold", state="STOPPED", start_delay=0.3)
+    warehouse = standin.add_warehouse(name="cold", state="STOPPED", start_delay=1.0)
+    warehouse.stop_delay = 1.0
     waiter = workspace_client.warehouses.start(warehouse.id)
     assert workspace_client.warehouses.get(warehouse.id).state == State.STARTING
     assert waiter.result(timeout=dt.timedelta(seconds=20)).state == State.RUNNING
@@ -185,9 +186,20 @@ def test_a_syntax_error_fails_the_statement_as_databricks_does(run_sql: RunSql) 
 def test_wait_timeout_zero_continues_and_get_statement_sees_the_end(
     standin: Any, workspace_client: Any, run_sql: RunSql
 ) -> None:
-    standin.faults.hold_statements(r"SELECT 'slow'", 0.5, state="RUNNING")
-    started = run_sql("SELECT 'slow' AS v", expect="RUNNING", wait_timeout="0s")
+    standin.faults.hold_statements(r"SELECT 'slow'", 1.0, state="RUNNING")
+    started = workspace_client.statement_execution.execute_statement(
+        "SELECT 'slow' AS v", standin.warehouse_id, wait_timeout="0s"
+    )
+    assert started.status.state in (StatementState.PENDING, StatementState.RUNNING)  # at once, unfinished
     assert started.result is None and started.manifest is None
+    seen = set()
+    while (state := workspace_client.statement_execution.get_statement(started.statement_id).status.state) not in (
+        StatementState.SUCCEEDED,
+        StatementState.FAILED,
+    ):
+        seen.add(state)
+        time.sleep(0.05)
+    assert StatementState.RUNNING in seen
     done = _poll(workspace_client, started.statement_id)
     assert done.status.state == StatementState.SUCCEEDED
     assert done.result.data_array == [["slow"]]
@@ -222,7 +234,7 @@ def test_a_held_statement_can_be_cancelled_and_cancel_on_timeout_cancels(
 
 
 def test_a_statement_on_a_stopped_warehouse_starts_it_and_waits_pending(standin: Any, workspace_client: Any) -> None:
-    cold = standin.add_warehouse(name="cold", state="STOPPED", start_delay=0.4)
+    cold = standin.add_warehouse(name="cold", state="STOPPED", start_delay=1.0)
     response = workspace_client.statement_execution.execute_statement("SELECT 7", cold.id, wait_timeout="0s")
     assert response.status.state == StatementState.PENDING
     assert workspace_client.warehouses.get(cold.id).state == State.STARTING
