@@ -222,7 +222,6 @@ class Catalog:
     name: str
     owner: str
     comment: str | None = None
-    catalog_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     created_at: dt.datetime = field(default_factory=_now)
     schemas: dict[str, Schema] = field(default_factory=dict)
 
@@ -289,15 +288,6 @@ class UnityCatalog:
     def table_by_id(self, table_id: str | None) -> Table | None:
         with self.lock:
             return self._tables_by_id.get(table_id or "")
-
-    def all_tables(self, catalog: str | None = None) -> list[Table]:
-        """Every table, of one catalog or of all, in name order."""
-        with self.lock:
-            catalogs = [self.catalog(catalog)] if catalog else list(self.catalogs.values())
-            return sorted(
-                (t for c in catalogs for s in c.schemas.values() for t in s.tables.values()),
-                key=lambda t: t.full_name,
-            )
 
     # -- creating and dropping objects ----------------------------------------------------
 
