@@ -29,6 +29,7 @@ from .sql_parse import (
     Restore,
     Show,
     Statement,
+    expand_identifier_clauses,
     parse_statement,
 )
 from .sql_translate import Context, ResultSet, Session, counts, unresolved_column, unsupported
@@ -349,7 +350,7 @@ class SqlEngine:
         self.uc = uc
 
     def execute(self, sql: str, session: Session, parameters: dict[str, exp.Expression] | None = None) -> ResultSet:
-        statement: Statement = parse_statement(sql)
+        statement: Statement = parse_statement(expand_identifier_clauses(sql, parameters or {}))
         if isinstance(statement, exp.Expression):
             bind_parameters(statement, parameters or {})
         handler = next((h for kind, h in _HANDLERS if isinstance(statement, kind)), None)

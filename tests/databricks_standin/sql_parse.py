@@ -5,6 +5,7 @@ Why: a typo in a tool's SQL must fail its tests the way it fails on Databricks, 
 cannot parse fully into a generic ``Command``; that is treated as a syntax error too, except for
 the few Databricks-only statements below, which are matched by strict grammars of their own
 (RESTORE, DESCRIBE DETAIL, DESCRIBE HISTORY ... LIMIT, CREATE CATALOG, CREATE VOLUME, SHOW ...).
+``IDENTIFIER(:param)`` / ``IDENTIFIER('name')`` clauses are replaced by the quoted name first.
 """
 
 from __future__ import annotations
@@ -143,6 +144,44 @@ def _strict(text: str) -> None:
             pending_when = None
     if pending_when is not None:
         raise fail(pending_when)
+
+
+def _quoted_name(text: str) -> str:
+    """A (possibly qualified, possibly back-quoted) name as back-quoted parts: ``c.`s x`.t`` -> `c`.`s x`.`t`."""
+    part = r"\s*(?:`((?:[^`]|``)+)`|([^.`\s]+))\s*"
+    if not re.fullmatch(rf"{part}(?:\.{part})*", text):
+        raise SqlError("INVALID_SQL_SYNTAX.INVALID_IDENTIFIER", f"{text!r} is not a valid identifier.", "42601")
+    names = [quoted.replace("``", "`") or plain for quoted, plain in re.findall(part + r"(?:\.|$)", text)]
+    return ".".join("`" + n.replace("`", "``") + "`" for n in names)
+
+
+def expand_identifier_clauses(sql: str, parameters: dict[str, exp.Expression]) -> str:
+    """Replace ``IDENTIFIER(:param)`` and ``IDENTIFIER('name')`` by the quoted name: sqlglot misparses them."""
+    try:
+        tokens = sqlglot.tokenize(sql, read="databricks")
+    except TokenError:
+        return sql  # parse_statement reports it
+    pieces, copied = [], 0
+    for i, token in enumerate(tokens):
+        if token.text.upper() != "IDENTIFIER" or i + 3 >= len(tokens) or tokens[i + 1].token_type != TokenType.L_PAREN:
+            continue
+        inner = tokens[i + 2 : i + 5]
+        if inner[0].token_type == TokenType.STRING and inner[1].token_type == TokenType.R_PAREN:
+            text, end = inner[0].text, inner[1].end
+        elif inner[0].token_type == TokenType.COLON and len(inner) == 3 and inner[2].token_type == TokenType.R_PAREN:
+            value = parameters.get(inner[1].text.lower())
+            if not isinstance(value, exp.Literal) or not value.is_string:
+                raise SqlError(
+                    "UNBOUND_SQL_PARAMETER",
+                    f"Found the unbound parameter: {inner[1].text} (a STRING is needed).",
+                    "42P02",
+                )
+            text, end = value.name, inner[2].end
+        else:
+            continue
+        pieces += [sql[copied : token.start], _quoted_name(text)]
+        copied = end + 1
+    return "".join(pieces) + sql[copied:]
 
 
 def parse_statement(sql: str) -> Statement:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from databricks.sdk.service.sql import StatementParameterListItem
 
 from .conftest import RunSql
 
@@ -437,3 +438,27 @@ def test_describe_show_use_truncate_and_comments(run_sql: RunSql, standin: Any, 
     assert run_sql("DROP SCHEMA raw", expect="FAILED").status.error.message.startswith("[SCHEMA_NOT_EMPTY]")
     run_sql("DROP SCHEMA raw CASCADE")
     assert not volume.local.exists()
+
+
+def test_identifier_clauses_by_name_inserts_and_globs(workspace_client: Any, run_sql: RunSql, volume: Any) -> None:
+    run = _upload_run(workspace_client, volume)
+    table = StatementParameterListItem(name="table", value=f"{volume.catalog}.raw.orders")
+    run_sql("CREATE TABLE IDENTIFIER(:table) (total DOUBLE, order_id BIGINT NOT NULL, note STRING)", parameters=[table])
+    by_name = run_sql(
+        "INSERT INTO IDENTIFIER(:table) BY NAME SELECT order_id, total "
+        f"FROM read_files('{run}/orders/part-0000*.parquet')",
+        parameters=[table],
+    )
+    assert _rows(by_name) == [["3", "3"]]
+    listed = run_sql("INSERT INTO IDENTIFIER('raw.orders') (order_id, note) VALUES (99, 'manual')")
+    assert _rows(listed) == [["1", "1"]]
+    rows = run_sql("SELECT order_id, total, note FROM raw.orders ORDER BY order_id")
+    assert _rows(rows) == [["10", "19.99", None], ["11", "5.0", None], ["12", "42.5", None], ["99", None, "manual"]]
+    one_part = run_sql(f"SELECT count(*) FROM read_files('{run}/orders/part-00001.parquet', format => 'parquet')")
+    assert _rows(one_part) == [["1"]]
+    unbound = run_sql("SELECT * FROM IDENTIFIER(:nothing)", expect="FAILED")
+    assert unbound.status.error.message.startswith("[UNBOUND_SQL_PARAMETER]")
+    unknown_option = run_sql(
+        f"SELECT * FROM read_files('{run}/orders', format => 'parquet', header => true)", expect="FAILED"
+    )
+    assert unknown_option.status.error.message.startswith("[STANDIN_UNSUPPORTED_SQL]")
