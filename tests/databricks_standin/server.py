@@ -99,6 +99,36 @@ class VolumeRef:
     local: Path
 
 
+class _Connections:
+    """The keep-alive connections being served, so that stopping ends their threads too.
+
+    Why: a client's idle keep-alive connection holds a handler thread; left running it makes
+    ``threading.active_count()`` lie to later code in the same process (the generator's
+    runner forks only when it is the sole thread).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[socket.socket, threading.Thread] = {}
+
+    def open(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._open[connection] = threading.current_thread()
+
+    def closed(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._open.pop(connection, None)
+
+    def close_all(self) -> None:
+        with self._lock:
+            served = list(self._open.items())
+        for connection, _ in served:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        for _, thread in served:
+            thread.join(timeout=5)
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "DatabricksStandin/1.0"
@@ -106,6 +136,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         LOG.debug("%s " + format, self.address_string(), *args)
+
+    def setup(self) -> None:
+        super().setup()
+        self.standin.connections.open(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.standin.connections.closed(self.connection)
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -208,6 +248,7 @@ class StandinWorkspace:
         self.sql.register(self.router)
         UnityCatalogApi(self.uc).register(self.router)
         handler = type("StandinHandler", (_Handler,), {"standin": self})
+        self.connections = _Connections()
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -230,6 +271,7 @@ class StandinWorkspace:
         self.compute.close_all()
         self.sql.close()
         self._server.shutdown()
+        self.connections.close_all()
         self._server.server_close()
         self.volume_store.remove_created()
         self.uc.close()

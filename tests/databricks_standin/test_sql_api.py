@@ -220,15 +220,13 @@ def test_a_held_statement_can_be_cancelled_and_cancel_on_timeout_cancels(
     workspace_client.statement_execution.cancel_execution(pending.statement_id)
     assert _poll(workspace_client, pending.statement_id).status.state == StatementState.CANCELED
 
-    started = time.monotonic()
     cancelled = run_sql(
         "INSERT INTO raw.t VALUES (2)",
         expect="CANCELED",
         wait_timeout="5s",
         on_wait_timeout=ExecuteStatementRequestOnWaitTimeout.CANCEL,
     )
-    assert time.monotonic() - started >= 5
-    assert cancelled.result is None
+    assert cancelled.result is None  # held for ever: only the end of the 5 s wait can have cancelled it
     history = standin.uc.describe(f"{volume.catalog}.raw.t").versions
     assert [v.operation for v in history] == ["CREATE TABLE"]  # neither insert ran
 
