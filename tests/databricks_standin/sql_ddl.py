@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterator
+from types import EllipsisType
 
 from sqlglot import exp
 
@@ -388,7 +389,7 @@ def drop(ctx: Context, stmt: exp.Drop) -> ResultSet:
 
 
 def _change_column(
-    ctx: Context, table: Table, name: str, *, comment: object = ..., nullable: bool | None = None
+    ctx: Context, table: Table, name: str, *, comment: str | None | EllipsisType = ..., nullable: bool | None = None
 ) -> None:
     """A new version with one column changed (its comment or its nullability): Delta's CHANGE COLUMN."""
     column = table.column(name)
@@ -398,7 +399,7 @@ def _change_column(
         column.name,
         column.type,
         column.nullable if nullable is None else nullable,
-        column.comment if comment is ... else comment,  # type: ignore[arg-type]
+        column.comment if isinstance(comment, EllipsisType) else comment,
     )
     columns = tuple(changed if c is column else c for c in table.columns)
     physical = None

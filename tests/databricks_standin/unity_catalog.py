@@ -19,6 +19,7 @@ import shutil
 import threading
 import uuid
 from dataclasses import dataclass, field
+from types import EllipsisType
 from typing import Any
 
 import duckdb
@@ -410,7 +411,7 @@ class UnityCatalog:
         metrics: dict[str, str] | None = None,
         physical: str | None = None,
         columns: tuple[Column, ...] | None = None,
-        comment: str | None | type[Ellipsis] = ...,
+        comment: str | None | EllipsisType = ...,
         properties: dict[str, str] | None = None,
         blind_append: bool = False,
     ) -> Version:
@@ -428,7 +429,7 @@ class UnityCatalog:
                 metrics=metrics or {},
                 physical=physical or before.physical,  # type: ignore[union-attr]
                 columns=columns if columns is not None else before.columns,  # type: ignore[union-attr]
-                comment=comment if comment is not ... else (before.comment if before else None),  # type: ignore[assignment]
+                comment=(before.comment if before else None) if isinstance(comment, EllipsisType) else comment,
                 properties=properties if properties is not None else dict(before.properties if before else {}),
                 read_version=before.version if before else None,
                 blind_append=blind_append,
