@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from generator.calendar import MICROS_PER_SECOND, SECONDS_PER_DAY, day_number
 from generator.catalog import CITIES, REGIONS, SEGMENTS, name_pools
 from generator.plan import Chunk
-from generator.rng import Column, Table, stream
+from generator.rng import Column, Family, stream
 from generator.schema import CUSTOMERS
 from generator.spec import DatasetSpec
 from generator.stores import store_attributes
@@ -82,7 +82,7 @@ def signup_timeline(config: DatasetSpec) -> SignupTimeline:
 def segment_pattern(config: DatasetSpec) -> np.ndarray:
     """Segment index of each position of the repeating pattern (a seeded shuffle)."""
     pattern = np.repeat(np.arange(len(SEGMENTS), dtype=np.int8), SEGMENT_SLOTS)
-    return stream(config.seed, Table.CUSTOMERS, Column.SEGMENT).permutation(pattern)
+    return stream(config.seed, Family.CUSTOMERS, Column.SEGMENT).permutation(pattern)
 
 
 def customer_segment(index: np.ndarray, stores: int, pattern: np.ndarray) -> np.ndarray:
@@ -98,12 +98,12 @@ def build_customers(chunk: Chunk, config: DatasetSpec) -> pa.Table:
     n = len(index)
     pools = name_pools()
     first_idx = np.searchsorted(
-        pools.first_name_cdf, stream(seed, Table.CUSTOMERS, Column.FIRST_NAME, chunk.part).random(n)
+        pools.first_name_cdf, stream(seed, Family.CUSTOMERS, Column.FIRST_NAME, chunk.part).random(n)
     )
     last_idx = np.searchsorted(
-        pools.last_name_cdf, stream(seed, Table.CUSTOMERS, Column.LAST_NAME, chunk.part).random(n)
+        pools.last_name_cdf, stream(seed, Family.CUSTOMERS, Column.LAST_NAME, chunk.part).random(n)
     )
-    domain_idx = stream(seed, Table.CUSTOMERS, Column.EMAIL, chunk.part).integers(0, len(pools.email_domains), n)
+    domain_idx = stream(seed, Family.CUSTOMERS, Column.EMAIL, chunk.part).integers(0, len(pools.email_domains), n)
     first = pa.array(pools.first_names, pa.string()).take(pa.array(first_idx))
     last = pa.array(pools.last_names, pa.string()).take(pa.array(last_idx))
     ids = index + 1
@@ -119,7 +119,7 @@ def build_customers(chunk: Chunk, config: DatasetSpec) -> pa.Table:
 
     timeline = signup_timeline(config)
     slot_start, slot_end = timeline.slot_bounds(index)
-    jitter = stream(seed, Table.CUSTOMERS, Column.SIGNUP, chunk.part).random(n)
+    jitter = stream(seed, Family.CUSTOMERS, Column.SIGNUP, chunk.part).random(n)
     signup = slot_start + np.floor(jitter * (slot_end - slot_start)).astype(np.int64)
 
     stores = store_attributes(config)

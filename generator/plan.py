@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
+from generator.schema import TABLES
 from generator.spec import DatasetSpec
 
-ChunkKind = Literal["stores", "products", "promotions", "customers", "activity"]
+#: The families in plan order: chunk ids follow it, so it never changes.
+PLAN_ORDER: tuple[str, ...] = ("stores", "products", "promotions", "customers", "activity")
 
-#: Tables each kind of chunk writes.
-CHUNK_TABLES: dict[str, tuple[str, ...]] = {
-    "stores": ("stores",),
-    "products": ("products",),
-    "promotions": ("promotions",),
-    "customers": ("customers",),
-    "activity": ("orders", "order_items", "inventory_snapshots"),
-}
+
+def family_tables(family: str) -> tuple[str, ...]:
+    """Tables a family's chunks write, in schema order (from the table registry, generator.schema)."""
+    return tuple(name for name, spec in TABLES.items() if spec.family == family)
+
 
 PRODUCTS_PER_CHUNK = 250_000
 CUSTOMERS_PER_CHUNK = 250_000
@@ -38,7 +36,7 @@ class Chunk:
     """One unit of work: a kind, a half-open index range [start, stop) and its part number."""
 
     chunk_id: int
-    kind: ChunkKind
+    kind: str  # the family, one of PLAN_ORDER
     part: int
     start: int
     stop: int
@@ -46,7 +44,7 @@ class Chunk:
     @property
     def tables(self) -> tuple[str, ...]:
         """Tables this chunk writes a part file for."""
-        return CHUNK_TABLES[self.kind]
+        return family_tables(self.kind)
 
 
 def stores_per_activity_chunk(config: DatasetSpec) -> int:
@@ -61,16 +59,16 @@ def _ranges(total: int, size: int) -> list[tuple[int, int]]:
 def plan(config: DatasetSpec) -> list[Chunk]:
     """All chunks of a dataset, in a fixed order; chunk ids and part numbers never change."""
     volumes = config.volumes
-    layout: list[tuple[ChunkKind, list[tuple[int, int]]]] = [
-        ("stores", [(0, volumes.stores)]),
-        ("products", _ranges(volumes.products, PRODUCTS_PER_CHUNK)),
-        ("promotions", _ranges(volumes.products, PRODUCTS_PER_CHUNK)),
-        ("customers", _ranges(volumes.customers, CUSTOMERS_PER_CHUNK)),
-        ("activity", _ranges(volumes.stores, stores_per_activity_chunk(config))),
-    ]
+    layout: dict[str, list[tuple[int, int]]] = {
+        "stores": [(0, volumes.stores)],
+        "products": _ranges(volumes.products, PRODUCTS_PER_CHUNK),
+        "promotions": _ranges(volumes.products, PRODUCTS_PER_CHUNK),
+        "customers": _ranges(volumes.customers, CUSTOMERS_PER_CHUNK),
+        "activity": _ranges(volumes.stores, stores_per_activity_chunk(config)),
+    }
     chunks: list[Chunk] = []
-    for kind, ranges in layout:
-        for part, (start, stop) in enumerate(ranges):
+    for kind in PLAN_ORDER:
+        for part, (start, stop) in enumerate(layout[kind]):
             chunks.append(Chunk(len(chunks), kind, part, start, stop))
     return chunks
 

@@ -28,6 +28,9 @@ class TableSpec:
     description: str
     schema: pa.Schema
     primary_key: tuple[str, ...]
+    #: The family (kind of chunk) that builds the table: its own name, or "activity" for the three
+    #: tables one store simulation produces (see generator.plan and generator.rng.Family).
+    family: str
     foreign_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def column_description(self, column: str) -> str:
@@ -52,6 +55,7 @@ STORES = TableSpec(
         ]
     ),
     primary_key=("store_id",),
+    family="stores",
 )
 
 PRODUCTS = TableSpec(
@@ -69,6 +73,7 @@ PRODUCTS = TableSpec(
         ]
     ),
     primary_key=("product_id",),
+    family="products",
 )
 
 CUSTOMERS = TableSpec(
@@ -87,6 +92,7 @@ CUSTOMERS = TableSpec(
         ]
     ),
     primary_key=("customer_id",),
+    family="customers",
 )
 
 PROMOTIONS = TableSpec(
@@ -103,6 +109,7 @@ PROMOTIONS = TableSpec(
         ]
     ),
     primary_key=("promo_id",),
+    family="promotions",
     foreign_keys={"product_id": ("products", "product_id")},
 )
 
@@ -121,6 +128,7 @@ ORDERS = TableSpec(
         ]
     ),
     primary_key=("order_id",),
+    family="activity",
     foreign_keys={"store_id": ("stores", "store_id"), "customer_id": ("customers", "customer_id")},
 )
 
@@ -132,15 +140,14 @@ ORDER_ITEMS = TableSpec(
             _field("order_id", pa.int64(), "Order this line belongs to."),
             _field("line_number", pa.int16(), "1..k within the order."),
             _field("product_id", pa.int32(), "Product sold."),
-            _field(
-                "promo_id", pa.int32(), "Promotion active for the product on the order date, else null.", True
-            ),
+            _field("promo_id", pa.int32(), "Promotion active for the product on the order date, else null.", True),
             _field("qty", pa.int16(), "Units sold."),
             _field("unit_price", MONEY, "Price per unit after the promotion discount."),
             _field("extended_price", TOTAL, "qty * unit_price."),
         ]
     ),
     primary_key=("order_id", "line_number"),
+    family="activity",
     foreign_keys={
         "order_id": ("orders", "order_id"),
         "product_id": ("products", "product_id"),
@@ -169,12 +176,12 @@ INVENTORY_SNAPSHOTS = TableSpec(
         ]
     ),
     primary_key=("snapshot_date", "store_id", "product_id"),
+    family="activity",
     foreign_keys={"store_id": ("stores", "store_id"), "product_id": ("products", "product_id")},
 )
 
 #: All tables in dependency order (parents before children).
 TABLES: dict[str, TableSpec] = {
-    spec.name: spec
-    for spec in (STORES, PRODUCTS, CUSTOMERS, PROMOTIONS, ORDERS, ORDER_ITEMS, INVENTORY_SNAPSHOTS)
+    spec.name: spec for spec in (STORES, PRODUCTS, CUSTOMERS, PROMOTIONS, ORDERS, ORDER_ITEMS, INVENTORY_SNAPSHOTS)
 }
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)

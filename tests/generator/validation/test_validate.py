@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import generator.validate as validate_module
-from generator.validate import ValidationReport, main, validate_dataset
+import generator.validation.validate as validate_module
+from generator.validation import ValidationReport, validate_dataset
 
 FORMATS = ("parquet", "csv", "delta")
 Rows = dict[str, list[dict[str, Any]]]
@@ -406,27 +406,6 @@ def test_examples_are_capped_at_five(rows: Rows, make_dataset: Callable[..., Pat
     assert received.examples[0].startswith("store_id=1, product_id=1, snapshot_date=2025-12-28")
 
 
-def test_main_prints_checks_and_sets_exit_code(
-    rows: Rows, make_dataset: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    good = make_dataset(rows, "csv")
-    assert main([str(good)]) == 0
-    out = capsys.readouterr().out
-    assert "PASSED" in out and "inventory_flow" in out
-
-    rows["orders"][2]["order_total"] = M("28.40")
-    bad = make_dataset(rows, "delta")
-    assert main([str(bad)]) == 1
-    out = capsys.readouterr().out
-    assert "FAIL" in out and "order_total" in out and "order_id=10030001" in out
-
-    assert main([str(bad), "--json"]) == 1
-    assert '"passed": false' in capsys.readouterr().out
-
-    assert main([str(tmp_path / "nowhere")]) == 2
-    assert "not a dataset" in capsys.readouterr().err
-
-
 @pytest.mark.parametrize(
     "case",
     ["duplicate_snapshot", "null_inventory_key", "snapshot_of_unknown_store", "unknown_product_on_line", "oversell"],
@@ -445,21 +424,3 @@ def test_inventory_pass_split_by_store_gives_the_same_report(
     split = validate_dataset(folder)
     assert _failures(split) == _failures(whole) == expected
     assert [c.examples for c in split.checks] == [c.examples for c in whole.checks]
-
-
-def test_store_partitions_cover_every_store(rows: Rows, make_dataset: Callable[..., Path]) -> None:
-    from generator.readers import connect_dataset
-
-    con = connect_dataset(make_dataset(rows, "parquet"))
-    assert validate_module._store_partitions(con, 100) == ["true"]
-    assert validate_module._store_partitions(con, 1) == ["store_id <= 1", "store_id > 1", "store_id IS NULL"]
-    assert validate_module._store_partitions(con, 12) == ["store_id <= 1", "store_id > 1", "store_id IS NULL"]
-    assert validate_module._store_partitions(con, 16) == ["true"]
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [("256MB", 256 * 10**6), ("1GB", 10**9), ("1.5GiB", int(1.5 * 2**30)), ("512 MiB", 512 * 2**20), ("x", 2**30)],
-)
-def test_memory_limit_parsing(text: str, expected: int) -> None:
-    assert validate_module._parse_bytes(text) == expected
