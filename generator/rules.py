@@ -31,6 +31,10 @@ MAX_END_DATE = date(2199, 12, 31)
 MAX_WORKERS = 64
 MAX_UC_NAME_LENGTH = 255
 MAX_WORKSPACE_PATH_LENGTH = 4096
+#: Longest run of a script on a cluster (a stopped cluster may first need minutes to start).
+MAX_CLUSTER_TIMEOUT_SEC = 4 * 3600
+#: Longest local script run.
+MAX_SCRIPT_TIMEOUT_SEC = 3600
 #: Shown values are cut to this many characters, so a huge argument never floods a message.
 MAX_SHOWN_CHARS = 120
 
@@ -92,6 +96,11 @@ class RuleErrors(ValueError):
         super().__init__("; ".join(str(error) for error in errors))
 
 
+def refusal(field: str, value: object, accepted: str, reason: str | None = None) -> RuleErrors:
+    """One refused value as RuleErrors (what every check raises, so callers catch one type)."""
+    return RuleErrors([RuleError(field, value, accepted, reason)])
+
+
 @dataclass(frozen=True)
 class Rule:
     """A rule and what the agent sees of it in a JSON schema (bounds, lengths), kept side by side."""
@@ -144,12 +153,25 @@ def _number(value: object, field: str, accepted: str) -> float:
     return float(value)
 
 
-def _whole_number_rule(low: int, high: int) -> Rule:
+def whole_number(low: int, high: int) -> Rule:
     accepted = f"a whole number from {low} to {high}"
     return Rule(
         lambda value, field: _whole_number(value, field, low, high, accepted),
         {"type": "integer", "minimum": low, "maximum": high},
     )
+
+
+def number_between(low: float, high: float) -> Rule:
+    """A finite number from `low` to `high` (seconds to wait, limits)."""
+    accepted = f"a number from {low:g} to {high:g}"
+
+    def check(value: object, field: str) -> float:
+        number = _number(value, field, accepted)
+        if not math.isfinite(number) or not low <= number <= high:
+            raise RuleError(field, value, accepted)
+        return number
+
+    return Rule(check, {"type": "number", "minimum": low, "maximum": high})
 
 
 def _scale_factor(value: object, field: str) -> float:
@@ -182,12 +204,12 @@ def _end_date(value: object, field: str) -> date:
 
 SCALE = Rule(_scale, {"enum": list(SCALES), "type": "string"})
 SCALE_FACTOR = Rule(_scale_factor, {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SCALE_FACTOR})
-DAYS = _whole_number_rule(1, MAX_DAYS)
-SEED = _whole_number_rule(0, MAX_SEED)
+DAYS = whole_number(1, MAX_DAYS)
+SEED = whole_number(0, MAX_SEED)
 END_DATE = Rule(_end_date, {"type": "string", "format": "date"})
-WORKERS = _whole_number_rule(1, MAX_WORKERS)
+WORKERS = whole_number(1, MAX_WORKERS)
 #: Job, run and other numeric ids of the Databricks APIs.
-ID = _whole_number_rule(1, MAX_ID)
+ID = whole_number(1, MAX_ID)
 
 
 # --------------------------------------------------------------------------- names and paths
@@ -241,6 +263,10 @@ def _relative_folder(value: object, field: str) -> str:
     return text
 
 
+def _folder_or_root(value: object, field: str) -> str:
+    return "" if value == "" else _relative_folder(value, field)
+
+
 def volume_path_of(catalog: str, schema: str, volume: str, folder: str = "") -> str:
     """`/Volumes/<catalog>/<schema>/<volume>[/<folder>]` from already checked parts."""
     base = f"/Volumes/{catalog}/{schema}/{volume}"
@@ -281,6 +307,23 @@ def _cluster_id(value: object, field: str) -> str:
     return value
 
 
+def _printable(value: object, field: str, max_length: int, accepted: str, *, ascii_only: bool = False) -> str:
+    text = _text(value, field, accepted)
+    if len(text) > max_length:
+        raise RuleError(field, value, accepted, f"{len(text)} characters")
+    if not text.strip() or not text.isprintable() or (ascii_only and not text.isascii()):
+        raise RuleError(field, value, accepted)
+    return text
+
+
+def _job_name(value: object, field: str) -> str:
+    return _printable(value, field, 4096, "the name of a job, e.g. retail_data_generation (printable, at most 4096)")
+
+
+def _idempotency_token(value: object, field: str) -> str:
+    return _printable(value, field, 64, "1 to 64 printable ASCII characters", ascii_only=True)
+
+
 def _env(value: object, field: str) -> dict[str, str]:
     accepted = "a mapping of NAME -> string value (names: letters, digits, '_'; values without NUL)"
     if not isinstance(value, dict):
@@ -309,10 +352,14 @@ TABLE_PREFIX = _pattern_rule("[A-Za-z0-9_]*", "letters, digits and '_' only (or 
 #: A Spark data source name (delta, parquet, ...).
 TABLE_FORMAT = _pattern_rule("[A-Za-z][A-Za-z0-9_]*", "a data source name such as delta or parquet", lower=True)
 #: Spark tasks per table family.
-PARTITIONS = _whole_number_rule(1, 100_000)
+PARTITIONS = whole_number(1, 100_000)
 UC_NAME = Rule(_uc_name, {"type": "string", "minLength": 1, "maxLength": MAX_UC_NAME_LENGTH})
 RELATIVE_FOLDER = Rule(_relative_folder, {"type": "string", "minLength": 1})
+#: A folder inside a volume, or "" for the volume's root.
+FOLDER_OR_ROOT = Rule(_folder_or_root, {"type": "string"})
 VOLUME_FOLDER = Rule(_volume_folder, {"type": "string", "pattern": "^/Volumes/"})
 WORKSPACE_PATH = Rule(_workspace_path, {"type": "string", "pattern": "^/"})
 CLUSTER_ID = Rule(_cluster_id, {"type": "string", "pattern": _CLUSTER_ID.pattern})
+JOB_NAME = Rule(_job_name, {"type": "string", "minLength": 1, "maxLength": 4096})
+IDEMPOTENCY_TOKEN = Rule(_idempotency_token, {"type": "string", "minLength": 1, "maxLength": 64})
 ENV = Rule(_env, {"type": "object", "additionalProperties": {"type": "string"}})

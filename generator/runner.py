@@ -278,6 +278,4 @@ def generate(
     options: GenerateOptions, progress: ProgressCallback | None = None, cancel: threading.Event | None = None
 ) -> Manifest:
     """`run` with validated options (the CLI's and the tools' front door)."""
-    return run(
-        options.spec(), options.output_dir, options.format, options.overwrite, options.workers, progress, cancel
-    )
+    return run(options.spec(), options.output_dir, options.format, options.overwrite, options.workers, progress, cancel)

@@ -24,6 +24,8 @@ if _TESTS_DIR not in sys.path:  # so `import databricks_standin` works in every 
 #                       (libraries=[project root or .whl] makes the project importable in that
 #                       job's task process only, like the bundle's wheel; env={...} adds variables)
 #                     standin.add_cluster(state="TERMINATED") -> cluster (cluster.cluster_id)
+# `volume`            standin.create_volume() for one test.
+# `fast_databricks`   short retry backoff and no cached client (the Databricks suites use it autouse).
 #                     standin.put_workspace_file(path, content), standin.local_path("/Volumes/...")
 #                     standin.faults.throttle(...), .fail_file(...), .slow_commands(s),
 #                     .fail_job_runs(job_id), .stop_answering(); standin.requests (the log)
@@ -49,6 +51,25 @@ def workspace_client(standin: object) -> object:
     client = standin.client()  # type: ignore[attr-defined]
     standin.requests.clear()  # type: ignore[attr-defined]
     return client
+
+
+@pytest.fixture
+def volume(standin: object) -> object:
+    """A fresh volume (unique catalog) on the stand-in."""
+    return standin.create_volume()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def fast_databricks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Short backoff between the adapter's own retries (the SDK's Retry-After handling is untouched),
+    and no workspace client cached from another test."""
+    import server.adapters.databricks.calls as calls
+    from server.adapters.databricks.auth import clear_client_cache
+
+    monkeypatch.setattr(calls, "RETRY_BASE_DELAY", 0.05)
+    clear_client_cache()
+    yield
+    clear_client_cache()
 
 
 # ======================================================================================

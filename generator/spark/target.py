@@ -49,9 +49,7 @@ class SparkTarget:
         if schema is not None:
             checks["schema"] = (rules.UC_NAME, schema)
         elif catalog is not None:
-            raise rules.RuleErrors(
-                [rules.RuleError("schema", None, "a schema name", "a catalog was given without one")]
-            )
+            raise rules.refusal("schema", None, "a schema name", "a catalog was given without one")
         return cls(**rules.check_all(**checks))
 
     def table(self, table: str, suffix: str = "") -> str:

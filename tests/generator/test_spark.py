@@ -25,25 +25,21 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 import pytest
-
-from generator.chunks import build_chunk
-from generator.errors import OutputExistsError
-from generator.manifest import Manifest
-from generator.plan import plan
-from generator.runner import run
-from generator.schema import TABLE_NAMES, TABLES
-from generator.spec import DatasetSpec
-
-pytest.importorskip("pyspark")  # an optional extra; CI installs it
-
 from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 from pyspark.sql import types as T  # noqa: E402
 
 from generator import spark as gs  # noqa: E402
+from generator.chunks import build_chunk
+from generator.errors import OutputExistsError
+from generator.manifest import Manifest
+from generator.plan import plan
 from generator.rules import RuleErrors  # noqa: E402
+from generator.runner import run
+from generator.schema import TABLE_NAMES, TABLES
 from generator.spark import ddl, executors, swap  # noqa: E402
 from generator.spark import target as targets  # noqa: E402
+from generator.spec import DatasetSpec
 
 SPEC = DatasetSpec(scale="small", scale_factor=0.3, days=10)
 OTHER_SPEC = DatasetSpec(scale="small", scale_factor=0.3, days=10, seed=7)

@@ -299,7 +299,6 @@ def test_job_script_refuses_bad_parameters_before_spark(args: list[str], message
 
 
 def test_job_script_writes_the_seven_tables_on_local_spark(tmp_path: Path) -> None:
-    pytest.importorskip("pyspark")  # an optional extra; CI installs it
     warehouse = tmp_path / "warehouse"
     env = {
         **os.environ,
