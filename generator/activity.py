@@ -88,9 +88,9 @@ ActivityBlock = dict[str, pa.Table]
 
 
 @lru_cache(maxsize=4)
-def _daily_volume(config: DatasetSpec) -> np.ndarray:
+def _daily_volume(spec: DatasetSpec) -> np.ndarray:
     """Relative order volume per window day (weekday and holiday season), averaging 1 over the window."""
-    days = np.arange(day_number(config.start_date), day_number(config.start_date) + config.days)
+    days = np.arange(day_number(spec.start_date), day_number(spec.start_date) + spec.days)
     doy = day_of_year(days)
     season = 1.0 + 0.30 * np.exp(-(((doy - 354) / 8.0) ** 2)) + 0.20 * np.exp(-(((doy - 332) / 2.0) ** 2))
     volume = WEEKDAY_FACTOR[weekday(days)] * season
@@ -103,13 +103,13 @@ def _segment_mean_lines(pattern: np.ndarray) -> float:
     return float((order_share * SEGMENT_BASKET).sum() / order_share.sum())
 
 
-def _assortment(config: DatasetSpec, store: int) -> np.ndarray:
+def _assortment(spec: DatasetSpec, store: int) -> np.ndarray:
     """Sorted product indexes a store carries: a popularity-weighted sample without replacement."""
-    volumes = config.volumes
+    volumes = spec.volumes
     if volumes.assortment >= volumes.products:
         return np.arange(volumes.products, dtype=np.int64)
-    popularity = product_attributes(config).popularity
-    gumbel = stream(config.seed, Family.ACTIVITY, Column.ASSORTMENT, store).gumbel(size=volumes.products)
+    popularity = product_attributes(spec).popularity
+    gumbel = stream(spec.seed, Family.ACTIVITY, Column.ASSORTMENT, store).gumbel(size=volumes.products)
     keys = np.log(popularity) + gumbel
     return np.sort(np.argpartition(-keys, volumes.assortment - 1)[: volumes.assortment])
 
@@ -117,21 +117,21 @@ def _assortment(config: DatasetSpec, store: int) -> np.ndarray:
 class StoreGroupSimulation:
     """State and parameters of one activity chunk: the pairs (store, product) it simulates."""
 
-    def __init__(self, chunk: Chunk, config: DatasetSpec) -> None:
+    def __init__(self, chunk: Chunk, spec: DatasetSpec) -> None:
         self.chunk = chunk
-        self.config = config
-        self.stores = store_attributes(config)
-        self.products = product_attributes(config)
-        self.schedule = promotion_schedule(config)
-        self.timeline = signup_timeline(config)
-        self.pattern = segment_pattern(config)
-        self.first_day = day_number(config.start_date)
-        self.volume = _daily_volume(config)
+        self.config = spec
+        self.stores = store_attributes(spec)
+        self.products = product_attributes(spec)
+        self.schedule = promotion_schedule(spec)
+        self.timeline = signup_timeline(spec)
+        self.pattern = segment_pattern(spec)
+        self.first_day = day_number(spec.start_date)
+        self.volume = _daily_volume(spec)
 
         self.store_index = np.arange(chunk.start, chunk.stop, dtype=np.int64)
         self.n_stores = len(self.store_index)
-        self.width = config.volumes.assortment
-        self.pair_product = np.concatenate([_assortment(config, s) for s in self.store_index])
+        self.width = spec.volumes.assortment
+        self.pair_product = np.concatenate([_assortment(spec, s) for s in self.store_index])
         self.pair_store = np.repeat(np.arange(self.n_stores), self.width)
         self.n_pairs = len(self.pair_product)
 
@@ -144,7 +144,7 @@ class StoreGroupSimulation:
         self.extra_qty = np.where(price < 300, 0.8, np.where(price < 1000, 0.35, 0.15))
 
         # Orders per day of each store, and the expected daily units of each pair.
-        self.store_rate = config.volumes.orders_per_day * self.stores.size[self.store_index]
+        self.store_rate = spec.volumes.orders_per_day * self.stores.size[self.store_index]
         share = self.base_weight / np.bincount(self.pair_store, self.base_weight)[self.pair_store]
         mean_lines = _segment_mean_lines(self.pattern)
         mu = self.store_rate[self.pair_store] * mean_lines * share * (1.0 + self.extra_qty)
@@ -152,7 +152,7 @@ class StoreGroupSimulation:
         self.safety_stock = (np.ceil(SERVICE_Z * np.sqrt(mu * self.lead_time)) + 1).astype(np.int64)
         self.reorder_point = (np.ceil(mu * self.lead_time) + self.safety_stock).astype(np.int64)
         self.reorder_qty = np.maximum(MIN_REORDER_QTY, np.ceil(mu * REVIEW_DAYS)).astype(np.int64)
-        start_rng = stream(config.seed, Family.ACTIVITY, Column.INITIAL_STOCK, chunk.part)
+        start_rng = stream(spec.seed, Family.ACTIVITY, Column.INITIAL_STOCK, chunk.part)
         self.on_hand = (
             self.reorder_point + 1 + np.floor(start_rng.random(self.n_pairs) * self.reorder_qty).astype(np.int64)
         )
@@ -415,6 +415,6 @@ class StoreGroupSimulation:
         return orders_table, items_table
 
 
-def build_activity(chunk: Chunk, config: DatasetSpec) -> Iterator[ActivityBlock]:
+def build_activity(chunk: Chunk, spec: DatasetSpec) -> Iterator[ActivityBlock]:
     """Orders, order items and inventory snapshots of the chunk's stores, one block of days at a time."""
-    return StoreGroupSimulation(chunk, config).blocks()
+    return StoreGroupSimulation(chunk, spec).blocks()

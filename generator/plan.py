@@ -1,6 +1,6 @@
-"""A pure function from a dataset config to the list of chunks that make it up.
+"""A pure function from a dataset spec to the list of chunks that make it up.
 
-Chunk boundaries depend only on the config, never on the worker count, so the same config
+Chunk boundaries depend only on the spec, never on the worker count, so the same spec
 gives the same part files whatever the parallelism. The activity family (orders, order_items,
 inventory_snapshots) is chunked by groups of stores: a store's stock depends on its own
 earlier sales, so each store is simulated day by day inside one chunk.
@@ -20,7 +20,7 @@ PLAN_ORDER: tuple[str, ...] = ("stores", "products", "promotions", "customers", 
 
 def family_tables(family: str) -> tuple[str, ...]:
     """Tables a family's chunks write, in schema order (from the table registry, generator.schema)."""
-    return tuple(name for name, spec in TABLES.items() if spec.family == family)
+    return tuple(name for name, table in TABLES.items() if table.family == family)
 
 
 PRODUCTS_PER_CHUNK = 250_000
@@ -47,24 +47,24 @@ class Chunk:
         return family_tables(self.kind)
 
 
-def stores_per_activity_chunk(config: DatasetSpec) -> int:
+def stores_per_activity_chunk(spec: DatasetSpec) -> int:
     """How many stores one activity chunk simulates."""
-    return max(1, PAIRS_PER_ACTIVITY_CHUNK // config.volumes.assortment)
+    return max(1, PAIRS_PER_ACTIVITY_CHUNK // spec.volumes.assortment)
 
 
 def _ranges(total: int, size: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, total)) for start in range(0, total, size)]
 
 
-def plan(config: DatasetSpec) -> list[Chunk]:
+def plan(spec: DatasetSpec) -> list[Chunk]:
     """All chunks of a dataset, in a fixed order; chunk ids and part numbers never change."""
-    volumes = config.volumes
+    volumes = spec.volumes
     layout: dict[str, list[tuple[int, int]]] = {
         "stores": [(0, volumes.stores)],
         "products": _ranges(volumes.products, PRODUCTS_PER_CHUNK),
         "promotions": _ranges(volumes.products, PRODUCTS_PER_CHUNK),
         "customers": _ranges(volumes.customers, CUSTOMERS_PER_CHUNK),
-        "activity": _ranges(volumes.stores, stores_per_activity_chunk(config)),
+        "activity": _ranges(volumes.stores, stores_per_activity_chunk(spec)),
     }
     chunks: list[Chunk] = []
     for kind in PLAN_ORDER:
@@ -73,11 +73,11 @@ def plan(config: DatasetSpec) -> list[Chunk]:
     return chunks
 
 
-def chunk_cost(chunk: Chunk, config: DatasetSpec) -> float:
+def chunk_cost(chunk: Chunk, spec: DatasetSpec) -> float:
     """Relative work of a chunk, used to schedule the largest first (never affects output)."""
     size = chunk.stop - chunk.start
     if chunk.kind == "activity":
-        return size * config.volumes.assortment * config.days * 4.0
+        return size * spec.volumes.assortment * spec.days * 4.0
     return float(size) * (3.0 if chunk.kind == "customers" else 1.0)
 
 

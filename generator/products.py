@@ -39,10 +39,10 @@ class ProductAttributes:
 
 
 @lru_cache(maxsize=4)
-def product_attributes(config: DatasetSpec) -> ProductAttributes:
+def product_attributes(spec: DatasetSpec) -> ProductAttributes:
     """Draw every product's category, price, cost, popularity and lead time."""
-    n = config.volumes.products
-    seed = config.seed
+    n = spec.volumes.products
+    seed = spec.seed
     share = np.array([c.sales_share for c in CATEGORIES])
     category = stream(seed, Family.PRODUCTS, Column.CATEGORY).choice(len(CATEGORIES), size=n, p=share / share.sum())
 
@@ -79,9 +79,9 @@ def product_attributes(config: DatasetSpec) -> ProductAttributes:
     )
 
 
-def build_products(chunk: Chunk, config: DatasetSpec) -> pa.Table:
+def build_products(chunk: Chunk, spec: DatasetSpec) -> pa.Table:
     """Rows chunk.start..chunk.stop of the products table."""
-    attrs = product_attributes(config)
+    attrs = product_attributes(spec)
     index = np.arange(chunk.start, chunk.stop)
     category = attrs.category[index]
     categories = [CATEGORIES[c] for c in category]

@@ -51,13 +51,13 @@ class PromotionSchedule:
 
 
 @lru_cache(maxsize=4)
-def promotion_schedule(config: DatasetSpec) -> PromotionSchedule:
+def promotion_schedule(spec: DatasetSpec) -> PromotionSchedule:
     """Draw the whole schedule: which product is promoted in which period, when, how and how much."""
-    n = config.volumes.products
-    k = periods(config.days, PERIOD_DAYS)
-    seed = config.seed
-    first = day_number(config.start_date)
-    last = first + config.days - 1
+    n = spec.volumes.products
+    k = periods(spec.days, PERIOD_DAYS)
+    seed = spec.seed
+    first = day_number(spec.start_date)
+    last = first + spec.days - 1
 
     exists = stream(seed, Family.PROMOTIONS, Column.PROMO_SLOT).random((n, k)) < PROMOTION_RATE
     kind = stream(seed, Family.PROMOTIONS, Column.PROMO_TYPE).choice(len(PROMO_TYPES), size=(n, k), p=TYPE_SHARES)
@@ -82,9 +82,9 @@ def promotion_schedule(config: DatasetSpec) -> PromotionSchedule:
     )
 
 
-def build_promotions(chunk: Chunk, config: DatasetSpec) -> pa.Table:
+def build_promotions(chunk: Chunk, spec: DatasetSpec) -> pa.Table:
     """Promotions of products chunk.start..chunk.stop, in promo_id order."""
-    schedule = promotion_schedule(config)
+    schedule = promotion_schedule(spec)
     rows = slice(chunk.start, chunk.stop)
     product, period = np.nonzero(schedule.promo_id[rows])
     product = product + chunk.start

@@ -126,7 +126,7 @@ def _versions(fmt: str) -> dict[str, str]:
 
 def _execute(
     chunks: list[Chunk],
-    config: DatasetSpec,
+    spec: DatasetSpec,
     fmt: str,
     root: Path,
     workers: int,
@@ -134,12 +134,12 @@ def _execute(
     cancel: threading.Event,
 ) -> None:
     """Run every chunk, largest first; stop everything as soon as `cancel` is set or a chunk fails."""
-    ordered = sorted(chunks, key=lambda c: -chunk_cost(c, config))
+    ordered = sorted(chunks, key=lambda c: -chunk_cost(c, spec))
     if workers == 1:
         for chunk in ordered:
             if cancel.is_set():
                 raise GenerationCancelled("generation cancelled; the output folder was not touched.")
-            on_done(run_chunk(chunk, config, fmt, root))
+            on_done(run_chunk(chunk, spec, fmt, root))
         return
     finished: queue.Queue[tuple[bool, object]] = queue.Queue()
     pool = _pool_context().Pool(workers)
@@ -147,7 +147,7 @@ def _execute(
         for chunk in ordered:
             pool.apply_async(
                 run_chunk,
-                (chunk, config, fmt, root),
+                (chunk, spec, fmt, root),
                 callback=lambda result: finished.put((True, result)),
                 error_callback=lambda error: finished.put((False, error)),
             )

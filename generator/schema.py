@@ -21,7 +21,7 @@ def _field(name: str, type_: pa.DataType, description: str, nullable: bool = Fal
 
 
 @dataclass(frozen=True)
-class TableSpec:
+class TableDefinition:
     """A table's schema, its primary key and the foreign keys it holds."""
 
     name: str
@@ -39,7 +39,7 @@ class TableSpec:
         return metadata.get(b"description", b"").decode()
 
 
-STORES = TableSpec(
+STORES = TableDefinition(
     name="stores",
     description="One row per store; some stores open during the window and sell only from their opening day.",
     schema=pa.schema(
@@ -58,7 +58,7 @@ STORES = TableSpec(
     family="stores",
 )
 
-PRODUCTS = TableSpec(
+PRODUCTS = TableDefinition(
     name="products",
     description="Product catalogue; popularity is skewed (a few products sell most units).",
     schema=pa.schema(
@@ -76,7 +76,7 @@ PRODUCTS = TableSpec(
     family="products",
 )
 
-CUSTOMERS = TableSpec(
+CUSTOMERS = TableDefinition(
     name="customers",
     description="Customers; ids follow signup order, and each customer mostly shops near home.",
     schema=pa.schema(
@@ -95,7 +95,7 @@ CUSTOMERS = TableSpec(
     family="customers",
 )
 
-PROMOTIONS = TableSpec(
+PROMOTIONS = TableDefinition(
     name="promotions",
     description="Chain-wide price promotions; a product has at most one active promotion on any day.",
     schema=pa.schema(
@@ -113,7 +113,7 @@ PROMOTIONS = TableSpec(
     foreign_keys={"product_id": ("products", "product_id")},
 )
 
-ORDERS = TableSpec(
+ORDERS = TableDefinition(
     name="orders",
     description="One row per order; order_total is the sum of its lines after the order discount.",
     schema=pa.schema(
@@ -132,7 +132,7 @@ ORDERS = TableSpec(
     foreign_keys={"store_id": ("stores", "store_id"), "customer_id": ("customers", "customer_id")},
 )
 
-ORDER_ITEMS = TableSpec(
+ORDER_ITEMS = TableDefinition(
     name="order_items",
     description="Order lines; a product appears at most once per order; unit_price includes any promotion.",
     schema=pa.schema(
@@ -155,7 +155,7 @@ ORDER_ITEMS = TableSpec(
     },
 )
 
-INVENTORY_SNAPSHOTS = TableSpec(
+INVENTORY_SNAPSHOTS = TableDefinition(
     name="inventory_snapshots",
     description=(
         "Opening stock per store, product and day. on_hand(next day) = on_hand - units sold that day "
@@ -181,7 +181,7 @@ INVENTORY_SNAPSHOTS = TableSpec(
 )
 
 #: All tables in dependency order (parents before children).
-TABLES: dict[str, TableSpec] = {
-    spec.name: spec for spec in (STORES, PRODUCTS, CUSTOMERS, PROMOTIONS, ORDERS, ORDER_ITEMS, INVENTORY_SNAPSHOTS)
+TABLES: dict[str, TableDefinition] = {
+    table.name: table for table in (STORES, PRODUCTS, CUSTOMERS, PROMOTIONS, ORDERS, ORDER_ITEMS, INVENTORY_SNAPSHOTS)
 }
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)

@@ -7,7 +7,6 @@ import importlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from types import ModuleType
 
 import anyio
@@ -15,10 +14,9 @@ import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 
 from generator import __version__
-from server.generation_jobs import JobRegistry
 from server.settings import Settings
 from server.tooling.calls import mcp_tool
-from server.tooling.definition import ToolDefinition
+from server.tooling.definition import AppState, ToolDefinition
 
 logger = logging.getLogger(__name__)
 
@@ -36,14 +34,6 @@ Databricks (credentials from the environment or ~/.databrickscfg): upload_to_vol
 generate_data; or deploy_generation_script once, then execute_script_on_cluster /
 generate_and_upload_on_cluster; or trigger_bundle_job (the bundle's Spark job writing Delta
 tables) and poll get_job_run."""
-
-
-@dataclass
-class AppState:
-    """State shared by all tool calls of one server run (the lifespan context)."""
-
-    settings: Settings
-    jobs: JobRegistry = field(default_factory=JobRegistry)
 
 
 def toolset_modules(toolset: str) -> Iterator[ModuleType]:

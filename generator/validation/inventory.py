@@ -20,8 +20,8 @@ def _sold_sql() -> str:
 
 def inventory_group(window: tuple[date, date] | None) -> Group:
     """All inventory checks in one pass: snapshots full-joined to daily sales, then LAG/LEAD per series."""
-    spec = TABLES["inventory_snapshots"]
-    required = [f.name for f in spec.schema if not f.nullable]
+    table = TABLES["inventory_snapshots"]
+    required = [f.name for f in table.schema if not f.nullable]
     key = ("store_id", "product_id", "snapshot_date")
     snap = "_snap IS NOT NULL"
     if window is None:

@@ -51,9 +51,9 @@ def table_groups(present: Sequence[str]) -> list[Group]:
         ],
     }
     for name in present:
-        spec = TABLES[name]
-        required = [f.name for f in spec.schema if not f.nullable]
-        pk = spec.primary_key
+        table = TABLES[name]
+        required = [f.name for f in table.schema if not f.nullable]
+        pk = table.primary_key
         checks = [
             Check(
                 f"not_null_{name}",
@@ -101,8 +101,8 @@ def table_groups(present: Sequence[str]) -> list[Group]:
                 )
             )
     for name in present:
-        spec = TABLES[name]
-        for column, (parent, parent_column) in spec.foreign_keys.items():
+        table = TABLES[name]
+        for column, (parent, parent_column) in table.foreign_keys.items():
             if parent not in present:
                 continue
             groups.append(
@@ -116,7 +116,7 @@ def table_groups(present: Sequence[str]) -> list[Group]:
                             f"Every non-null {name}.{column} exists in {parent}.{parent_column} (nulls are "
                             f"reported by not_null_{name}); counts {name} rows.",
                             "true",
-                            spec.primary_key + (column,),
+                            table.primary_key + (column,),
                         ),
                     ),
                 )

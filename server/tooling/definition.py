@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_type_hints
+from typing import Any, get_type_hints
 
 from mcp.server.mcpserver import Context
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict
 
+from server.generation_jobs import JobRegistry
 from server.paths import AllowedRoots, check_links_inside, resolve_under_roots
-
-if TYPE_CHECKING:
-    from server.app import AppState
+from server.settings import Settings
 
 
 class ToolInput(BaseModel):
@@ -53,6 +52,14 @@ class Hints:
 
 #: A tool that only reads local state.
 READS = Hints(read_only=True, destructive=False, idempotent=True, open_world=False)
+
+
+@dataclass
+class AppState:
+    """State shared by all tool calls of one server run (the lifespan context)."""
+
+    settings: Settings
+    jobs: JobRegistry = field(default_factory=JobRegistry)
 
 
 @dataclass(frozen=True)

@@ -64,35 +64,35 @@ def describe_tables(table: str | None = None) -> SchemaOutput:
     from generator.schema import TABLES
 
     if table is None:
-        specs = list(TABLES.values())
+        definitions = list(TABLES.values())
     else:
         name = table.strip().lower()
         if name not in TABLES:
             raise UnknownTableError(
                 f"table={shown(table)} is not a table of the dataset; choose one of {', '.join(TABLES)}"
             )
-        specs = [TABLES[name]]
+        definitions = [TABLES[name]]
     return SchemaOutput(
         tables=[
             TableInfo(
-                name=spec.name,
-                description=spec.description,
+                name=definition.name,
+                description=definition.description,
                 columns=[
                     ColumnInfo(
                         name=field.name,
                         type=str(field.type),
                         nullable=field.nullable,
-                        description=spec.column_description(field.name),
+                        description=definition.column_description(field.name),
                     )
-                    for field in spec.schema
+                    for field in definition.schema
                 ],
-                primary_key=list(spec.primary_key),
+                primary_key=list(definition.primary_key),
                 foreign_keys=[
                     ForeignKeyInfo(column=column, references_table=target[0], references_column=target[1])
-                    for column, target in spec.foreign_keys.items()
+                    for column, target in definition.foreign_keys.items()
                 ],
             )
-            for spec in specs
+            for definition in definitions
         ]
     )
 
