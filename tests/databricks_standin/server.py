@@ -308,10 +308,24 @@ class StandinWorkspace:
         name: str = "standin-cluster",
         state: str = "RUNNING",
         start_delay: float = 1.0,
+        cluster_source: str = "UI",
+        data_security_mode: str = "SINGLE_USER",
+        spark_version: str = "15.4.x-scala2.12",
     ) -> Any:
-        """Add a cluster (``state="TERMINATED"``: ``clusters/start`` makes it RUNNING after ``start_delay`` s)."""
+        """Add a cluster (``state="TERMINATED"``: ``clusters/start`` makes it RUNNING after ``start_delay`` s).
+
+        ``cluster_source`` is "UI" or "API" for an all-purpose cluster, "JOB" for a job cluster.
+        """
         cid = cluster_id or f"0000-{secrets.token_hex(3)}-standin{secrets.token_hex(2)}"
-        return self.compute.add_cluster(cid, name, state, start_delay)
+        return self.compute.add_cluster(
+            cid,
+            name,
+            state,
+            start_delay,
+            cluster_source=cluster_source,
+            data_security_mode=data_security_mode,
+            spark_version=spark_version,
+        )
 
     def register_job(
         self,
