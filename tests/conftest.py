@@ -23,15 +23,19 @@ if _TESTS_DIR not in sys.path:  # so `import databricks_standin` works in every 
 #                     standin.register_job(name, script_path, default_params=[...]) -> job_id
 #                       (libraries=[project root or .whl] makes the project importable in that
 #                       job's task process only, like the bundle's wheel; env={...} adds variables)
-#                     standin.add_cluster(state="TERMINATED") -> cluster (cluster.cluster_id)
-# `volume`            standin.create_volume() for one test.
-# `fast_databricks`   short retry backoff and no cached client (the Databricks suites use it autouse).
+#                     standin.add_cluster(state="TERMINATED", cluster_source="UI"|"API"|"JOB") -> cluster
+#                     one-time runs (jobs.submit): standin.jobs.task_env = {...} (task process variables),
+#                       standin.jobs.submit_pending_seconds, standin.jobs.submitted(run_id) -> Submission
+#                       (the request, .installed distributions, .requirements(name))
 #                     standin.put_workspace_file(path, content), standin.local_path("/Volumes/...")
 #                     standin.faults.throttle(...), .fail_file(...), .slow_commands(s),
-#                     .fail_job_runs(job_id), .stop_answering(); standin.requests (the log)
+#                     .fail_job_runs(job_id), .fail_submitted_runs(message, task_key=None),
+#                     .stop_answering(); standin.requests (the log)
 # `workspace_client`  a databricks.sdk.WorkspaceClient for the stand-in (PAT auth,
 #                     retry_timeout_seconds=10); the request log is cleared after it is built,
 #                     so a test sees only the requests its own code made.
+# `volume`            standin.create_volume() for one test.
+# `fast_databricks`   short retry backoff and no cached client (the Databricks suites use it autouse).
 
 
 @pytest.fixture

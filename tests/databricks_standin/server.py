@@ -4,7 +4,8 @@ Why: the Databricks functions of this project must be tested over HTTP with the 
 SDK (its retries, error mapping, URL encoding, waiters), without a workspace and without
 mocking the SDK. The stand-in speaks the REST shapes and error codes of the services the
 project uses: ``/.well-known/databricks-config``, SCIM ``Me``, the Files API (Volumes),
-the Workspace API, Clusters, Command Execution 1.2 and Jobs 2.2. The cluster and the job
+the Workspace API, Clusters, Command Execution 1.2 and Jobs 2.2 (with one-time runs,
+``runs/submit``, and serverless environments: see ``submit_api``). The cluster and the jobs
 really run Python (see ``cluster_runner``).
 
 How ``/Volumes/...`` paths work for code that runs "on the cluster"
@@ -50,7 +51,7 @@ from .compute_api import ComputeApi
 from .faults import Faults, LoggedRequest, RequestLog
 from .files_api import FilesApi, VolumeStore
 from .http_core import ApiError, Request, Response, Router
-from .jobs_api import JobsApi
+from .submit_api import SubmitRunsApi
 from .workspace_api import WorkspaceApi, WorkspaceStore
 
 LOG = logging.getLogger("databricks_standin")
@@ -185,7 +186,16 @@ class StandinWorkspace:
         self.files_api = FilesApi(self.volume_store)
         self.workspace_api = WorkspaceApi(self.workspace_store)
         self.compute = ComputeApi(self.faults, USER_NAME, self._process_env, self._rewrite_text, self._unrewrite_text)
-        self.jobs = JobsApi(lambda: self.url, self.faults, USER_NAME, self._process_env, self._rewrite_text)
+        self.jobs = SubmitRunsApi(
+            lambda: self.url,
+            self.faults,
+            USER_NAME,
+            self._process_env,
+            self._rewrite_text,
+            compute=self.compute,
+            workspace=self.workspace_store,
+            volumes=self.volume_store,
+        )
         self.router.add("GET", r"/\.well-known/databricks-config", self._well_known)
         self.router.add("GET", r"/api/2\.0/preview/scim/v2/Me", self._scim_me)
         self.files_api.register(self.router)
@@ -308,10 +318,24 @@ class StandinWorkspace:
         name: str = "standin-cluster",
         state: str = "RUNNING",
         start_delay: float = 1.0,
+        cluster_source: str = "UI",
+        data_security_mode: str = "SINGLE_USER",
+        spark_version: str = "15.4.x-scala2.12",
     ) -> Any:
-        """Add a cluster (``state="TERMINATED"``: ``clusters/start`` makes it RUNNING after ``start_delay`` s)."""
+        """Add a cluster (``state="TERMINATED"``: ``clusters/start`` makes it RUNNING after ``start_delay`` s).
+
+        ``cluster_source`` is "UI" or "API" for an all-purpose cluster, "JOB" for a job cluster.
+        """
         cid = cluster_id or f"0000-{secrets.token_hex(3)}-standin{secrets.token_hex(2)}"
-        return self.compute.add_cluster(cid, name, state, start_delay)
+        return self.compute.add_cluster(
+            cid,
+            name,
+            state,
+            start_delay,
+            cluster_source=cluster_source,
+            data_security_mode=data_security_mode,
+            spark_version=spark_version,
+        )
 
     def register_job(
         self,
