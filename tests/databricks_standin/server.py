@@ -4,8 +4,8 @@ Why: the Databricks functions of this project must be tested over HTTP with the 
 SDK (its retries, error mapping, URL encoding, waiters), without a workspace and without
 mocking the SDK. The stand-in speaks the REST shapes and error codes of the services the
 project uses: ``/.well-known/databricks-config``, SCIM ``Me``, the Files API (Volumes),
-the Workspace API, Clusters, Command Execution 1.2 and Jobs 2.2. The cluster and the job
-really run Python (see ``cluster_runner``).
+the Workspace API, Clusters, Command Execution 1.2, Jobs 2.2 and Lakebase database
+instances. The cluster and the job really run Python (see ``cluster_runner``).
 
 How ``/Volumes/...`` paths work for code that runs "on the cluster"
 --------------------------------------------------------------------
@@ -51,6 +51,7 @@ from .faults import Faults, LoggedRequest, RequestLog
 from .files_api import FilesApi, VolumeStore
 from .http_core import ApiError, Request, Response, Router
 from .jobs_api import JobsApi
+from .lakebase_api import CredentialHook, DatabaseInstance, LakebaseApi
 from .workspace_api import WorkspaceApi, WorkspaceStore
 
 LOG = logging.getLogger("databricks_standin")
@@ -186,12 +187,14 @@ class StandinWorkspace:
         self.workspace_api = WorkspaceApi(self.workspace_store)
         self.compute = ComputeApi(self.faults, USER_NAME, self._process_env, self._rewrite_text, self._unrewrite_text)
         self.jobs = JobsApi(lambda: self.url, self.faults, USER_NAME, self._process_env, self._rewrite_text)
+        self.lakebase = LakebaseApi(USER_NAME)
         self.router.add("GET", r"/\.well-known/databricks-config", self._well_known)
         self.router.add("GET", r"/api/2\.0/preview/scim/v2/Me", self._scim_me)
         self.files_api.register(self.router)
         self.workspace_api.register(self.router)
         self.compute.register(self.router)
         self.jobs.register(self.router)
+        self.lakebase.register(self.router)
         handler = type("StandinHandler", (_Handler,), {"standin": self})
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
@@ -343,6 +346,21 @@ class StandinWorkspace:
             libraries=[str(lib) for lib in libraries or []],
             env=env,
         ).job_id
+
+    def add_database_instance(
+        self,
+        name: str,
+        host: str,
+        port: int,
+        *,
+        on_credential: CredentialHook | None = None,
+        state: str = "AVAILABLE",
+        token_ttls: list[float] | None = None,
+    ) -> DatabaseInstance:
+        """Add a Lakebase instance served by a real PostgreSQL at ``host:port``; see ``lakebase_api``."""
+        return self.lakebase.add_instance(
+            name, host, port, on_credential=on_credential, state=state, token_ttls=token_ttls
+        )
 
     def put_workspace_file(self, path: str, content: bytes | str, *, notebook: bool = False) -> str:
         """Place a workspace file (or a Python notebook) directly, creating its folders."""
