@@ -96,7 +96,9 @@ class LoadResult:
 
 
 @dataclass(frozen=True)
-class _Source:
+class TableSource:
+    """One table of a dataset to load: its spec, its files as a lazy Arrow dataset, its row count."""
+
     spec: TableSpec
     dataset: pa_ds.Dataset
     rows: int
@@ -112,8 +114,8 @@ def _side_name(schema: str, tag: str, token: str) -> str:
     return f"{schema.encode()[:_PREFIX_BYTES].decode(errors='ignore')}{tag}{token}"
 
 
-def _open_sources(dataset_dir: str | Path) -> dict[str, _Source]:
-    """Every table of the dataset as a lazy Arrow dataset with its row count; refuses anything else."""
+def open_dataset(dataset_dir: str | Path) -> dict[str, TableSource]:
+    """Every table of the dataset as a lazy Arrow dataset with its row count; DatasetNotFoundError otherwise."""
     folder = Path(dataset_dir).expanduser()
     fmt = dataset_format(folder)
     folders = table_paths(folder)
@@ -140,7 +142,7 @@ def _open_sources(dataset_dir: str | Path) -> dict[str, _Source]:
                 f"{', '.join(absent)}."
             )
         rows = recorded.get(name)
-        sources[name] = _Source(spec, dataset, rows if rows is not None else dataset.count_rows())
+        sources[name] = TableSource(spec, dataset, rows if rows is not None else dataset.count_rows())
     return sources
 
 
@@ -157,7 +159,7 @@ class _Loader:
         self,
         target: ConnectionTarget,
         schema: str,
-        sources: dict[str, _Source],
+        sources: dict[str, TableSource],
         workers: int,
         batch_rows: int,
         progress: Progress | None,
@@ -241,14 +243,14 @@ class _Loader:
             control.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.staging)))
             _comment_schema(control, self.staging, _marker("staging", self.schema))
 
-    def _batches(self, source: _Source) -> Iterator[pa.RecordBatch]:
+    def _batches(self, source: TableSource) -> Iterator[pa.RecordBatch]:
         wanted = pa.schema([f.with_nullable(True) for f in source.spec.schema])
         scanner = source.dataset.scanner(columns=wanted.names, batch_size=self.batch_rows, use_threads=False)
         for batch in scanner.to_batches():
             if batch.num_rows:
                 yield batch if batch.schema.equals(wanted) else pa.Table.from_batches([batch]).cast(wanted)
 
-    def load_table(self, source: _Source) -> int:
+    def load_table(self, source: TableSource) -> int:
         """Create, fill and index one table in one transaction on its own connection; returns the rows."""
         spec = source.spec
         with self.session("load") as conn, conn.transaction():
@@ -296,16 +298,16 @@ class _Loader:
         real = [(name, exc) for name, exc in failed if not isinstance(exc, _Stopped)]
         if failed:
             name, exc = (real or failed)[0]
+            if isinstance(exc, PostgresConnectError):  # a new connection of the load was refused
+                raise PostgresConnectError(
+                    f"{exc} The load stopped part-way (table {name}); nothing was changed: schema {self.schema!r} "
+                    "is as it was and the staging data is gone."
+                )
             raise self.failure(f"table {name}", exc, TABLES.get(name))
         return {name: future.result() for future, name in futures.items()}
 
     def failure(self, subject: str, exc: BaseException | None, spec: TableSpec | None = None) -> BaseException:
         """A load error that says what broke, where, and that nothing changed (other errors unchanged)."""
-        if isinstance(exc, PostgresConnectError):
-            return PostgresConnectError(
-                f"{exc} The load stopped part-way ({subject}); nothing was changed: schema {self.schema!r} is as it "
-                "was and the staging data is gone."
-            )
         if isinstance(exc, psycopg.Error):
             reason = _describe_server_error(subject, exc, spec)
         elif isinstance(exc, pa.ArrowException | OSError):
@@ -434,7 +436,7 @@ def load_to_postgres(
     used_workers = _check_int("workers", workers, 1, MAX_WORKERS) if workers is not None else _default_workers()
     batch_rows = _check_int("batch_rows", batch_rows, 1, 10_000_000)
     target = ConnectionTarget(dsn, password=password, connect_timeout=connect_timeout)
-    sources = _open_sources(dataset_dir)
+    sources = open_dataset(dataset_dir)
     loader = _Loader(target, schema, sources, used_workers, batch_rows, progress, cancel or threading.Event())
     log.info("loading %s into schema %s of %s", dataset_dir, schema, target.describe())
     with target.connect(f"retail-datagen control {schema}", autocommit=True) as control:

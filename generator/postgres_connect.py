@@ -196,8 +196,8 @@ class ConnectionTarget:
         where = self.describe()
         if "password authentication failed" in low or "password is required" in low or "no password supplied" in low:
             hint = (
-                "check the password: the one in the connection string, PGPASSWORD or ~/.pgpass "
-                "(a short-lived token may have expired: get a new one and run again)"
+                "check the password (in the connection string, PGPASSWORD or ~/.pgpass); "
+                "a short-lived token may have expired: get a new one and run again"
             )
         elif "does not exist" in low and "database" in low:
             hint = "create the database first (CREATE DATABASE ...) or name an existing one with dbname="
