@@ -433,7 +433,7 @@ def load_to_postgres(
     schema = validate_schema_name(schema)
     if not isinstance(overwrite, bool):
         raise PostgresInputError("overwrite", overwrite, "True or False")
-    used_workers = _check_int("workers", workers, 1, MAX_WORKERS) if workers is not None else _default_workers()
+    used_workers = _check_int("workers", workers, 1, MAX_WORKERS) if workers is not None else default_workers()
     batch_rows = _check_int("batch_rows", batch_rows, 1, 10_000_000)
     target = ConnectionTarget(dsn, password=password, connect_timeout=connect_timeout)
     sources = open_dataset(dataset_dir)
@@ -472,7 +472,7 @@ def load_to_postgres(
     )
 
 
-def _default_workers() -> int:
+def default_workers() -> int:
     """Two table loads per core keep the client's CSV encoding and the server's parsing both busy."""
     return max(2, min(len(TABLES), 2 * (os.cpu_count() or 1)))
 

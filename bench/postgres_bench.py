@@ -1,0 +1,122 @@
+"""Loading medium/30 days into PostgreSQL: load_to_postgres (COPY) against plain INSERT batches.
+
+Starts its own PostgreSQL 15 server (tests/postgres_server.py) with the server's default settings
+(fsync on: durable, as a real server), on 127.0.0.1, sharing the machine's cores with this client.
+
+  - COPY: generator.postgres.load_to_postgres, everything included (staging schema, COPY of all
+    seven tables in parallel, primary keys, foreign-key indexes, foreign-key validation, ANALYZE,
+    the swap); run REPEATS times with the default workers (median printed), then once per worker count.
+  - INSERT: psycopg executemany of ``INSERT ... VALUES (%s, ...)``, 1000 rows per batch and one commit
+    per batch, into an order_items table without keys or indexes (its most favourable case), on a
+    sample of INSERT_SAMPLE rows; the time to build the Python tuples is left out. The figure for
+    the whole dataset is extrapolated from the sample's rows/s (it is not measured).
+
+    python bench/postgres_bench.py
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+import psycopg  # noqa: E402
+from postgres_server import PostgresServer  # noqa: E402
+from psycopg import sql  # noqa: E402
+
+from generator.postgres import default_workers, load_to_postgres, open_dataset  # noqa: E402
+from generator.postgres_ddl import create_table  # noqa: E402
+from generator.runner import run  # noqa: E402
+from generator.schema import TABLES  # noqa: E402
+from generator.spec import DatasetSpec  # noqa: E402
+
+REPEATS = 3
+WORKER_COUNTS = (1, 2, 4, 7)
+INSERT_SAMPLE = 50_000
+INSERT_BATCH = 1000
+TARGET_ROWS_PER_SEC = 300_000
+
+
+def copy_runs(folder: Path, dsn: str, workers: int, repeats: int) -> list[float]:
+    """Seconds of each full load (overwrite=True, so every run after the first also swaps out the previous)."""
+    seconds = []
+    for _ in range(repeats):
+        result = load_to_postgres(folder, dsn, schema="bench", overwrite=True, workers=workers)
+        seconds.append(result.seconds)
+    return seconds
+
+
+def insert_rate(folder: Path, dsn: str) -> tuple[int, float]:
+    """(rows, seconds) for INSERT executemany of a sample of order_items, 1000 rows and one commit per batch."""
+    spec = TABLES["order_items"]
+    table = open_dataset(folder)["order_items"].dataset.head(INSERT_SAMPLE)
+    rows = list(zip(*(table[name].to_pylist() for name in spec.schema.names), strict=True))
+    statement = sql.SQL("INSERT INTO {} VALUES ({})").format(
+        sql.Identifier("insert_bench", spec.name), sql.SQL(", ").join(sql.Placeholder() * len(spec.schema))
+    )
+    with psycopg.connect(dsn) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS insert_bench CASCADE")
+        conn.execute("CREATE SCHEMA insert_bench")
+        conn.execute(create_table("insert_bench", spec))
+        conn.commit()
+        started = time.perf_counter()
+        with conn.cursor() as cursor:
+            for start in range(0, len(rows), INSERT_BATCH):
+                cursor.executemany(statement, rows[start : start + INSERT_BATCH])
+                conn.commit()
+        seconds = time.perf_counter() - started
+        conn.execute("DROP SCHEMA insert_bench CASCADE")
+        conn.commit()
+    return len(rows), seconds
+
+
+def main() -> None:
+    spec = DatasetSpec(scale="medium", days=30)
+    with tempfile.TemporaryDirectory(prefix="postgres-bench-") as temp, PostgresServer() as server:
+        folder = Path(temp) / "data"
+        run(spec, folder)
+        sources = open_dataset(folder)
+        total = sum(source.rows for source in sources.values())
+        size_mb = sum(f.stat().st_size for f in folder.rglob("*.parquet")) / 1e6
+        database = server.create_database("bench")
+        dsn = server.dsn(database)
+        with psycopg.connect(dsn) as conn:
+            version = conn.execute("SHOW server_version").fetchone()[0]
+            fsync = conn.execute("SHOW fsync").fetchone()[0]
+        print(f"medium / 30 days: {total:,} rows in 7 tables ({size_mb:.1f} MB of Parquet)")
+        print(f"PostgreSQL {version} on 127.0.0.1, default settings (fsync={fsync}); {os.cpu_count()} cores shared")
+        print()
+        workers = default_workers()
+        seconds = copy_runs(folder, dsn, workers, REPEATS)
+        median = statistics.median(seconds)
+        copy_rate = total / median
+        runs = ", ".join(f"{s:.2f}" for s in seconds)
+        verdict = "met" if copy_rate >= TARGET_ROWS_PER_SEC else "NOT met"
+        print(f"COPY   load_to_postgres, workers={workers} (default): runs {runs} s; median {median:.2f} s")
+        print(f"       {copy_rate:,.0f} rows/s, everything included (target {TARGET_ROWS_PER_SEC:,} rows/s: {verdict})")
+        for count in WORKER_COUNTS:
+            (single,) = copy_runs(folder, dsn, count, 1)
+            print(f"       workers={count}: {single:.2f} s, {total / single:,.0f} rows/s")
+        print()
+        rows, insert_seconds = insert_rate(folder, dsn)
+        insert_rows_per_sec = rows / insert_seconds
+        print(
+            f"INSERT executemany, {INSERT_BATCH} rows a batch, one commit a batch, order_items without keys: "
+            f"{rows:,} rows (a sample) in {insert_seconds:.2f} s, {insert_rows_per_sec:,.0f} rows/s"
+        )
+        print(
+            f"       extrapolated to all {total:,} rows: about {total / insert_rows_per_sec:,.0f} s "
+            "(not measured; no keys, indexes or ANALYZE included)"
+        )
+        print()
+        print(f"COPY is {copy_rate / insert_rows_per_sec:.1f}x the INSERT rate")
+
+
+if __name__ == "__main__":
+    main()
