@@ -68,20 +68,15 @@ def workspace_client(standin: object) -> object:
 def pg_server() -> Iterator[object]:
     from postgres_server import FAST_SETTINGS, PostgresServer
 
-    server = PostgresServer(FAST_SETTINGS).start()
-    try:
+    with PostgresServer(FAST_SETTINGS) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
 def pg_database(pg_server: object) -> Iterator[str]:
     name = pg_server.create_database()  # type: ignore[attr-defined]
-    try:
-        yield name
-    finally:
-        pg_server.drop_database(name)  # type: ignore[attr-defined]
+    yield name  # pytest runs the rest after the test, whatever its outcome
+    pg_server.drop_database(name)  # type: ignore[attr-defined]
 
 
 # ======================================================================================

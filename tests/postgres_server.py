@@ -92,7 +92,14 @@ class PostgresServer:
     # -- life cycle -------------------------------------------------------------------------------
 
     def start(self) -> PostgresServer:
-        """initdb, certificate, configuration, then ``pg_ctl start`` (retried on a port taken meanwhile)."""
+        """initdb, certificate, configuration, then ``pg_ctl start``; the folder is removed when it fails."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> PostgresServer:
         self._check_binaries()
         self.base.chmod(0o755)
         self.socket_dir.mkdir()

@@ -114,21 +114,23 @@ def _validate_inputs(instance_name: Any, database: Any, port: Any) -> tuple[str,
     return instance_name, database, validate_int(port, "port", minimum=1, maximum=65535)
 
 
+def _lookup_failed(exc: Exception, instance_name: str) -> DatabricksApiError:
+    """Why the instance could not be read: it does not exist (say where to look), or the request failed."""
+    if not is_not_found(exc):
+        return api_error(exc, f"look up Lakebase instance {instance_name!r}")
+    message = (
+        f"Lakebase instance {instance_name!r} does not exist in this workspace, or you cannot see it. "
+        "Check the name (Compute > Database instances) or create it first."
+    )
+    return DatabricksApiError(redact(message), error_code="RESOURCE_DOES_NOT_EXIST", operation="get_database_instance")
+
+
 def instance_host(client: WorkspaceClient, instance_name: str) -> str:
     """The read-write DNS name of an AVAILABLE instance; DatabricksApiError saying what to do otherwise."""
     try:
         instance = with_retries(lambda: client.database.get_database_instance(instance_name))
     except Exception as exc:
-        if is_not_found(exc):
-            raise DatabricksApiError(
-                redact(
-                    f"Lakebase instance {instance_name!r} does not exist in this workspace, or you cannot see it. "
-                    "Check the name (Compute > Database instances) or create it first."
-                ),
-                error_code="RESOURCE_DOES_NOT_EXIST",
-                operation="get the database instance",
-            ) from None
-        raise api_error(exc, f"look up Lakebase instance {instance_name!r}") from None
+        raise _lookup_failed(exc, instance_name) from None
     state = instance.state.value if instance.state is not None else "UNKNOWN"
     if state != "AVAILABLE":
         what = {

@@ -51,7 +51,7 @@ from .faults import Faults, LoggedRequest, RequestLog
 from .files_api import FilesApi, VolumeStore
 from .http_core import ApiError, Request, Response, Router
 from .jobs_api import JobsApi
-from .lakebase_api import CredentialHook, DatabaseInstance, LakebaseApi
+from .lakebase_api import DatabaseInstance, LakebaseApi
 from .workspace_api import WorkspaceApi, WorkspaceStore
 
 LOG = logging.getLogger("databricks_standin")
@@ -347,20 +347,12 @@ class StandinWorkspace:
             env=env,
         ).job_id
 
-    def add_database_instance(
-        self,
-        name: str,
-        host: str,
-        port: int,
-        *,
-        on_credential: CredentialHook | None = None,
-        state: str = "AVAILABLE",
-        token_ttls: list[float] | None = None,
-    ) -> DatabaseInstance:
-        """Add a Lakebase instance served by a real PostgreSQL at ``host:port``; see ``lakebase_api``."""
-        return self.lakebase.add_instance(
-            name, host, port, on_credential=on_credential, state=state, token_ttls=token_ttls
-        )
+    def add_database_instance(self, name: str, host: str, port: int, **options: Any) -> DatabaseInstance:
+        """Add a Lakebase instance served by a real PostgreSQL at ``host:port``.
+
+        ``options``: ``on_credential(token, expires_at)``, ``state``, ``token_ttls`` (see ``lakebase_api``).
+        """
+        return self.lakebase.add_instance(name, host, port, **options)
 
     def put_workspace_file(self, path: str, content: bytes | str, *, notebook: bool = False) -> str:
         """Place a workspace file (or a Python notebook) directly, creating its folders."""

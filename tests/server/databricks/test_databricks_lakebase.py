@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,43 @@ def small_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@dataclass
+class Lakebase:
+    """An instance on the stand-in whose server is the tests' PostgreSQL, and what a load needs."""
+
+    standin: Any
+    client: Any
+    server: Any
+    database: str
+    dataset: Path
+    tokens: list[str] = field(default_factory=list)  # every credential handed out, in order
+
+    def accept(self, token: str, expires: datetime) -> None:
+        """The instance's hook: the server accepts the newest token until it expires (VALID UNTIL)."""
+        self.tokens.append(token)
+        with self.server.connect() as admin:
+            admin.execute(
+                sql.SQL("ALTER ROLE {} PASSWORD {} VALID UNTIL {}").format(
+                    sql.Identifier(USER_NAME), sql.Literal(token), sql.Literal(expires.isoformat())
+                )
+            )
+
+    def add_instance(self, **options: Any) -> None:
+        self.standin.add_database_instance(INSTANCE, self.server.host, self.server.port, **options)
+
+    def load(self, **options: Any) -> LakebaseLoadResult:
+        return load_to_lakebase(
+            INSTANCE, self.dataset, database=self.database, client=self.client, port=self.server.port, **options
+        )
+
+    def schemas(self) -> set[str]:
+        with self.server.connect(self.database) as conn:
+            names = {row[0] for row in conn.execute("SELECT nspname FROM pg_namespace").fetchall()}
+        return names - {"public", "information_schema", "pg_catalog", "pg_toast"}
+
+
 @pytest.fixture
-def lakebase_db(pg_server: Any) -> Any:
+def lake(standin: Any, workspace_client: Any, pg_server: Any, small_dataset: Path) -> Iterator[Lakebase]:
     """A database owned by the stand-in's user, whose TCP logins must use TLS (like Lakebase)."""
     with pg_server.connect() as admin:
         exists = admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (USER_NAME,)).fetchone()
@@ -44,36 +80,8 @@ def lakebase_db(pg_server: Any) -> Any:
         pg_server.create_role(USER_NAME)
         pg_server.require_ssl(USER_NAME)
     name = pg_server.create_database(owner=USER_NAME)
-    yield name
+    yield Lakebase(standin, workspace_client, pg_server, name, small_dataset)
     pg_server.drop_database(name)
-
-
-@pytest.fixture
-def tokens() -> list[str]:
-    """Every credential the stand-in handed out, in order."""
-    return []
-
-
-@pytest.fixture
-def accept_tokens(pg_server: Any, tokens: list[str]) -> Callable[[str, datetime], None]:
-    """The instance's hook: the test server accepts the newest token until it expires (VALID UNTIL)."""
-
-    def accept(token: str, expires: datetime) -> None:
-        tokens.append(token)
-        with pg_server.connect() as admin:
-            admin.execute(
-                sql.SQL("ALTER ROLE {} PASSWORD {} VALID UNTIL {}").format(
-                    sql.Identifier(USER_NAME), sql.Literal(token), sql.Literal(expires.isoformat())
-                )
-            )
-
-    return accept
-
-
-def _schemas(pg_server: Any, database: str) -> set[str]:
-    with pg_server.connect(database) as conn:
-        names = {row[0] for row in conn.execute("SELECT nspname FROM pg_namespace").fetchall()}
-    return names - {"public", "information_schema", "pg_catalog", "pg_toast"}
 
 
 def _lakebase_requests(standin: Any) -> list[Any]:
@@ -81,62 +89,43 @@ def _lakebase_requests(standin: Any) -> list[Any]:
 
 
 def test_the_load_finds_the_instance_gets_a_credential_and_uses_tls(
-    standin: Any,
-    workspace_client: Any,
-    pg_server: Any,
-    lakebase_db: str,
-    small_dataset: Path,
-    tokens: list[str],
-    accept_tokens: Callable[[str, datetime], None],
-    caplog: pytest.LogCaptureFixture,
+    lake: Lakebase, caplog: pytest.LogCaptureFixture
 ) -> None:
-    standin.add_database_instance(INSTANCE, pg_server.host, pg_server.port, on_credential=accept_tokens)
+    lake.add_instance(on_credential=lake.accept)
     caplog.handler.addFilter(MaskSecretsFilter())  # what the server installs on its log handlers
     caplog.set_level(logging.DEBUG)
     events: list[str] = []
-    result = load_to_lakebase(
-        INSTANCE,
-        small_dataset,
-        database=lakebase_db,
-        schema="retail",
-        client=workspace_client,
-        port=pg_server.port,
-        progress=lambda done, total, message: events.append(f"{done}/{total} {message}"),
+    result = lake.load(
+        schema="retail", progress=lambda done, total, message: events.append(f"{done}/{total} {message}")
     )
     assert isinstance(result, LakebaseLoadResult)
     assert (result.instance_name, result.host, result.database, result.user) == (
         INSTANCE,
-        pg_server.host,
-        lakebase_db,
+        lake.server.host,
+        lake.database,
         USER_NAME,
     )
-    assert result.total_rows > 0 and _schemas(pg_server, lakebase_db) == {"retail"}
-    assert [r.method for r in _lakebase_requests(standin)] == ["GET", "POST"]
-    assert standin.lakebase.issued[0][0] == INSTANCE and standin.lakebase.issued[0][1]  # a request_id was sent
-    assert len(tokens) == 1  # one credential served every connection of the load
+    assert result.total_rows > 0 and lake.schemas() == {"retail"}
+    assert [r.method for r in _lakebase_requests(lake.standin)] == ["GET", "POST"]
+    issued = lake.standin.lakebase.issued
+    assert issued[0][0] == INSTANCE and issued[0][1]  # a request_id was sent
+    assert len(lake.tokens) == 1  # one credential served every connection of the load
+    token = lake.tokens[0]
     # TLS: the server refuses this role without it (the rule works), and every login of the load used it.
     with pytest.raises(psycopg.OperationalError, match="no encryption"):
-        psycopg.connect(pg_server.dsn(lakebase_db, user=USER_NAME, password=tokens[0], sslmode="disable")).close()
-    logins = [line for line in pg_server.server_log().splitlines() if f"database={lakebase_db} " in line]
+        psycopg.connect(lake.server.dsn(lake.database, user=USER_NAME, password=token, sslmode="disable")).close()
+    logins = [line for line in lake.server.server_log().splitlines() if f"database={lake.database} " in line]
     logins = [line for line in logins if "connection authorized" in line]
     assert len(logins) >= 8 and all("SSL enabled" in line for line in logins)
-    token = tokens[0]
     shown = repr(result) + "\n".join(events) + caplog.text
     assert token not in shown and token.rsplit(".", 1)[1] not in shown  # nor its signature
     assert events and all(token not in event for event in events)
 
 
 def test_a_credential_that_expires_during_the_load_is_renewed_before_the_next_login(
-    standin: Any,
-    workspace_client: Any,
-    pg_server: Any,
-    lakebase_db: str,
-    small_dataset: Path,
-    tokens: list[str],
-    accept_tokens: Callable[[str, datetime], None],
-    monkeypatch: pytest.MonkeyPatch,
+    lake: Lakebase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    standin.add_database_instance(INSTANCE, pg_server.host, pg_server.port, on_credential=accept_tokens, token_ttls=[3])
+    lake.add_instance(on_credential=lake.accept, token_ttls=[3])
     monkeypatch.setattr(lakebase, "REFRESH_MARGIN_SEC", 1)
     paused: list[float] = []
 
@@ -145,28 +134,25 @@ def test_a_credential_that_expires_during_the_load_is_renewed_before_the_next_lo
             paused.append(time.monotonic())
             time.sleep(3.5)  # the first token (3 s) expires while the tables are still loading
 
-    result = load_to_lakebase(
-        INSTANCE, small_dataset, database=lakebase_db, client=workspace_client, port=pg_server.port, progress=pause_once
-    )
+    result = lake.load(progress=pause_once)
     assert result.total_rows > 0 and paused
-    assert len(tokens) == 2 and len(standin.lakebase.issued) == 2
+    assert len(lake.tokens) == 2 and len(lake.standin.lakebase.issued) == 2
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
-        psycopg.connect(pg_server.dsn(lakebase_db, user=USER_NAME, password=tokens[0], sslmode="require")).close()
+        psycopg.connect(
+            lake.server.dsn(lake.database, user=USER_NAME, password=lake.tokens[0], sslmode="require")
+        ).close()
 
 
-def test_a_refused_credential_says_what_to_do_and_loads_nothing(
-    standin: Any, workspace_client: Any, pg_server: Any, lakebase_db: str, small_dataset: Path, tokens: list[str]
-) -> None:
-    standin.add_database_instance(
-        INSTANCE, pg_server.host, pg_server.port, on_credential=lambda token, expires: tokens.append(token)
-    )  # the server never learns the token: like an identity without a role on the instance
+def test_a_refused_credential_says_what_to_do_and_loads_nothing(lake: Lakebase) -> None:
+    # The server never learns the token: like an identity without a role on the instance.
+    lake.add_instance(on_credential=lambda token, expires: lake.tokens.append(token))
     with pytest.raises(PostgresConnectError) as refused:
-        load_to_lakebase(INSTANCE, small_dataset, database=lakebase_db, client=workspace_client, port=pg_server.port)
+        lake.load()
     message = str(refused.value)
     assert re.search(r"refused the login of 'standin\.user@example\.com'.*run the load again", message)
     assert "password authentication failed" in message
-    assert tokens and tokens[0] not in message
-    assert _schemas(pg_server, lakebase_db) == set()
+    assert lake.tokens and lake.tokens[0] not in message
+    assert lake.schemas() == set()
 
 
 @pytest.mark.parametrize(
