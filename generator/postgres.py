@@ -46,6 +46,7 @@ from generator.postgres_connect import (
     SchemaExistsError,
     SchemaLock,
     one_line,
+    prepare_session,
     schema_objects,
     server_detail,
     server_of,
@@ -75,8 +76,6 @@ STAGING_TAG = "__staging_"
 RETIRED_TAG = "__retired_"
 _TOKEN_CHARS = 8
 _PREFIX_BYTES = MAX_IDENTIFIER_BYTES - len(STAGING_TAG) - _TOKEN_CHARS
-#: Settings of every loading session: memory for index builds, no statement timeout of the role.
-_SESSION_SETTINGS = ("SET maintenance_work_mem = '256MB'", "SET statement_timeout = 0", "SET DateStyle = ISO")
 
 
 @dataclass(frozen=True)
@@ -195,14 +194,7 @@ class _Loader:
 
     def session(self, purpose: str) -> psycopg.Connection[Any]:
         """A new autocommit connection with the loading settings (transactions are explicit)."""
-        conn = self.target.connect(f"retail-datagen {purpose} {self.schema}", autocommit=True)
-        try:
-            for setting in _SESSION_SETTINGS:
-                conn.execute(setting)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+        return prepare_session(self.target.connect(f"retail-datagen {purpose} {self.schema}", autocommit=True))
 
     # -- the steps ----------------------------------------------------------------------------------
 
@@ -243,7 +235,7 @@ class _Loader:
             control.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.staging)))
             _comment_schema(control, self.staging, _marker("staging", self.schema))
 
-    def _batches(self, source: TableSource) -> Iterator[pa.RecordBatch]:
+    def _batches(self, source: TableSource) -> Iterator[pa.RecordBatch | pa.Table]:
         wanted = pa.schema([f.with_nullable(True) for f in source.spec.schema])
         scanner = source.dataset.scanner(columns=wanted.names, batch_size=self.batch_rows, use_threads=False)
         for batch in scanner.to_batches():
@@ -439,7 +431,7 @@ def load_to_postgres(
     sources = open_dataset(dataset_dir)
     loader = _Loader(target, schema, sources, used_workers, batch_rows, progress, cancel or threading.Event())
     log.info("loading %s into schema %s of %s", dataset_dir, schema, target.describe())
-    with target.connect(f"retail-datagen control {schema}", autocommit=True) as control:
+    with loader.session("control") as control:
         host, port, database, user = server_of(control)
         with SchemaLock(control, schema, "loaded"):
             loader.remove_leftovers(control)

@@ -35,6 +35,7 @@ from generator.postgres_connect import (
     Progress,
     SchemaLock,
     one_line,
+    prepare_session,
     qualified,
     schema_objects,
     server_detail,
@@ -270,7 +271,7 @@ def upsert_changes(
             progress(steps, total, message)
 
     with (
-        target.connect(f"retail-datagen upsert {schema}", autocommit=True) as conn,
+        prepare_session(target.connect(f"retail-datagen upsert {schema}", autocommit=True)) as conn,
         SchemaLock(conn, schema, "changed"),
     ):
         _, tables, _ = schema_objects(conn, schema)

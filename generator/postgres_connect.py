@@ -219,6 +219,31 @@ class ConnectionTarget:
         return self.mask(f"Cannot connect to {where}: {reason}. What to do: {hint}.")
 
 
+#: Every loading session: memory for index builds, ISO dates, and none of the role's timeouts
+#: (a long COPY, or the control session idling while the tables load, must not be cut).
+SESSION_SETTINGS = (
+    "SET maintenance_work_mem = '256MB'",
+    "SET statement_timeout = 0",
+    "SET idle_in_transaction_session_timeout = 0",
+    "SET DateStyle = ISO",
+)
+
+
+def prepare_session(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    """Apply SESSION_SETTINGS (and idle_session_timeout = 0 from PostgreSQL 14 on); closes it when that fails."""
+    try:
+        for setting in SESSION_SETTINGS:
+            conn.execute(setting)
+        if conn.info.server_version >= 140000:
+            conn.execute("SET idle_session_timeout = 0")
+        if not conn.autocommit:
+            conn.commit()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 def schema_objects(conn: psycopg.Connection[Any], schema: str) -> tuple[bool, list[str], list[str]]:
     """(exists, its tables, its other objects) for a schema; other objects are views, sequences, functions..."""
     row = conn.execute("SELECT oid FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone()

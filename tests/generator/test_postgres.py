@@ -610,6 +610,15 @@ def test_a_wrong_password_or_a_missing_database_is_reported_and_nothing_is_writt
     assert schemas(db) == set()
 
 
+def test_a_user_without_create_on_the_database_is_told_so(
+    dataset: Path, pg_server: Any, pg_database: str, db: psycopg.Connection[Any]
+) -> None:
+    role = pg_server.create_role(f"reader_{pg_database}", PASSWORD_MARK)
+    with pytest.raises(LoadFailedError, match="permission denied.*needs CREATE on the database"):
+        load_to_postgres(dataset, pg_server.dsn(pg_database, user=role, password=PASSWORD_MARK))
+    assert schemas(db) == set()
+
+
 def test_a_folder_that_is_not_a_dataset_is_refused(dataset: Path, tmp_path: Path, dsn: str) -> None:
     (tmp_path / "empty").mkdir()
     (tmp_path / "file.txt").write_text("x")
