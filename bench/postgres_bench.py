@@ -90,7 +90,9 @@ def main() -> None:
             version = conn.execute("SHOW server_version").fetchone()[0]
             fsync = conn.execute("SHOW fsync").fetchone()[0]
         print(f"medium / 30 days: {total:,} rows in 7 tables ({size_mb:.1f} MB of Parquet)")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"PostgreSQL {version} on 127.0.0.1, default settings (fsync={fsync}); {os.cpu_count()} cores shared")
+        print(f"load average before the runs: {load} (other work on the machine slows every figure)")
         print()
         workers = default_workers()
         seconds = copy_runs(folder, dsn, workers, REPEATS)

@@ -20,7 +20,7 @@ import re
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -214,5 +214,4 @@ def load_to_lakebase(
     except PostgresLoadError as exc:
         exc.args = (redact(str(exc)),)
         raise
-    values = {name: getattr(result, name) for name in LoadResult.__dataclass_fields__}
-    return LakebaseLoadResult(**values, instance_name=instance_name)
+    return LakebaseLoadResult(**asdict(result), instance_name=instance_name)
