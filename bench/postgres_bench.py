@@ -43,13 +43,32 @@ INSERT_BATCH = 1000
 TARGET_ROWS_PER_SEC = 300_000
 
 
-def copy_runs(folder: Path, dsn: str, workers: int, repeats: int) -> list[float]:
-    """Seconds of each full load (overwrite=True, so every run after the first also swaps out the previous)."""
-    seconds = []
+def server_cpu_seconds(server: PostgresServer) -> float:
+    """CPU time used so far by the server: the postmaster, its exited children and the live ones."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    postmaster = int((server.data / "postmaster.pid").read_text().split()[0])
+
+    def times(pid: int, with_children: bool) -> int:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return sum(int(v) for v in fields[11 : 15 if with_children else 13])  # utime stime [cutime cstime]
+
+    total = times(postmaster, True)
+    for child in Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split():
+        try:
+            total += times(int(child), False)
+        except FileNotFoundError:  # it exited meanwhile: its time is in the postmaster's cutime now
+            continue
+    return total / ticks
+
+
+def copy_runs(folder: Path, dsn: str, workers: int, repeats: int, server: PostgresServer) -> list[tuple[float, float]]:
+    """(wall seconds, CPU seconds of client and server) of each full load (overwrite: later runs also swap)."""
+    runs = []
     for _ in range(repeats):
+        client, served = time.process_time(), server_cpu_seconds(server)
         result = load_to_postgres(folder, dsn, schema="bench", overwrite=True, workers=workers)
-        seconds.append(result.seconds)
-    return seconds
+        runs.append((result.seconds, time.process_time() - client + server_cpu_seconds(server) - served))
+    return runs
 
 
 def insert_rate(folder: Path, dsn: str) -> tuple[int, float]:
@@ -95,15 +114,21 @@ def main() -> None:
         print(f"load average before the runs: {load} (other work on the machine slows every figure)")
         print()
         workers = default_workers()
-        seconds = copy_runs(folder, dsn, workers, REPEATS)
-        median = statistics.median(seconds)
+        runs = copy_runs(folder, dsn, workers, REPEATS, server)
+        median = statistics.median(wall for wall, _ in runs)
+        cpu = statistics.median(used for _, used in runs)
         copy_rate = total / median
-        runs = ", ".join(f"{s:.2f}" for s in seconds)
+        walls = ", ".join(f"{wall:.2f}" for wall, _ in runs)
         verdict = "met" if copy_rate >= TARGET_ROWS_PER_SEC else "NOT met"
-        print(f"COPY   load_to_postgres, workers={workers} (default): runs {runs} s; median {median:.2f} s")
+        print(f"COPY   load_to_postgres, workers={workers} (default): runs {walls} s; median {median:.2f} s")
         print(f"       {copy_rate:,.0f} rows/s, everything included (target {TARGET_ROWS_PER_SEC:,} rows/s: {verdict})")
+        cores = os.cpu_count() or 1
+        print(
+            f"       CPU used by client and server: {cpu:.2f} s a load, so at best {cpu / cores:.2f} s on {cores} idle "
+            f"cores: {total * cores / cpu:,.0f} rows/s (derived, not measured)"
+        )
         for count in WORKER_COUNTS:
-            (single,) = copy_runs(folder, dsn, count, 1)
+            ((single, _),) = copy_runs(folder, dsn, count, 1, server)
             print(f"       workers={count}: {single:.2f} s, {total / single:,.0f} rows/s")
         print()
         rows, insert_seconds = insert_rate(folder, dsn)
