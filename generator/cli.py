@@ -1,4 +1,4 @@
-"""The `retail-datagen` command: generate, estimate or validate a dataset, or write the portable script.
+"""The `retail-datagen` command: generate, estimate, validate or load a dataset, or write the portable script.
 
 Progress goes to stderr, results to stdout; exit code 0 on success, 2 for a bad argument and 1
 for any other failure, each failure with a one-line reason.
@@ -50,6 +50,18 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check a generated folder against every invariant")
     validate.add_argument("path", help="dataset folder")
     validate.add_argument("--json", action="store_true", help="print the report as JSON")
+    load = commands.add_parser(
+        "load-postgres", help="load a dataset folder into a PostgreSQL schema (all tables or none)"
+    )
+    load.add_argument("path", help="dataset folder (parquet, csv or delta)")
+    load.add_argument(
+        "--dsn",
+        default=None,
+        help="libpq connection string, key=value or postgresql:// URI (default: the PG* environment variables)",
+    )
+    load.add_argument("--schema", default="retail", help="target schema, replaced as a whole (default: retail)")
+    load.add_argument("--overwrite", action="store_true", help="replace the schema when it already holds the tables")
+    load.add_argument("--workers", type=int, default=None, help="tables loaded at once (default: 2 per core)")
     portable = commands.add_parser(
         "portable-script", help="write generate_data.py with the generator embedded (for a bare cluster)"
     )
@@ -155,6 +167,50 @@ def _portable(output: str) -> int:
     return 0
 
 
+def _load_postgres(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from generator.postgres import load_to_postgres
+    from generator.postgres_connect import PostgresLoadError
+
+    with Progress(
+        TextColumn("[bold]loading[/]"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f} rows"),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+        try:
+            result = load_to_postgres(
+                args.path,
+                args.dsn,
+                args.schema,
+                args.overwrite,
+                workers=args.workers,
+                progress=lambda done, total, message: bar.update(
+                    task, completed=done, total=total, description=message
+                ),
+            )
+        except ValueError as exc:  # bad input (PostgresInputError, DatasetNotFoundError): nothing was sent
+            return _fail(str(exc), EXIT_BAD_INPUT)
+        except PostgresLoadError as exc:
+            return _fail(str(exc), EXIT_FAILED)
+        except KeyboardInterrupt:
+            return _fail("interrupted; the schema was not touched", EXIT_FAILED)
+    for name, rows in result.rows.items():
+        print(f"{name:<22}{rows:>14,} rows")
+    print(
+        f"{result.total_rows:,} rows into schema {result.schema} of database {result.database} on "
+        f"{result.host}:{result.port} in {result.seconds:.2f} s ({result.rows_per_sec:,.0f} rows/s)"
+        + ("; the previous schema was replaced" if result.replaced_previous else "")
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console command."""
     args = _parser().parse_args(argv)
@@ -162,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _validate(args.path, args.json)
     if args.command == "portable-script":
         return _portable(args.output)
+    if args.command == "load-postgres":
+        return _load_postgres(args)
     try:
         options = _options(args)
     except ValidationError as exc:

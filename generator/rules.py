@@ -70,15 +70,25 @@ def shown(value: object) -> str:
     return f"{text[:half]}...{text[-half:]} ({len(str(value)):,} characters)"
 
 
-class RuleError(ValueError):
-    """A value that a rule refuses: the field, the value, why, and what is accepted."""
+class RuleErrors(ValueError):
+    """Refused values: every bad field of one call is reported together (`errors`)."""
+
+    def __init__(self, errors: list[RuleError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(str(error) for error in errors))
+
+
+class RuleError(RuleErrors):
+    """A value that a rule refuses: the field, the value, why, and what is accepted. It is also the
+    RuleErrors of that one value, so callers catch one type whatever raised."""
 
     def __init__(self, field: str, value: object, accepted: str, reason: str | None = None) -> None:
         self.field = field
         self.value = value
         self.accepted = accepted
         self.reason = reason
-        super().__init__(f"{field}={shown(value)}: {self.detail}")
+        self.errors = [self]
+        ValueError.__init__(self, f"{field}={shown(value)}: {self.detail}")
 
     @property
     def detail(self) -> str:
@@ -88,17 +98,9 @@ class RuleError(ValueError):
         return f"{self.reason}; must be {self.accepted}" if self.reason else f"must be {self.accepted}"
 
 
-class RuleErrors(ValueError):
-    """Several refused values at once (every bad field of one call is reported together)."""
-
-    def __init__(self, errors: list[RuleError]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(str(error) for error in errors))
-
-
-def refusal(field: str, value: object, accepted: str, reason: str | None = None) -> RuleErrors:
-    """One refused value as RuleErrors (what every check raises, so callers catch one type)."""
-    return RuleErrors([RuleError(field, value, accepted, reason)])
+def refusal(field: str, value: object, accepted: str, reason: str | None = None) -> RuleError:
+    """A refused value that no Rule checks (a check across fields, an API limit), as its RuleError."""
+    return RuleError(field, value, accepted, reason)
 
 
 @dataclass(frozen=True)

@@ -77,5 +77,33 @@ def fast_databricks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 # ======================================================================================
+# PostgreSQL server (owner: PostgreSQL loader; see tests/postgres_server.py)
+# ======================================================================================
+#
+# `pg_server`    one real PostgreSQL 15 server for the whole session (initdb in a temporary
+#                folder, a free port on 127.0.0.1, SSL with a self-signed certificate, SCRAM
+#                passwords over TCP, fsync off). Fails with the install command when the
+#                binaries are missing. pg_server.dsn(dbname), .connect(dbname) (superuser,
+#                autocommit), .create_database(), .create_role(), .require_ssl(role),
+#                .small_tablespace(name, size_kib) (a tmpfs that really fills up; root only).
+# `pg_database`  a fresh, empty database on it (its name), dropped after the test.
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    from postgres_server import FAST_SETTINGS, PostgresServer
+
+    with PostgresServer(FAST_SETTINGS) as server:
+        yield server
+
+
+@pytest.fixture
+def pg_database(pg_server: object) -> Iterator[str]:
+    name = pg_server.create_database()  # type: ignore[attr-defined]
+    yield name  # pytest runs the rest after the test, whatever its outcome
+    pg_server.drop_database(name)  # type: ignore[attr-defined]
+
+
+# ======================================================================================
 # (other sections go below)
 # ======================================================================================

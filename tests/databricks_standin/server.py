@@ -4,9 +4,9 @@ Why: the Databricks functions of this project must be tested over HTTP with the 
 SDK (its retries, error mapping, URL encoding, waiters), without a workspace and without
 mocking the SDK. The stand-in speaks the REST shapes and error codes of the services the
 project uses: ``/.well-known/databricks-config``, SCIM ``Me``, the Files API (Volumes),
-the Workspace API, Clusters, Command Execution 1.2 and Jobs 2.2 (with one-time runs,
-``runs/submit``, and serverless environments: see ``submit_api``). The cluster and the jobs
-really run Python (see ``cluster_runner``).
+the Workspace API, Clusters, Command Execution 1.2, Jobs 2.2 (with one-time runs,
+``runs/submit``, and serverless environments: see ``submit_api``) and Lakebase database
+instances. The cluster and the jobs really run Python (see ``cluster_runner``).
 
 How ``/Volumes/...`` paths work for code that runs "on the cluster"
 --------------------------------------------------------------------
@@ -51,6 +51,7 @@ from .compute_api import ComputeApi
 from .faults import Faults, LoggedRequest, RequestLog
 from .files_api import FilesApi, VolumeStore
 from .http_core import ApiError, Request, Response, Router
+from .lakebase_api import DatabaseInstance, LakebaseApi
 from .submit_api import SubmitRunsApi
 from .workspace_api import WorkspaceApi, WorkspaceStore
 
@@ -196,12 +197,14 @@ class StandinWorkspace:
             workspace=self.workspace_store,
             volumes=self.volume_store,
         )
+        self.lakebase = LakebaseApi(USER_NAME)
         self.router.add("GET", r"/\.well-known/databricks-config", self._well_known)
         self.router.add("GET", r"/api/2\.0/preview/scim/v2/Me", self._scim_me)
         self.files_api.register(self.router)
         self.workspace_api.register(self.router)
         self.compute.register(self.router)
         self.jobs.register(self.router)
+        self.lakebase.register(self.router)
         handler = type("StandinHandler", (_Handler,), {"standin": self})
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
@@ -367,6 +370,13 @@ class StandinWorkspace:
             libraries=[str(lib) for lib in libraries or []],
             env=env,
         ).job_id
+
+    def add_database_instance(self, name: str, host: str, port: int, **options: Any) -> DatabaseInstance:
+        """Add a Lakebase instance served by a real PostgreSQL at ``host:port``.
+
+        ``options``: ``on_credential(token, expires_at)``, ``state``, ``token_ttls`` (see ``lakebase_api``).
+        """
+        return self.lakebase.add_instance(name, host, port, **options)
 
     def put_workspace_file(self, path: str, content: bytes | str, *, notebook: bool = False) -> str:
         """Place a workspace file (or a Python notebook) directly, creating its folders."""
