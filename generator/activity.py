@@ -9,7 +9,6 @@ placed at the reorder point and arrive after the product's lead time.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -22,7 +21,7 @@ from generator.money import apply_discount, cents_to_decimal
 from generator.plan import Chunk, block_ranges
 from generator.products import product_attributes
 from generator.promotions import promotion_schedule
-from generator.rng import Column, Table, stream
+from generator.rng import Column, Family, stream
 from generator.schema import INVENTORY_SNAPSHOTS, ORDER_ITEMS, ORDERS
 from generator.spec import DatasetSpec
 from generator.stores import store_attributes
@@ -84,19 +83,14 @@ ORDER_ID_STORE = 10_000_000
 ORDER_ID_DAY = 10_000
 
 
-@dataclass(frozen=True)
-class ActivityBlock:
-    """The rows of a block of days for one store group."""
-
-    orders: pa.Table
-    order_items: pa.Table
-    inventory_snapshots: pa.Table
+#: The rows of a block of days for one store group: {table name: rows} for the activity family.
+ActivityBlock = dict[str, pa.Table]
 
 
 @lru_cache(maxsize=4)
-def _daily_volume(config: DatasetSpec) -> np.ndarray:
+def _daily_volume(spec: DatasetSpec) -> np.ndarray:
     """Relative order volume per window day (weekday and holiday season), averaging 1 over the window."""
-    days = np.arange(day_number(config.start_date), day_number(config.start_date) + config.days)
+    days = np.arange(day_number(spec.start_date), day_number(spec.start_date) + spec.days)
     doy = day_of_year(days)
     season = 1.0 + 0.30 * np.exp(-(((doy - 354) / 8.0) ** 2)) + 0.20 * np.exp(-(((doy - 332) / 2.0) ** 2))
     volume = WEEKDAY_FACTOR[weekday(days)] * season
@@ -109,13 +103,13 @@ def _segment_mean_lines(pattern: np.ndarray) -> float:
     return float((order_share * SEGMENT_BASKET).sum() / order_share.sum())
 
 
-def _assortment(config: DatasetSpec, store: int) -> np.ndarray:
+def _assortment(spec: DatasetSpec, store: int) -> np.ndarray:
     """Sorted product indexes a store carries: a popularity-weighted sample without replacement."""
-    volumes = config.volumes
+    volumes = spec.volumes
     if volumes.assortment >= volumes.products:
         return np.arange(volumes.products, dtype=np.int64)
-    popularity = product_attributes(config).popularity
-    gumbel = stream(config.seed, Table.ACTIVITY, Column.ASSORTMENT, store).gumbel(size=volumes.products)
+    popularity = product_attributes(spec).popularity
+    gumbel = stream(spec.seed, Family.ACTIVITY, Column.ASSORTMENT, store).gumbel(size=volumes.products)
     keys = np.log(popularity) + gumbel
     return np.sort(np.argpartition(-keys, volumes.assortment - 1)[: volumes.assortment])
 
@@ -123,21 +117,21 @@ def _assortment(config: DatasetSpec, store: int) -> np.ndarray:
 class StoreGroupSimulation:
     """State and parameters of one activity chunk: the pairs (store, product) it simulates."""
 
-    def __init__(self, chunk: Chunk, config: DatasetSpec) -> None:
+    def __init__(self, chunk: Chunk, spec: DatasetSpec) -> None:
         self.chunk = chunk
-        self.config = config
-        self.stores = store_attributes(config)
-        self.products = product_attributes(config)
-        self.schedule = promotion_schedule(config)
-        self.timeline = signup_timeline(config)
-        self.pattern = segment_pattern(config)
-        self.first_day = day_number(config.start_date)
-        self.volume = _daily_volume(config)
+        self.config = spec
+        self.stores = store_attributes(spec)
+        self.products = product_attributes(spec)
+        self.schedule = promotion_schedule(spec)
+        self.timeline = signup_timeline(spec)
+        self.pattern = segment_pattern(spec)
+        self.first_day = day_number(spec.start_date)
+        self.volume = _daily_volume(spec)
 
         self.store_index = np.arange(chunk.start, chunk.stop, dtype=np.int64)
         self.n_stores = len(self.store_index)
-        self.width = config.volumes.assortment
-        self.pair_product = np.concatenate([_assortment(config, s) for s in self.store_index])
+        self.width = spec.volumes.assortment
+        self.pair_product = np.concatenate([_assortment(spec, s) for s in self.store_index])
         self.pair_store = np.repeat(np.arange(self.n_stores), self.width)
         self.n_pairs = len(self.pair_product)
 
@@ -150,7 +144,7 @@ class StoreGroupSimulation:
         self.extra_qty = np.where(price < 300, 0.8, np.where(price < 1000, 0.35, 0.15))
 
         # Orders per day of each store, and the expected daily units of each pair.
-        self.store_rate = config.volumes.orders_per_day * self.stores.size[self.store_index]
+        self.store_rate = spec.volumes.orders_per_day * self.stores.size[self.store_index]
         share = self.base_weight / np.bincount(self.pair_store, self.base_weight)[self.pair_store]
         mean_lines = _segment_mean_lines(self.pattern)
         mu = self.store_rate[self.pair_store] * mean_lines * share * (1.0 + self.extra_qty)
@@ -158,7 +152,7 @@ class StoreGroupSimulation:
         self.safety_stock = (np.ceil(SERVICE_Z * np.sqrt(mu * self.lead_time)) + 1).astype(np.int64)
         self.reorder_point = (np.ceil(mu * self.lead_time) + self.safety_stock).astype(np.int64)
         self.reorder_qty = np.maximum(MIN_REORDER_QTY, np.ceil(mu * REVIEW_DAYS)).astype(np.int64)
-        start_rng = stream(config.seed, Table.ACTIVITY, Column.INITIAL_STOCK, chunk.part)
+        start_rng = stream(spec.seed, Family.ACTIVITY, Column.INITIAL_STOCK, chunk.part)
         self.on_hand = (
             self.reorder_point + 1 + np.floor(start_rng.random(self.n_pairs) * self.reorder_qty).astype(np.int64)
         )
@@ -179,14 +173,14 @@ class StoreGroupSimulation:
         day_numbers = self.first_day + days
         open_ = day_numbers[:, None] >= self.opened_day[None, :]
         rate = self.volume[days][:, None] * self.store_rate[None, :] * open_
-        counts = stream(seed, Table.ACTIVITY, Column.ORDER_COUNT, part, block).poisson(rate)
+        counts = stream(seed, Family.ACTIVITY, Column.ORDER_COUNT, part, block).poisson(rate)
         counts = np.minimum(counts, MAX_ORDERS_PER_STORE_DAY).ravel()  # (day, store) order
         group = np.repeat(np.arange(len(counts)), counts)
         day = days[group // self.n_stores]
         store = group % self.n_stores
         n = len(group)
 
-        time_rng = stream(seed, Table.ACTIVITY, Column.ORDER_TIME, part, block)
+        time_rng = stream(seed, Family.ACTIVITY, Column.ORDER_TIME, part, block)
         weekend = weekday(self.first_day + day) >= 5
         u = time_rng.random(n)
         minute = np.where(weekend, np.searchsorted(WEEKEND_MINUTES, u), np.searchsorted(WEEKDAY_MINUTES, u))
@@ -195,12 +189,12 @@ class StoreGroupSimulation:
         day, store, second_of_day, group = day[order], store[order], second_of_day[order], group[order]
         seconds = (self.first_day + day) * SECONDS_PER_DAY + second_of_day
 
-        customer = self._draw_customers(store, seconds, stream(seed, Table.ACTIVITY, Column.CUSTOMER, part, block))
+        customer = self._draw_customers(store, seconds, stream(seed, Family.ACTIVITY, Column.CUSTOMER, part, block))
         segment = customer_segment(customer, self.stores.count, self.pattern)
-        pay_rng = stream(seed, Table.ACTIVITY, Column.PAYMENT, part, block)
+        pay_rng = stream(seed, Family.ACTIVITY, Column.PAYMENT, part, block)
         payment_cdf = np.cumsum(PAYMENT_MIX, axis=1)[segment]
         payment = np.minimum((pay_rng.random(n)[:, None] > payment_cdf).sum(axis=1), len(PAYMENT_TYPES) - 1)
-        disc_rng = stream(seed, Table.ACTIVITY, Column.ORDER_DISCOUNT, part, block)
+        disc_rng = stream(seed, Family.ACTIVITY, Column.ORDER_DISCOUNT, part, block)
         discount_bp = np.where(disc_rng.random(n) < ORDER_DISCOUNT_CHANCE[segment], ORDER_DISCOUNT_BP[segment], 0)
         return {
             "day": day,
@@ -252,7 +246,7 @@ class StoreGroupSimulation:
     def _draw_lines(self, block: int, start: int, stop: int, orders: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Lines of every order: products by (promotion-lifted) popularity, no product twice per order."""
         seed, part = self.config.seed, self.chunk.part
-        rng = stream(seed, Table.ACTIVITY, Column.BASKET, part, block)
+        rng = stream(seed, Family.ACTIVITY, Column.BASKET, part, block)
         segment = orders["segment"]
         lines = 1 + rng.poisson(SEGMENT_BASKET[segment] - 1.0)
         lines = np.minimum(lines, min(MAX_LINES, self.width))
@@ -276,7 +270,7 @@ class StoreGroupSimulation:
         line_day = orders["day"][line_order] - start
         line_store = orders["store"][line_order]
         first_pair = (line_day * self.n_pairs + line_store * self.width).astype(np.int64)
-        u = stream(seed, Table.ACTIVITY, Column.LINE_PRODUCT, part, block).random(len(line_order))
+        u = stream(seed, Family.ACTIVITY, Column.LINE_PRODUCT, part, block).random(len(line_order))
         pick = np.empty(len(line_order), dtype=np.int64)
         for variant, weight in variants.items():
             rows = np.flatnonzero(line_variant == variant)
@@ -293,7 +287,7 @@ class StoreGroupSimulation:
         unique[1:] = (line_order[1:] != line_order[:-1]) | (pair[1:] != pair[:-1])
         line_order, pair, line_day = line_order[unique], pair[unique], line_day[unique]
 
-        qty = 1 + stream(seed, Table.ACTIVITY, Column.QTY, part, block).poisson(self.extra_qty[pair])
+        qty = 1 + stream(seed, Family.ACTIVITY, Column.QTY, part, block).poisson(self.extra_qty[pair])
         promo_id = promo[line_day, pair]
         unit_cents = apply_discount(self.products.base_cents[self.pair_product[pair]], promo_bp[line_day, pair])
         return {
@@ -340,7 +334,12 @@ class StoreGroupSimulation:
             self.on_order = self.on_order - received + placed
             due = (day_number_ + self.lead_time) % ring
             self.arrivals[due, np.arange(self.n_pairs)] += placed
-        return ActivityBlock(*self._orders_and_items(orders, lines, kept), self._inventory_table(snapshots))
+        orders_table, items_table = self._orders_and_items(orders, lines, kept)
+        return {
+            ORDERS.name: orders_table,
+            ORDER_ITEMS.name: items_table,
+            INVENTORY_SNAPSHOTS.name: self._inventory_table(snapshots),
+        }
 
     def _snapshot(self, day_number_: int, is_open: np.ndarray, received: np.ndarray) -> dict[str, np.ndarray]:
         rows = np.flatnonzero(is_open)
@@ -416,6 +415,6 @@ class StoreGroupSimulation:
         return orders_table, items_table
 
 
-def build_activity(chunk: Chunk, config: DatasetSpec) -> Iterator[ActivityBlock]:
+def build_activity(chunk: Chunk, spec: DatasetSpec) -> Iterator[ActivityBlock]:
     """Orders, order items and inventory snapshots of the chunk's stores, one block of days at a time."""
-    return StoreGroupSimulation(chunk, config).blocks()
+    return StoreGroupSimulation(chunk, spec).blocks()

@@ -32,12 +32,7 @@ def build_chunk(chunk: Chunk, spec: DatasetSpec) -> Iterator[dict[str, pa.Table]
     from generator.stores import build_stores
 
     if chunk.kind == "activity":
-        for block in build_activity(chunk, spec):
-            yield {
-                "orders": block.orders,
-                "order_items": block.order_items,
-                "inventory_snapshots": block.inventory_snapshots,
-            }
+        yield from build_activity(chunk, spec)
         return
     builders = {
         "stores": build_stores,

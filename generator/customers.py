@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from generator.calendar import MICROS_PER_SECOND, SECONDS_PER_DAY, day_number
 from generator.catalog import CITIES, REGIONS, SEGMENTS, name_pools
 from generator.plan import Chunk
-from generator.rng import Column, Table, stream
+from generator.rng import Column, Family, stream
 from generator.schema import CUSTOMERS
 from generator.spec import DatasetSpec
 from generator.stores import store_attributes
@@ -65,24 +65,24 @@ class SignupTimeline:
 
 
 @lru_cache(maxsize=4)
-def signup_timeline(config: DatasetSpec) -> SignupTimeline:
-    """The signup timeline of a config."""
-    total = config.volumes.customers
-    window_start = day_number(config.start_date) * SECONDS_PER_DAY
+def signup_timeline(spec: DatasetSpec) -> SignupTimeline:
+    """The signup timeline of a spec."""
+    total = spec.volumes.customers
+    window_start = day_number(spec.start_date) * SECONDS_PER_DAY
     return SignupTimeline(
         existing=max(1, min(total, round(total * EXISTING_CUSTOMER_SHARE))),
         total=total,
         history_start=window_start - SIGNUP_HISTORY_DAYS * SECONDS_PER_DAY,
         window_start=window_start,
-        window_seconds=config.days * SECONDS_PER_DAY,
+        window_seconds=spec.days * SECONDS_PER_DAY,
     )
 
 
 @lru_cache(maxsize=4)
-def segment_pattern(config: DatasetSpec) -> np.ndarray:
+def segment_pattern(spec: DatasetSpec) -> np.ndarray:
     """Segment index of each position of the repeating pattern (a seeded shuffle)."""
     pattern = np.repeat(np.arange(len(SEGMENTS), dtype=np.int8), SEGMENT_SLOTS)
-    return stream(config.seed, Table.CUSTOMERS, Column.SEGMENT).permutation(pattern)
+    return stream(spec.seed, Family.CUSTOMERS, Column.SEGMENT).permutation(pattern)
 
 
 def customer_segment(index: np.ndarray, stores: int, pattern: np.ndarray) -> np.ndarray:
@@ -91,19 +91,19 @@ def customer_segment(index: np.ndarray, stores: int, pattern: np.ndarray) -> np.
     return pattern[(index // stores + index % stores) % len(pattern)]
 
 
-def build_customers(chunk: Chunk, config: DatasetSpec) -> pa.Table:
+def build_customers(chunk: Chunk, spec: DatasetSpec) -> pa.Table:
     """Rows chunk.start..chunk.stop of the customers table."""
-    seed = config.seed
+    seed = spec.seed
     index = np.arange(chunk.start, chunk.stop, dtype=np.int64)
     n = len(index)
     pools = name_pools()
     first_idx = np.searchsorted(
-        pools.first_name_cdf, stream(seed, Table.CUSTOMERS, Column.FIRST_NAME, chunk.part).random(n)
+        pools.first_name_cdf, stream(seed, Family.CUSTOMERS, Column.FIRST_NAME, chunk.part).random(n)
     )
     last_idx = np.searchsorted(
-        pools.last_name_cdf, stream(seed, Table.CUSTOMERS, Column.LAST_NAME, chunk.part).random(n)
+        pools.last_name_cdf, stream(seed, Family.CUSTOMERS, Column.LAST_NAME, chunk.part).random(n)
     )
-    domain_idx = stream(seed, Table.CUSTOMERS, Column.EMAIL, chunk.part).integers(0, len(pools.email_domains), n)
+    domain_idx = stream(seed, Family.CUSTOMERS, Column.EMAIL, chunk.part).integers(0, len(pools.email_domains), n)
     first = pa.array(pools.first_names, pa.string()).take(pa.array(first_idx))
     last = pa.array(pools.last_names, pa.string()).take(pa.array(last_idx))
     ids = index + 1
@@ -117,14 +117,14 @@ def build_customers(chunk: Chunk, config: DatasetSpec) -> pa.Table:
         "",
     )
 
-    timeline = signup_timeline(config)
+    timeline = signup_timeline(spec)
     slot_start, slot_end = timeline.slot_bounds(index)
-    jitter = stream(seed, Table.CUSTOMERS, Column.SIGNUP, chunk.part).random(n)
+    jitter = stream(seed, Family.CUSTOMERS, Column.SIGNUP, chunk.part).random(n)
     signup = slot_start + np.floor(jitter * (slot_end - slot_start)).astype(np.int64)
 
-    stores = store_attributes(config)
+    stores = store_attributes(spec)
     home = index % stores.count
-    segments = customer_segment(index, stores.count, segment_pattern(config))
+    segments = customer_segment(index, stores.count, segment_pattern(spec))
     columns = {
         "customer_id": pa.array(ids, pa.int32()),
         "first_name": first,

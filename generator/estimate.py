@@ -6,10 +6,7 @@ within a factor of two, enough to choose a scale, a target and whether the machi
 
 from __future__ import annotations
 
-import os
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
 
 from generator.plan import DAYS_PER_BLOCK, plan, stores_per_activity_chunk
 from generator.promotions import PERIOD_DAYS, PROMOTION_RATE
@@ -33,9 +30,6 @@ STARTUP_SECONDS = 0.8
 #: Peak memory of one worker: a base plus the working set of one block of an activity chunk.
 BASE_WORKER_MB = 110.0
 BYTES_PER_PAIR_DAY = 380.0
-#: Keep this much disk free after writing, and stay under this share of the machine's memory.
-DISK_HEADROOM_BYTES = 512 * 1024**2
-MEMORY_SHARE = 0.8
 
 
 @dataclass(frozen=True)
@@ -61,8 +55,9 @@ class DatasetEstimate:
     peak_memory_mb_per_worker: float
 
 
-def estimate_dataset(spec: DatasetSpec, fmt: str = "parquet", workers: int | None = None) -> DatasetEstimate:
-    """Estimate rows, bytes, time and memory without generating anything."""
+def estimate_dataset(spec: DatasetSpec, fmt: str, workers: int) -> DatasetEstimate:
+    """Estimate rows, bytes, time and memory without generating anything, for `workers` worker processes
+    (generator.preflight chooses them)."""
     volumes = spec.volumes
     orders = volumes.orders_per_day * spec.days * ORDERS_KEPT
     periods = -(-spec.days // PERIOD_DAYS)
@@ -83,7 +78,7 @@ def estimate_dataset(spec: DatasetSpec, fmt: str = "parquet", workers: int | Non
         for name, count in rows.items()
     }
     activity_chunks = sum(1 for chunk in plan(spec) if chunk.kind == "activity")
-    used = max(1, min(workers or os.cpu_count() or 1, activity_chunks + 1))
+    parallel = max(1, min(workers, activity_chunks + 1))  # the activity chunks are the work that splits
     cpu = sum(t.seconds for t in tables.values())
     pairs = min(stores_per_activity_chunk(spec), volumes.stores) * volumes.assortment
     memory = BASE_WORKER_MB + pairs * min(spec.days, DAYS_PER_BLOCK) * BYTES_PER_PAIR_DAY / 1e6
@@ -93,37 +88,7 @@ def estimate_dataset(spec: DatasetSpec, fmt: str = "parquet", workers: int | Non
         tables=tables,
         total_rows=sum(rows.values()),
         total_bytes=sum(t.bytes for t in tables.values()),
-        seconds=round(STARTUP_SECONDS + cpu / used, 2),
-        workers=used,
+        seconds=round(STARTUP_SECONDS + cpu / parallel, 2),
+        workers=workers,
         peak_memory_mb_per_worker=round(memory, 1),
     )
-
-
-def _available_memory_bytes() -> int | None:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def capacity_problems(estimate: DatasetEstimate, output_dir: Path) -> list[str]:
-    """Why this machine cannot hold the run (disk, memory), each with the figure and the way out."""
-    problems = []
-    probe = Path(output_dir).expanduser().resolve()
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    free = shutil.disk_usage(probe).free
-    if estimate.total_bytes + DISK_HEADROOM_BYTES > free:
-        problems.append(
-            f"the dataset needs about {estimate.total_bytes / 1e9:.1f} GB but {probe} has {free / 1e9:.1f} GB free; "
-            "choose a smaller scale, scale_factor or days, another output folder, or generate on a Databricks "
-            "cluster (the bundle's Spark job)"
-        )
-    available = _available_memory_bytes()
-    needed = estimate.peak_memory_mb_per_worker * 1e6 * estimate.workers
-    if available is not None and needed > available * MEMORY_SHARE:
-        problems.append(
-            f"{estimate.workers} workers need about {needed / 1e9:.1f} GB of memory but {available / 1e9:.1f} GB "
-            "is available; pass fewer workers, a smaller scale_factor, or generate on a Databricks cluster"
-        )
-    return problems

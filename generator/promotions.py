@@ -16,7 +16,7 @@ from generator.calendar import day_number
 from generator.catalog import PROMO_TYPES
 from generator.money import cents_to_decimal
 from generator.plan import Chunk, periods
-from generator.rng import Column, Table, stream
+from generator.rng import Column, Family, stream
 from generator.schema import PROMOTIONS
 from generator.spec import DatasetSpec
 
@@ -51,27 +51,25 @@ class PromotionSchedule:
 
 
 @lru_cache(maxsize=4)
-def promotion_schedule(config: DatasetSpec) -> PromotionSchedule:
+def promotion_schedule(spec: DatasetSpec) -> PromotionSchedule:
     """Draw the whole schedule: which product is promoted in which period, when, how and how much."""
-    n = config.volumes.products
-    k = periods(config.days, PERIOD_DAYS)
-    seed = config.seed
-    first = day_number(config.start_date)
-    last = first + config.days - 1
+    n = spec.volumes.products
+    k = periods(spec.days, PERIOD_DAYS)
+    seed = spec.seed
+    first = day_number(spec.start_date)
+    last = first + spec.days - 1
 
-    exists = stream(seed, Table.PROMOTIONS, Column.PROMO_SLOT).random((n, k)) < PROMOTION_RATE
-    kind = stream(seed, Table.PROMOTIONS, Column.PROMO_TYPE).choice(
-        len(PROMO_TYPES), size=(n, k), p=TYPE_SHARES
-    )
-    length = stream(seed, Table.PROMOTIONS, Column.PROMO_LENGTH).integers(MIN_DAYS[kind], MAX_DAYS[kind] + 1)
+    exists = stream(seed, Family.PROMOTIONS, Column.PROMO_SLOT).random((n, k)) < PROMOTION_RATE
+    kind = stream(seed, Family.PROMOTIONS, Column.PROMO_TYPE).choice(len(PROMO_TYPES), size=(n, k), p=TYPE_SHARES)
+    length = stream(seed, Family.PROMOTIONS, Column.PROMO_LENGTH).integers(MIN_DAYS[kind], MAX_DAYS[kind] + 1)
     offset = np.floor(
-        stream(seed, Table.PROMOTIONS, Column.PROMO_START).random((n, k)) * (PERIOD_DAYS - length + 1)
+        stream(seed, Family.PROMOTIONS, Column.PROMO_START).random((n, k)) * (PERIOD_DAYS - length + 1)
     ).astype(np.int64)
     period_start = first + np.arange(k, dtype=np.int64) * PERIOD_DAYS
     start = period_start[None, :] + offset
     exists &= start <= last  # the last period may be cut short by the window end
     end = np.minimum(start + length - 1, last)
-    pct = stream(seed, Table.PROMOTIONS, Column.PROMO_DISCOUNT).integers(MIN_PCT[kind], MAX_PCT[kind] + 1)
+    pct = stream(seed, Family.PROMOTIONS, Column.PROMO_DISCOUNT).integers(MIN_PCT[kind], MAX_PCT[kind] + 1)
 
     promo_id = np.where(exists, np.cumsum(exists.ravel()).reshape(n, k), 0)
     return PromotionSchedule(
@@ -84,9 +82,9 @@ def promotion_schedule(config: DatasetSpec) -> PromotionSchedule:
     )
 
 
-def build_promotions(chunk: Chunk, config: DatasetSpec) -> pa.Table:
+def build_promotions(chunk: Chunk, spec: DatasetSpec) -> pa.Table:
     """Promotions of products chunk.start..chunk.stop, in promo_id order."""
-    schedule = promotion_schedule(config)
+    schedule = promotion_schedule(spec)
     rows = slice(chunk.start, chunk.stop)
     product, period = np.nonzero(schedule.promo_id[rows])
     product = product + chunk.start
@@ -95,9 +93,7 @@ def build_promotions(chunk: Chunk, config: DatasetSpec) -> pa.Table:
         "product_id": pa.array(product + 1, pa.int32()),
         "start_date": pa.array(schedule.start_day[product, period], pa.int32()).cast(pa.date32()),
         "end_date": pa.array(schedule.end_day[product, period], pa.int32()).cast(pa.date32()),
-        "promo_type": pa.array(
-            np.array(PROMO_TYPES, dtype=object)[schedule.promo_type[product, period]], pa.string()
-        ),
+        "promo_type": pa.array(np.array(PROMO_TYPES, dtype=object)[schedule.promo_type[product, period]], pa.string()),
         "discount_pct": cents_to_decimal(
             schedule.discount_bp[product, period], PROMOTIONS.schema.field("discount_pct").type
         ),

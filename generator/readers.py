@@ -16,7 +16,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.dataset as pa_ds
 
 from generator.manifest import MANIFEST_NAME, read_manifest
-from generator.schema import TABLES, TableSpec
+from generator.schema import TABLES, TableDefinition
 
 FORMATS: tuple[str, ...] = ("parquet", "csv", "delta")
 DELTA_LOG = "_delta_log"
@@ -126,12 +126,12 @@ def duckdb_type(type_: pa.DataType) -> str:
     raise ValueError(f"no duckdb type for Arrow type {type_}")
 
 
-def duckdb_column_types(spec: TableSpec) -> dict[str, str]:
+def duckdb_column_types(table: TableDefinition) -> dict[str, str]:
     """Column name -> duckdb SQL type for one table (what a correct dataset's view reports)."""
-    return {f.name: duckdb_type(f.type) for f in spec.schema}
+    return {f.name: duckdb_type(f.type) for f in table.schema}
 
 
-def arrow_dataset(folder: Path, fmt: str, spec: TableSpec) -> pa_ds.Dataset:
+def arrow_dataset(folder: Path, fmt: str, table: TableDefinition) -> pa_ds.Dataset:
     """A lazy pyarrow dataset over one table folder; CSV is parsed with the table's Arrow types."""
     if fmt == "delta":
         from deltalake import DeltaTable
@@ -139,17 +139,17 @@ def arrow_dataset(folder: Path, fmt: str, spec: TableSpec) -> pa_ds.Dataset:
         return DeltaTable(str(folder)).to_pyarrow_dataset()
     files = [str(p) for p in _data_files(folder, fmt)]
     if not files:
-        return pa_ds.dataset(spec.schema.empty_table())
+        return pa_ds.dataset(table.schema.empty_table())
     if fmt == "csv":
         # Types come from the schema, never from inference: decimals stay exact, timestamps parse
         # with a space or a 'T', and a header-only file is typed. An unquoted empty field is null
         # while a quoted "" stays an empty string, which is how pyarrow.csv writes the two.
         csv_format = pa_ds.CsvFileFormat(
             convert_options=pa_csv.ConvertOptions(
-                column_types=spec.schema, strings_can_be_null=True, quoted_strings_can_be_null=False
+                column_types=table.schema, strings_can_be_null=True, quoted_strings_can_be_null=False
             )
         )
-        return pa_ds.dataset(files, schema=spec.schema, format=csv_format)
+        return pa_ds.dataset(files, schema=table.schema, format=csv_format)
     return pa_ds.dataset(files, format="parquet")
 
 

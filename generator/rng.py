@@ -12,8 +12,10 @@ from enum import IntEnum
 import numpy as np
 
 
-class Table(IntEnum):
-    """Frozen table ids (the activity family covers orders, order_items and inventory)."""
+class Family(IntEnum):
+    """Frozen ids of the table families (tables built together by one kind of chunk; the activity
+    family covers orders, order_items and inventory_snapshots). `generator.schema` says which
+    table belongs to which family, by the lower-case name."""
 
     STORES = 1
     PRODUCTS = 2
@@ -58,6 +60,6 @@ class Column(IntEnum):
     ORDER_DISCOUNT = 57
 
 
-def stream(seed: int, table: Table, column: Column, *key: int) -> np.random.Generator:
-    """A numpy Generator for (seed, table, column, *key), e.g. key = (chunk_id,) or (chunk_id, day)."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, int(table), int(column), *key])))
+def stream(seed: int, family: Family, column: Column, *key: int) -> np.random.Generator:
+    """A numpy Generator for (seed, family, column, *key), e.g. key = (chunk part,) or (chunk part, block)."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, int(family), int(column), *key])))

@@ -1,13 +1,13 @@
-"""Runs a generation: plans chunks, builds them in a process pool, writes into a staging folder
-and swaps it in atomically, so a failure or kill leaves the previous dataset untouched.
+"""Runs a generation: builds the planned chunks in a process pool, writes into a staging folder and
+swaps it in atomically, so a failure or kill leaves the previous dataset untouched.
 
-`run` needs only the standard library, numpy and pyarrow (it also runs on a bare Databricks
-cluster); `generate` is its pydantic front door for the CLI and the MCP tools."""
+Needs only the standard library, numpy and pyarrow (it also runs on a bare Databricks cluster).
+`run` decides the run with `generator.preflight` and executes it; a caller that decided already (the
+MCP tool, which refuses before starting a background job) calls `execute` with its RunPlan."""
 
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import multiprocessing
 import os
@@ -18,28 +18,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from generator import GENERATOR_NAME, __version__
 from generator.chunks import ChunkResult, run_chunk
-from generator.errors import (
-    GenerationCancelled,
-    InsufficientCapacityError,
-    OutputBusyError,
-    OutputExistsError,
-    OutputFolderError,
-)
-from generator.estimate import capacity_problems, estimate_dataset
-from generator.plan import Chunk, chunk_cost, plan
+from generator.errors import GenerationCancelled, OutputBusyError, OutputFolderError, classify_os_error
+from generator.manifest import FileEntry, Manifest, TableManifest
+from generator.plan import Chunk, chunk_cost
+from generator.preflight import RunPlan, check_output, preflight
 from generator.schema import TABLE_NAMES
 from generator.spec import DatasetSpec
-from generator.writers import MANIFEST_NAME, commit_delta_table, delta_log_bytes, remove_tree, swap_in
+from generator.writers import commit_delta_table, delta_log_bytes, remove_tree, swap_in
 
 if TYPE_CHECKING:
     from generator.config import GenerateOptions
-    from generator.manifest import Manifest
 
 log = logging.getLogger(__name__)
 
@@ -57,30 +51,6 @@ class ProgressEvent:
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
-
-
-def _check_output(target: Path, overwrite: bool) -> None:
-    """Refuse, before anything is written, an output folder we must not or cannot replace."""
-    if target.exists() and not target.is_dir():
-        raise OutputFolderError(f"output_dir={str(target)!r} is a file; give a folder path (new or empty).")
-    if target.is_dir():
-        entries = [p.name for p in target.iterdir()]
-        if entries and MANIFEST_NAME not in entries:
-            raise OutputFolderError(
-                f"output_dir={str(target)!r} is not empty and holds no retail-datagen dataset "
-                f"({MANIFEST_NAME} is missing); choose a new or empty folder so nothing of yours is replaced."
-            )
-        if entries and not overwrite:
-            raise OutputExistsError(
-                f"output_dir={str(target)!r} already holds a dataset and overwrite is false; "
-                "pass overwrite=true to replace it or choose another folder."
-            )
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputFolderError(f"output_dir={str(target)!r}: cannot create its parent folder ({exc}).") from exc
-    if not os.access(target.parent, os.W_OK | os.X_OK):
-        raise OutputFolderError(f"output_dir={str(target)!r}: the parent folder is not writable.")
 
 
 class _OutputLock:
@@ -156,7 +126,7 @@ def _versions(fmt: str) -> dict[str, str]:
 
 def _execute(
     chunks: list[Chunk],
-    config: DatasetSpec,
+    spec: DatasetSpec,
     fmt: str,
     root: Path,
     workers: int,
@@ -164,12 +134,12 @@ def _execute(
     cancel: threading.Event,
 ) -> None:
     """Run every chunk, largest first; stop everything as soon as `cancel` is set or a chunk fails."""
-    ordered = sorted(chunks, key=lambda c: -chunk_cost(c, config))
+    ordered = sorted(chunks, key=lambda c: -chunk_cost(c, spec))
     if workers == 1:
         for chunk in ordered:
             if cancel.is_set():
                 raise GenerationCancelled("generation cancelled; the output folder was not touched.")
-            on_done(run_chunk(chunk, config, fmt, root))
+            on_done(run_chunk(chunk, spec, fmt, root))
         return
     finished: queue.Queue[tuple[bool, object]] = queue.Queue()
     pool = _pool_context().Pool(workers)
@@ -177,7 +147,7 @@ def _execute(
         for chunk in ordered:
             pool.apply_async(
                 run_chunk,
-                (chunk, config, fmt, root),
+                (chunk, spec, fmt, root),
                 callback=lambda result: finished.put((True, result)),
                 error_callback=lambda error: finished.put((False, error)),
             )
@@ -207,29 +177,40 @@ def run(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
-) -> dict[str, Any]:
-    """Generate all seven tables into output_dir and return the manifest as a JSON-ready dict.
+) -> Manifest:
+    """Generate all seven tables into output_dir and return the manifest.
 
-    Raises OutputExistsError, OutputFolderError, OutputBusyError or GenerationCancelled
-    (all GenerationError) for expected failures; nothing is written to output_dir then.
+    Raises OutputExistsError, OutputFolderError, InsufficientCapacityError, OutputBusyError,
+    GenerationCancelled, DiskFullError, ReadOnlyFolderError or FolderPermissionError (all
+    GenerationError) for expected failures; output_dir is untouched then.
     """
+    decided = preflight(spec, output_dir, fmt, overwrite=overwrite, workers=workers)
+    decided.refuse_if_unfit()
+    return execute(decided, progress=progress, cancel=cancel)
+
+
+def execute(
+    decided: RunPlan, *, progress: ProgressCallback | None = None, cancel: threading.Event | None = None
+) -> Manifest:
+    """Run a decided plan (see `run`): build every chunk into a staging folder, then swap it in."""
     started = time.perf_counter()
-    if fmt not in ("parquet", "csv", "delta"):
-        raise ValueError(f"format={fmt!r}: accepted values are parquet, csv, delta")
-    target = Path(output_dir).expanduser().resolve()
-    _check_output(target, overwrite)
+    target = decided.output_dir
     cancel = cancel or threading.Event()
-    chunks = plan(spec)
-    used_workers = max(1, min(workers or os.cpu_count() or 1, len(chunks)))
-    problems = capacity_problems(estimate_dataset(spec, fmt, used_workers), target)
-    if problems:
-        raise InsufficientCapacityError("refused before writing anything: " + "; ".join(problems) + ".")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise classify_os_error(exc) or OutputFolderError(
+            f"output_dir={str(target)!r}: cannot create its parent folder ({exc})."
+        ) from exc
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise OutputFolderError(f"output_dir={str(target)!r}: the parent folder is not writable.")
+    chunks = list(decided.chunks)
     with _OutputLock(target):
-        _check_output(target, overwrite)  # again, now that no one else can write it
+        check_output(target, decided.overwrite)  # again, now that no one else can write it
         _remove_leftovers(target)
         staging = target.with_name(f".{target.name}.staging-{os.getpid()}-{threading.get_ident()}")
-        staging.mkdir()
         try:
+            staging.mkdir()
             results: dict[int, ChunkResult] = {}
             rows_done = 0
 
@@ -252,64 +233,49 @@ def run(
                         )
                     )
 
-            _execute(chunks, spec, fmt, staging, used_workers, on_done, cancel)
-            tables = _collect(chunks, results, staging, fmt)
+            _execute(chunks, decided.spec, decided.fmt, staging, decided.workers, on_done, cancel)
+            tables = _collect(chunks, results, staging, decided.fmt)
             if cancel.is_set():
                 raise GenerationCancelled("generation cancelled; the output folder was not touched.")
-            manifest = {
-                "generator": GENERATOR_NAME,
-                "generator_version": __version__,
-                "format": fmt,
-                "parameters": spec.dataset_fields(),
-                "tables": tables,
-                "total_rows": sum(t["rows"] for t in tables.values()),
-                "total_bytes": sum(t["bytes"] for t in tables.values()),
-                "workers": used_workers,
-                "chunks": len(chunks),
-                "duration_sec": round(time.perf_counter() - started, 3),
-                "versions": _versions(fmt),
-            }
-            (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+            manifest = Manifest(
+                generator_version=__version__,
+                format=decided.fmt,
+                parameters=decided.spec.dataset_fields(),
+                tables=tables,
+                workers=decided.workers,
+                chunks=len(chunks),
+                duration_sec=round(time.perf_counter() - started, 3),
+                versions=_versions(decided.fmt),
+            )
+            manifest.write(staging)
             swap_in(staging, target)
-        except BaseException:
+        except BaseException as exc:
             remove_tree(staging)
+            typed = classify_os_error(exc)
+            if typed is not None:
+                raise typed from exc
             raise
     return manifest
 
 
-def generate(
-    options: GenerateOptions,
-    progress: ProgressCallback | None = None,
-    cancel: threading.Event | None = None,
-) -> Manifest:
-    """Generate the dataset described by validated options; see `run`."""
-    from generator.manifest import Manifest
-
-    manifest = run(
-        options.dataset().spec(),
-        options.output_dir,
-        fmt=options.format,
-        overwrite=options.overwrite,
-        workers=options.workers,
-        progress=progress,
-        cancel=cancel,
-    )
-    return Manifest.model_validate(manifest)
-
-
-def _collect(
-    chunks: list[Chunk], results: dict[int, ChunkResult], staging: Path, fmt: str
-) -> dict[str, dict[str, Any]]:
+def _collect(chunks: list[Chunk], results: dict[int, ChunkResult], staging: Path, fmt: str) -> dict[str, TableManifest]:
     """Per table: rows, bytes and files in part order; for delta, also commit each table."""
-    files: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLE_NAMES}
+    files: dict[str, list[FileEntry]] = {name: [] for name in TABLE_NAMES}
     for chunk in chunks:
         for table, written in results[chunk.chunk_id].files.items():
-            files[table].append({"path": written.path, "rows": written.rows, "bytes": written.bytes})
+            files[table].append(FileEntry(path=written.path, rows=written.rows, bytes=written.bytes))
     tables = {}
     for name, entries in files.items():
-        size = sum(e["bytes"] for e in entries)
+        size = sum(e.bytes for e in entries)
         if fmt == "delta":
             commit_delta_table(staging / name)
             size += delta_log_bytes(staging / name)
-        tables[name] = {"rows": sum(e["rows"] for e in entries), "bytes": size, "files": entries}
+        tables[name] = TableManifest(rows=sum(e.rows for e in entries), bytes=size, files=entries)
     return tables
+
+
+def generate(
+    options: GenerateOptions, progress: ProgressCallback | None = None, cancel: threading.Event | None = None
+) -> Manifest:
+    """`run` with validated options (the CLI's and the tools' front door)."""
+    return run(options.spec(), options.output_dir, options.format, options.overwrite, options.workers, progress, cancel)

@@ -21,13 +21,16 @@ def _field(name: str, type_: pa.DataType, description: str, nullable: bool = Fal
 
 
 @dataclass(frozen=True)
-class TableSpec:
+class TableDefinition:
     """A table's schema, its primary key and the foreign keys it holds."""
 
     name: str
     description: str
     schema: pa.Schema
     primary_key: tuple[str, ...]
+    #: The family (kind of chunk) that builds the table: its own name, or "activity" for the three
+    #: tables one store simulation produces (see generator.plan and generator.rng.Family).
+    family: str
     foreign_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def column_description(self, column: str) -> str:
@@ -36,7 +39,7 @@ class TableSpec:
         return metadata.get(b"description", b"").decode()
 
 
-STORES = TableSpec(
+STORES = TableDefinition(
     name="stores",
     description="One row per store; some stores open during the window and sell only from their opening day.",
     schema=pa.schema(
@@ -52,9 +55,10 @@ STORES = TableSpec(
         ]
     ),
     primary_key=("store_id",),
+    family="stores",
 )
 
-PRODUCTS = TableSpec(
+PRODUCTS = TableDefinition(
     name="products",
     description="Product catalogue; popularity is skewed (a few products sell most units).",
     schema=pa.schema(
@@ -69,9 +73,10 @@ PRODUCTS = TableSpec(
         ]
     ),
     primary_key=("product_id",),
+    family="products",
 )
 
-CUSTOMERS = TableSpec(
+CUSTOMERS = TableDefinition(
     name="customers",
     description="Customers; ids follow signup order, and each customer mostly shops near home.",
     schema=pa.schema(
@@ -87,9 +92,10 @@ CUSTOMERS = TableSpec(
         ]
     ),
     primary_key=("customer_id",),
+    family="customers",
 )
 
-PROMOTIONS = TableSpec(
+PROMOTIONS = TableDefinition(
     name="promotions",
     description="Chain-wide price promotions; a product has at most one active promotion on any day.",
     schema=pa.schema(
@@ -103,10 +109,11 @@ PROMOTIONS = TableSpec(
         ]
     ),
     primary_key=("promo_id",),
+    family="promotions",
     foreign_keys={"product_id": ("products", "product_id")},
 )
 
-ORDERS = TableSpec(
+ORDERS = TableDefinition(
     name="orders",
     description="One row per order; order_total is the sum of its lines after the order discount.",
     schema=pa.schema(
@@ -121,10 +128,11 @@ ORDERS = TableSpec(
         ]
     ),
     primary_key=("order_id",),
+    family="activity",
     foreign_keys={"store_id": ("stores", "store_id"), "customer_id": ("customers", "customer_id")},
 )
 
-ORDER_ITEMS = TableSpec(
+ORDER_ITEMS = TableDefinition(
     name="order_items",
     description="Order lines; a product appears at most once per order; unit_price includes any promotion.",
     schema=pa.schema(
@@ -132,15 +140,14 @@ ORDER_ITEMS = TableSpec(
             _field("order_id", pa.int64(), "Order this line belongs to."),
             _field("line_number", pa.int16(), "1..k within the order."),
             _field("product_id", pa.int32(), "Product sold."),
-            _field(
-                "promo_id", pa.int32(), "Promotion active for the product on the order date, else null.", True
-            ),
+            _field("promo_id", pa.int32(), "Promotion active for the product on the order date, else null.", True),
             _field("qty", pa.int16(), "Units sold."),
             _field("unit_price", MONEY, "Price per unit after the promotion discount."),
             _field("extended_price", TOTAL, "qty * unit_price."),
         ]
     ),
     primary_key=("order_id", "line_number"),
+    family="activity",
     foreign_keys={
         "order_id": ("orders", "order_id"),
         "product_id": ("products", "product_id"),
@@ -148,7 +155,7 @@ ORDER_ITEMS = TableSpec(
     },
 )
 
-INVENTORY_SNAPSHOTS = TableSpec(
+INVENTORY_SNAPSHOTS = TableDefinition(
     name="inventory_snapshots",
     description=(
         "Opening stock per store, product and day. on_hand(next day) = on_hand - units sold that day "
@@ -169,12 +176,12 @@ INVENTORY_SNAPSHOTS = TableSpec(
         ]
     ),
     primary_key=("snapshot_date", "store_id", "product_id"),
+    family="activity",
     foreign_keys={"store_id": ("stores", "store_id"), "product_id": ("products", "product_id")},
 )
 
 #: All tables in dependency order (parents before children).
-TABLES: dict[str, TableSpec] = {
-    spec.name: spec
-    for spec in (STORES, PRODUCTS, CUSTOMERS, PROMOTIONS, ORDERS, ORDER_ITEMS, INVENTORY_SNAPSHOTS)
+TABLES: dict[str, TableDefinition] = {
+    table.name: table for table in (STORES, PRODUCTS, CUSTOMERS, PROMOTIONS, ORDERS, ORDER_ITEMS, INVENTORY_SNAPSHOTS)
 }
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)

@@ -1,26 +1,24 @@
 """The row-determining parameters as a plain frozen dataclass, with the scale presets.
 
 Only the standard library here: the build path (plan, builders, writers) takes a DatasetSpec,
-so it also runs where pydantic is absent (a bare Databricks cluster). `config.py` adds the
-pydantic models that the CLI, the MCP tools and the templates validate input with.
+so it also runs where pydantic is absent (a bare Databricks cluster). A DatasetSpec holds values
+that were already checked: `DatasetSpec.parse` checks raw values with `generator.rules` (the script
+contract, the Spark job), and `generator.config.DatasetConfig` checks them as pydantic fields (the
+CLI, the MCP tools); both build the spec once the values passed.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-SCALES = ("small", "medium", "large")
+from generator import rules
+
 #: The last day of the default window; fixed so that output never depends on today's date.
 DEFAULT_END_DATE = date(2025, 12, 31)
 DEFAULT_DAYS = 14
 DEFAULT_SEED = 42
-MAX_DAYS = 365
-MAX_SCALE_FACTOR = 1000.0
-MAX_SEED = 2**63 - 1
-MIN_END_DATE = date(1971, 1, 1)
-MAX_END_DATE = date(2199, 12, 31)
+DEFAULT_SCALE = "small"
 
 
 @dataclass(frozen=True)
@@ -56,28 +54,32 @@ class Volumes:
 class DatasetSpec:
     """What to generate: the same values always give the same rows."""
 
-    scale: str = "small"
+    scale: str = DEFAULT_SCALE
     scale_factor: float = 1.0
     days: int = DEFAULT_DAYS
     seed: int = DEFAULT_SEED
     end_date: date = DEFAULT_END_DATE
 
-    def __post_init__(self) -> None:
-        problems = []
-        if self.scale not in SCALES:
-            problems.append(f"scale={self.scale!r}: accepted values are {', '.join(SCALES)}")
-        if not (isinstance(self.scale_factor, (int, float)) and math.isfinite(self.scale_factor)) or not (
-            0 < self.scale_factor <= MAX_SCALE_FACTOR
-        ):
-            problems.append(f"scale_factor={self.scale_factor!r}: must be a number > 0 and <= {MAX_SCALE_FACTOR:g}")
-        if not isinstance(self.days, int) or not 1 <= self.days <= MAX_DAYS:
-            problems.append(f"days={self.days!r}: must be a whole number from 1 to {MAX_DAYS}")
-        if not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
-            problems.append(f"seed={self.seed!r}: must be a whole number from 0 to {MAX_SEED}")
-        if not isinstance(self.end_date, date) or not MIN_END_DATE <= self.end_date <= MAX_END_DATE:
-            problems.append(f"end_date={self.end_date!r}: must be a date from {MIN_END_DATE} to {MAX_END_DATE}")
-        if problems:
-            raise ValueError("; ".join(problems))
+    @classmethod
+    def parse(
+        cls,
+        scale: object = DEFAULT_SCALE,
+        scale_factor: object = 1.0,
+        days: object = DEFAULT_DAYS,
+        seed: object = DEFAULT_SEED,
+        end_date: object = DEFAULT_END_DATE,
+    ) -> DatasetSpec:
+        """A spec from raw values (typed, or text from an environment variable or a command line), each
+        checked by its rule; RuleErrors lists every refused value."""
+        return cls(
+            **rules.check_all(
+                scale=(rules.SCALE, scale),
+                scale_factor=(rules.SCALE_FACTOR, scale_factor),
+                days=(rules.DAYS, days),
+                seed=(rules.SEED, seed),
+                end_date=(rules.END_DATE, end_date),
+            )
+        )
 
     @property
     def start_date(self) -> date:

@@ -11,7 +11,7 @@ import pyarrow as pa
 from generator.calendar import day_number
 from generator.catalog import CITIES, REGIONS, STORE_NAME_SUFFIXES
 from generator.plan import Chunk
-from generator.rng import Column, Table, stream
+from generator.rng import Column, Family, stream
 from generator.schema import STORES
 from generator.spec import DatasetSpec
 
@@ -40,30 +40,30 @@ class StoreAttributes:
 
 
 @lru_cache(maxsize=4)
-def store_attributes(config: DatasetSpec) -> StoreAttributes:
+def store_attributes(spec: DatasetSpec) -> StoreAttributes:
     """Draw every store's city, size and opening day (cheap: there are few stores)."""
-    n = config.volumes.stores
-    seed = config.seed
+    n = spec.volumes.stores
+    seed = spec.seed
     market = np.array([city[5] for city in CITIES])
-    city = stream(seed, Table.STORES, Column.CITY).choice(len(CITIES), size=n, p=market / market.sum())
+    city = stream(seed, Family.STORES, Column.CITY).choice(len(CITIES), size=n, p=market / market.sum())
     region = np.array([CITIES[i][2] for i in city], dtype=np.int8)
 
-    size_rng = stream(seed, Table.STORES, Column.SIZE)
+    size_rng = stream(seed, Family.STORES, Column.SIZE)
     size = size_rng.lognormal(0.0, 0.35, n) * market[city] ** 0.25
     size = size / size.sum()
 
-    opened_rng = stream(seed, Table.STORES, Column.OPENED)
-    start = day_number(config.start_date)
+    opened_rng = stream(seed, Family.STORES, Column.OPENED)
+    start = day_number(spec.start_date)
     opened = start - opened_rng.integers(30, MAX_STORE_AGE_DAYS, n)
     is_new = opened_rng.random(n) < NEW_STORE_SHARE
     is_new[0] = False  # the first store is always open, so every day has a trading store
-    if config.days >= 2:
-        opened = np.where(is_new, start + opened_rng.integers(1, config.days, n), opened)
+    if spec.days >= 2:
+        opened = np.where(is_new, start + opened_rng.integers(1, spec.days, n), opened)
 
-    jitter = stream(seed, Table.STORES, Column.JITTER).uniform(-0.08, 0.08, (n, 2))
+    jitter = stream(seed, Family.STORES, Column.JITTER).uniform(-0.08, 0.08, (n, 2))
     latitude = np.round(np.array([CITIES[i][3] for i in city]) + jitter[:, 0], 5)
     longitude = np.round(np.array([CITIES[i][4] for i in city]) + jitter[:, 1], 5)
-    name_suffix = stream(seed, Table.STORES, Column.NAME).integers(0, len(STORE_NAME_SUFFIXES), n)
+    name_suffix = stream(seed, Family.STORES, Column.NAME).integers(0, len(STORE_NAME_SUFFIXES), n)
 
     members = np.argsort(region, kind="stable")
     offsets = np.searchsorted(region[members], np.arange(len(REGIONS) + 1))
@@ -80,9 +80,9 @@ def store_attributes(config: DatasetSpec) -> StoreAttributes:
     )
 
 
-def build_stores(chunk: Chunk, config: DatasetSpec) -> pa.Table:
+def build_stores(chunk: Chunk, spec: DatasetSpec) -> pa.Table:
     """Rows chunk.start..chunk.stop of the stores table."""
-    attrs = store_attributes(config)
+    attrs = store_attributes(spec)
     index = np.arange(chunk.start, chunk.stop)
     city_names = np.array([CITIES[i][0] for i in attrs.city[index]], dtype=object)
     suffixes = np.array(STORE_NAME_SUFFIXES, dtype=object)[attrs.name_suffix[index]]

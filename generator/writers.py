@@ -13,7 +13,6 @@ from typing import Protocol
 
 import pyarrow as pa
 
-MANIFEST_NAME = "_manifest.json"
 EXTENSIONS = {"parquet": "parquet", "delta": "parquet", "csv": "csv"}
 PARQUET_COMPRESSION = "snappy"
 

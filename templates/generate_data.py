@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import date
 
 # The portable build (for a cluster without retail-datagen installed) puts the generator
 # package here as a base64 zip; the plain template imports the installed package.
@@ -41,37 +40,36 @@ def load_generator() -> None:
         del sys.modules[name]  # a different "generator" imported earlier must not shadow ours
 
 
-def setting(name: str, default: str) -> str:
+def setting(name: str, default: str | None = None) -> str | None:
     """An environment setting, stripped; the default when unset or empty."""
-    return (os.environ.get(name) or default).strip()
+    value = (os.environ.get(name) or "").strip()
+    return value or default
 
 
 def main() -> int:
     load_generator()
     try:
+        from generator import rules
         from generator.errors import GenerationError
         from generator.runner import run
         from generator.spec import DatasetSpec
     except ImportError as exc:
         print(
             f"error: cannot import the retail-datagen generator ({exc}); install the project "
-            "(pip install -e <checkout>) or use the portable script (retail-datagen portable-script).",
+            "(pip install retail-datagen) or use the portable script (retail-datagen portable-script).",
             file=sys.stderr,
         )
         return 1
 
     output_path = setting("OUTPUT_PATH", "./data")
     try:
-        spec = DatasetSpec(
-            scale=setting("SCALE", "small").lower(),
-            scale_factor=_number("SCALE_FACTOR", "1.0", float),
-            days=_number("DAYS", "14", int),
-            seed=_number("SEED", "42", int),
-            end_date=_date("END_DATE", "2025-12-31"),
-        )
-        workers = _number("WORKERS", "0", int) or None
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        given = {name: setting(name.upper()) for name in ("scale", "scale_factor", "days", "seed", "end_date")}
+        spec = DatasetSpec.parse(**{name: value for name, value in given.items() if value is not None})
+        workers = setting("WORKERS")
+        workers = rules.check_all(workers=(rules.WORKERS, workers))["workers"] if workers is not None else None
+    except rules.RuleErrors as exc:  # named as the environment variables that were set
+        refused = "; ".join(f"{e.field.upper()}={rules.shown(e.value)}: {e.detail}" for e in exc.errors)
+        print(f"error: {refused}", file=sys.stderr)
         return 2
 
     def report(event: object) -> None:
@@ -82,27 +80,10 @@ def main() -> int:
     except GenerationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    for table, info in manifest["tables"].items():
-        print(f"{table:<22}{info['rows']:>12,} rows  {len(info['files'])} file(s)")
-    print(f"wrote {manifest['total_rows']:,} rows to {output_path} in {manifest['duration_sec']:.1f} s")
+    for table, info in manifest.tables.items():
+        print(f"{table:<22}{info.rows:>12,} rows  {len(info.files)} file(s)")
+    print(f"wrote {manifest.total_rows:,} rows to {output_path} in {manifest.duration_sec:.1f} s")
     return 0
-
-
-def _number(name: str, default: str, kind: type) -> int | float:
-    raw = setting(name, default)
-    try:
-        return kind(raw)
-    except ValueError:
-        accepted = "a whole number" if kind is int else "a number"
-        raise ValueError(f"{name}={raw!r}: must be {accepted}") from None
-
-
-def _date(name: str, default: str) -> date:
-    raw = setting(name, default)
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValueError(f"{name}={raw!r}: must be a date as YYYY-MM-DD") from None
 
 
 if __name__ == "__main__":

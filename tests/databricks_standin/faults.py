@@ -64,6 +64,7 @@ class Faults:
         self._statement_rules: list[StatementRule] = []
         self.slow_command_seconds: float = 0.0
         self.failing_jobs: dict[int, str] = {}
+        self.failing_submitted_tasks: dict[str | None, str] = {}
         self.not_answering = False
 
     def add_rule(self, rule: FaultRule) -> FaultRule:
@@ -198,6 +199,19 @@ class Faults:
                 chosen = rule
         return chosen
 
+    def fail_submitted_runs(
+        self, message: str = "Injected failure of the task", *, task_key: str | None = None
+    ) -> None:
+        """Make tasks of one-time runs (``runs/submit``) fail: ``task_key`` (None: every task) raises
+        ``RuntimeError(message)`` instead of running its script or wheel."""
+        with self._lock:
+            self.failing_submitted_tasks[task_key] = message
+
+    def submitted_task_failure(self, task_key: str) -> str | None:
+        """The injected failure message for a submitted task ``task_key``, if any."""
+        with self._lock:
+            return self.failing_submitted_tasks.get(task_key, self.failing_submitted_tasks.get(None))
+
     def stop_answering(self) -> None:
         """Close every connection without an answer, like a host that went away."""
         self.not_answering = True
@@ -210,6 +224,7 @@ class Faults:
             self._rules.clear()
             self._statement_rules.clear()
             self.failing_jobs.clear()
+            self.failing_submitted_tasks.clear()
         self.slow_command_seconds = 0.0
         self.not_answering = False
 

@@ -4,11 +4,12 @@ Why: the Databricks functions of this project must be tested over HTTP with the 
 SDK (its retries, error mapping, URL encoding, waiters), without a workspace and without
 mocking the SDK. The stand-in speaks the REST shapes and error codes of the services the
 project uses: ``/.well-known/databricks-config``, SCIM ``Me``, the Files API (Volumes),
-the Workspace API, Clusters, Command Execution 1.2, Jobs 2.2, SQL warehouses with the
-Statement Execution API 2.0 and Unity Catalog 2.1. The cluster and the job really run
-Python (see ``cluster_runner``); SQL really runs, on DuckDB, against a Unity Catalog
-emulation that shares its catalogs, schemas and volumes with the Files API (see
-``unity_catalog`` and ``sql_api``).
+the Workspace API, Clusters, Command Execution 1.2, Jobs 2.2 (with one-time runs,
+``runs/submit``, and serverless environments: see ``submit_api``), Lakebase database
+instances, SQL warehouses with the Statement Execution API 2.0 and Unity Catalog 2.1.
+The cluster and the jobs really run Python (see ``cluster_runner``); SQL really runs, on
+DuckDB, against a Unity Catalog emulation that shares its catalogs, schemas and volumes
+with the Files API (see ``unity_catalog`` and ``sql_api``).
 
 How ``/Volumes/...`` paths work for code that runs "on the cluster"
 --------------------------------------------------------------------
@@ -53,9 +54,10 @@ from .compute_api import ComputeApi
 from .faults import Faults, LoggedRequest, RequestLog
 from .files_api import FilesApi, VolumeStore
 from .http_core import ApiError, Request, Response, Router
-from .jobs_api import JobsApi
+from .lakebase_api import DatabaseInstance, LakebaseApi
 from .sql_api import SqlApi, Warehouse
 from .sql_engine import SqlEngine
+from .submit_api import SubmitRunsApi
 from .uc_api import UnityCatalogApi
 from .unity_catalog import UnityCatalog
 from .workspace_api import WorkspaceApi, WorkspaceStore
@@ -236,7 +238,17 @@ class StandinWorkspace:
         self.files_api = FilesApi(self.volume_store)
         self.workspace_api = WorkspaceApi(self.workspace_store)
         self.compute = ComputeApi(self.faults, USER_NAME, self._process_env, self._rewrite_text, self._unrewrite_text)
-        self.jobs = JobsApi(lambda: self.url, self.faults, USER_NAME, self._process_env, self._rewrite_text)
+        self.jobs = SubmitRunsApi(
+            lambda: self.url,
+            self.faults,
+            USER_NAME,
+            self._process_env,
+            self._rewrite_text,
+            compute=self.compute,
+            workspace=self.workspace_store,
+            volumes=self.volume_store,
+        )
+        self.lakebase = LakebaseApi(USER_NAME)
         self.uc = UnityCatalog(USER_NAME, USER_ID, self.volume_store)
         self.sql = SqlApi(self.faults, SqlEngine(self.uc), USER_NAME, lambda: self.url)
         self.router.add("GET", r"/\.well-known/databricks-config", self._well_known)
@@ -245,6 +257,7 @@ class StandinWorkspace:
         self.workspace_api.register(self.router)
         self.compute.register(self.router)
         self.jobs.register(self.router)
+        self.lakebase.register(self.router)
         self.sql.register(self.router)
         UnityCatalogApi(self.uc).register(self.router)
         handler = type("StandinHandler", (_Handler,), {"standin": self})
@@ -388,10 +401,24 @@ class StandinWorkspace:
         name: str = "standin-cluster",
         state: str = "RUNNING",
         start_delay: float = 1.0,
+        cluster_source: str = "UI",
+        data_security_mode: str = "SINGLE_USER",
+        spark_version: str = "15.4.x-scala2.12",
     ) -> Any:
-        """Add a cluster (``state="TERMINATED"``: ``clusters/start`` makes it RUNNING after ``start_delay`` s)."""
+        """Add a cluster (``state="TERMINATED"``: ``clusters/start`` makes it RUNNING after ``start_delay`` s).
+
+        ``cluster_source`` is "UI" or "API" for an all-purpose cluster, "JOB" for a job cluster.
+        """
         cid = cluster_id or f"0000-{secrets.token_hex(3)}-standin{secrets.token_hex(2)}"
-        return self.compute.add_cluster(cid, name, state, start_delay)
+        return self.compute.add_cluster(
+            cid,
+            name,
+            state,
+            start_delay,
+            cluster_source=cluster_source,
+            data_security_mode=data_security_mode,
+            spark_version=spark_version,
+        )
 
     def register_job(
         self,
@@ -423,6 +450,13 @@ class StandinWorkspace:
             libraries=[str(lib) for lib in libraries or []],
             env=env,
         ).job_id
+
+    def add_database_instance(self, name: str, host: str, port: int, **options: Any) -> DatabaseInstance:
+        """Add a Lakebase instance served by a real PostgreSQL at ``host:port``.
+
+        ``options``: ``on_credential(token, expires_at)``, ``state``, ``token_ttls`` (see ``lakebase_api``).
+        """
+        return self.lakebase.add_instance(name, host, port, **options)
 
     def put_workspace_file(self, path: str, content: bytes | str, *, notebook: bool = False) -> str:
         """Place a workspace file (or a Python notebook) directly, creating its folders."""

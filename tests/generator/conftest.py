@@ -20,7 +20,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
-from generator.manifest import MANIFEST_NAME, FileEntry, Manifest, TableManifest
+from generator.manifest import FileEntry, Manifest, TableManifest
 from generator.schema import TABLES
 
 Rows = dict[str, list[dict[str, Any]]]
@@ -269,14 +269,12 @@ def write_dataset(
                 "start_date": start.isoformat(),
             },
             tables=entries,
-            total_rows=sum(t.rows for t in entries.values()),
-            total_bytes=sum(t.bytes for t in entries.values()),
             workers=1,
             chunks=1,
             duration_sec=0.0,
             versions={},
         )
-        (folder / MANIFEST_NAME).write_text(document.model_dump_json(indent=2), encoding="utf-8")
+        document.write(folder)
     return folder
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import generator.chunks
-import generator.estimate
+import generator.preflight
 from generator.config import GenerateOptions
 from generator.errors import (
     GenerationCancelled,
@@ -182,7 +182,7 @@ def test_folders_that_are_not_datasets_are_never_replaced(tmp_path: Path) -> Non
 
 
 def test_a_run_the_disk_cannot_hold_is_refused_up_front(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(generator.estimate, "DISK_HEADROOM_BYTES", 10**18)
+    monkeypatch.setattr(generator.preflight, "DISK_HEADROOM_BYTES", 10**18)
     out = tmp_path / "data"
     with pytest.raises(InsufficientCapacityError, match="GB free; choose a smaller scale"):
         generate(GenerateOptions(output_dir=out, **SMALL))

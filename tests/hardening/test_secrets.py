@@ -20,13 +20,12 @@ from typing import Any
 
 import mcp
 import pytest
+from databricks_standin import ASSETS
 from mcp.client.stdio import stdio_client
 
 from server.app import build_server
 from tests.hardening.conftest import TINY, generate_dataset, result_text, tally
 from tests.server.mcp_helpers import make_settings, stdio_params
-
-ASSETS = Path(__file__).resolve().parents[1] / "server" / "databricks" / "assets"
 
 
 def _tokens() -> tuple[str, str]:
@@ -46,7 +45,6 @@ def _leaks(text: str, tokens: tuple[str, ...]) -> list[str]:
 @pytest.fixture
 def secret_workspace(tmp_path: Path) -> Any:
     """A stand-in workspace that accepts only the environment token."""
-    pytest.importorskip("server.tools.databricks")
     from databricks_standin import StandinWorkspace
 
     env_token, profile_token = _tokens()
@@ -188,12 +186,12 @@ async def test_an_unexpected_error_quoting_the_token_is_masked_in_the_result_and
 ) -> None:
     token = f"envtok-{secrets.token_hex(12)}"
     monkeypatch.setenv("DATABRICKS_TOKEN", token)
-    import server.schema_docs
+    import server.tools.local.describe_schema
 
     def explode(table: str | None = None) -> None:
         raise RuntimeError(f"could not talk to https://x.example?token={token} with {token}")
 
-    monkeypatch.setattr(server.schema_docs, "describe_tables", explode)
+    monkeypatch.setattr(server.tools.local.describe_schema, "describe_tables", explode)
     async with mcp.Client(build_server(make_settings(tmp_path / "root"))) as client:
         with caplog.at_level(logging.DEBUG):
             result = await client.call_tool("describe_schema", {})

@@ -299,7 +299,6 @@ def test_job_script_refuses_bad_parameters_before_spark(args: list[str], message
 
 
 def test_job_script_writes_the_seven_tables_on_local_spark(tmp_path: Path) -> None:
-    pytest.importorskip("pyspark")  # an optional extra; CI installs it
     warehouse = tmp_path / "warehouse"
     env = {
         **os.environ,
@@ -323,7 +322,7 @@ def test_job_script_writes_the_seven_tables_on_local_spark(tmp_path: Path) -> No
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     manifest = run(DatasetSpec(scale="small", scale_factor=0.3, days=5, seed=42), tmp_path / "local", workers=1)
     for table in TABLE_NAMES:
-        rows = manifest["tables"][table]["rows"]
+        rows = manifest.tables[table].rows
         assert f"{table}: {rows:,} rows generated into staging" in result.stdout
         assert re.search(rf"{table}\s+{rows:,} rows", result.stdout), table
         # Local Spark writes Parquet (no Delta jars offline): read the table's folder back.

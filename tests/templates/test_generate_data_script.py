@@ -67,7 +67,7 @@ def test_bad_settings_exit_2_with_the_reason_on_stderr(tmp_path: Path) -> None:
     assert "SCALE_FACTOR='lots'" in result.stderr
     result = run_script(SCRIPT_TEMPLATE, {"DAYS": "0", "SCALE": "tiny", "OUTPUT_PATH": str(tmp_path / "x")}, tmp_path)
     assert result.returncode == 2
-    assert "days=0" in result.stderr and "scale='tiny'" in result.stderr
+    assert "DAYS='0': must be a whole number from 1 to 365" in result.stderr and "SCALE='tiny'" in result.stderr
     assert not (tmp_path / "x").exists()
 
 
