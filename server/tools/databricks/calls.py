@@ -67,6 +67,24 @@ async def run_databricks(tc: ToolContext, tool: str, work: Callable[[threading.E
     return await run_with_progress(tc, work, lambda exc: tool_error(tool, exc), stop_wait_sec=STOP_WAIT_SEC)
 
 
+async def run_on_workspace(
+    tc: ToolContext,
+    tool: str,
+    profile: str | None,
+    work: Callable[[WorkspaceClient, threading.Event, Progress], T],
+) -> tuple[T, str]:
+    """`work(client, cancel, progress)` on the workspace of `profile`, and that workspace's host: every
+    Databricks result names the workspace it used, so a call that reached the wrong one is seen at once."""
+
+    def run(cancel: threading.Event, progress: Progress) -> tuple[T, str]:
+        from server.adapters.databricks.auth import workspace_host
+
+        client = workspace_client(profile)
+        return work(client, cancel, progress), workspace_host(client)
+
+    return await run_databricks(tc, tool, run)
+
+
 def tool_error(tool: str, exc: Exception) -> ToolError:
     """The message the agent gets for an expected failure (redacted, one line)."""
     if isinstance(exc, ToolError):

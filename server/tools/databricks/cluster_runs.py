@@ -4,16 +4,16 @@ an all-purpose cluster through the Command Execution API, writing straight into 
 from __future__ import annotations
 
 import threading
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from generator.fields import CatalogName, ClusterId, ClusterTimeout, SchemaName, VolumeFolder, VolumeName
 from generator.fields import WorkspacePath as AnyWorkspacePath
 from server.adapters.secrets import redact
 from server.tooling.definition import Hints, ToolContext, ToolInput, tool
 from server.tooling.work import Progress
-from server.tools.databricks.calls import run_databricks, workspace_client
+from server.tools.databricks.calls import run_on_workspace
 from server.tools.databricks.parameters import (
     Clean,
     OptionalDays,
@@ -22,9 +22,13 @@ from server.tools.databricks.parameters import (
     Profile,
     RemoteSubfolder,
     ScriptScaleFactor,
+    WorkspaceResult,
     schema_field_allowed,
     script_env,
 )
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
 
 WorkspacePath = Annotated[
     AnyWorkspacePath,
@@ -52,7 +56,7 @@ class ExecuteScriptOnClusterInput(ToolInput):
     profile: Profile = None
 
 
-class ClusterRunOutput(BaseModel):
+class ClusterRunOutput(WorkspaceResult):
     """Outcome of a script run on a cluster (a failed script is a result with success=false)."""
 
     success: bool = Field(description="True when the script finished without an exception.")
@@ -95,8 +99,9 @@ class ClusterGenerateOutput(ClusterRunOutput):
     volume_path: str = Field(description="/Volumes/<catalog>/<schema>/<volume>/<remote_subfolder> (OUTPUT_PATH).")
 
 
-def _cluster_output(raw: dict[str, Any]) -> dict[str, Any]:
+def _cluster_output(raw: dict[str, Any], host: str) -> dict[str, Any]:
     return {
+        "workspace_host": host,
         "success": bool(raw["success"]),
         "output": redact(raw["output"]),
         "error": redact(raw["error"]) if raw["error"] is not None else None,
@@ -124,10 +129,9 @@ async def execute_script_on_cluster(args: ExecuteScriptOnClusterInput, tc: ToolC
     whole call and cancelling the call cancels the command on the cluster.
     """
 
-    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+    def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
         from server.adapters.databricks.cluster import execute_script_on_cluster as run_on_cluster
 
-        client = workspace_client(args.profile)
         return run_on_cluster.raw_function(
             args.cluster_id,
             args.workspace_path,
@@ -140,7 +144,9 @@ async def execute_script_on_cluster(args: ExecuteScriptOnClusterInput, tc: ToolC
             cancel=cancel,
         )
 
-    return ClusterRunOutput(**_cluster_output(await run_databricks(tc, "execute_script_on_cluster", work)))
+    return ClusterRunOutput(
+        **_cluster_output(*await run_on_workspace(tc, "execute_script_on_cluster", args.profile, work))
+    )
 
 
 @tool(
@@ -160,10 +166,9 @@ async def generate_and_upload_on_cluster(args: GenerateOnClusterInput, tc: ToolC
     Progress is reported; cancelling the call cancels the command on the cluster.
     """
 
-    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+    def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
         from server.adapters.databricks.cluster import generate_and_upload_on_cluster as run_on_cluster
 
-        client = workspace_client(args.profile)
         return run_on_cluster.raw_function(
             args.cluster_id,
             args.workspace_path,
@@ -180,5 +185,5 @@ async def generate_and_upload_on_cluster(args: GenerateOnClusterInput, tc: ToolC
             cancel=cancel,
         )
 
-    raw = await run_databricks(tc, "generate_and_upload_on_cluster", work)
-    return ClusterGenerateOutput(**_cluster_output(raw), volume_path=raw["volume_path"])
+    raw, host = await run_on_workspace(tc, "generate_and_upload_on_cluster", args.profile, work)
+    return ClusterGenerateOutput(**_cluster_output(raw, host), volume_path=raw["volume_path"])

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import subprocess
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from generator.fields import CatalogName, SchemaName, ScriptTimeout, VolumeName
 from server.adapters.secrets import redact
 from server.tooling.definition import Hints, ToolContext, ToolInput, tool
 from server.tooling.work import Progress
-from server.tools.databricks.calls import run_databricks, workspace_client
-from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder, ScriptScaleFactor, schema_field_allowed
+from server.tools.databricks.calls import run_on_workspace
+from server.tools.databricks.parameters import (
+    Clean,
+    Profile,
+    RemoteSubfolder,
+    ScriptScaleFactor,
+    WorkspaceResult,
+    schema_field_allowed,
+)
 from server.tools.databricks.upload_to_volume import UploadToVolumeOutput, upload_output
 from server.tools.local.execute_script import ScriptRunOutput
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
 
 with schema_field_allowed():
 
@@ -38,7 +48,7 @@ with schema_field_allowed():
         profile: Profile = None
 
 
-class GenerateAndUploadOutput(BaseModel):
+class GenerateAndUploadOutput(WorkspaceResult):
     """The local generation and, when it succeeded, the upload."""
 
     success: bool = Field(description="True when the script exited 0 and every file arrived in the volume.")
@@ -75,11 +85,10 @@ async def generate_and_upload(args: GenerateAndUploadInput, tc: ToolContext) -> 
             "or put your own script there."
         )
 
-    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+    def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
         from server.adapters.databricks.local_pipeline import generate_and_upload as run_pipeline
         from server.adapters.scripts import ScriptCancelledError
 
-        client = workspace_client(args.profile)
         try:
             return run_pipeline.raw_function(
                 str(project),
@@ -104,7 +113,7 @@ async def generate_and_upload(args: GenerateAndUploadInput, tc: ToolContext) -> 
         except ScriptCancelledError:
             raise ToolError("The run was cancelled and the script's processes were killed.") from None
 
-    raw = await run_databricks(tc, "generate_and_upload", work)
+    raw, host = await run_on_workspace(tc, "generate_and_upload", args.profile, work)
     generation = raw["generation"]
     run = ScriptRunOutput(
         exit_code=generation["exit_code"],
@@ -114,7 +123,7 @@ async def generate_and_upload(args: GenerateAndUploadInput, tc: ToolContext) -> 
         duration_sec=generation["duration_sec"],
         log_path=generation["log_path"],
     )
-    upload = upload_output(raw["upload"]) if raw["upload"] is not None else None
+    upload = upload_output(raw["upload"], host) if raw["upload"] is not None else None
     if upload is None:
         message = (
             f"{SCRIPT_NAME} failed with exit code {run.exit_code}; nothing was uploaded. See generation.stderr "
@@ -127,4 +136,5 @@ async def generate_and_upload(args: GenerateAndUploadInput, tc: ToolContext) -> 
         generation=run,
         upload=upload,
         message=message,
+        workspace_host=host,
     )
