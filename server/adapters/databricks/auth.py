@@ -51,6 +51,7 @@ HOW_TO_CONFIGURE = (
 _SECRET_CONFIG_ATTRS = ("token", "client_secret", "password", "azure_client_secret", "google_credentials")
 
 _client_cache: dict[tuple[Any, ...], WorkspaceClient] = {}
+_cache_lock = threading.Lock()
 
 
 class _ProfileOnlyConfig(Config):
@@ -58,7 +59,6 @@ class _ProfileOnlyConfig(Config):
 
     def _load_from_env(self) -> None:
         """Skip the environment: an explicitly named profile must win over it."""
-_cache_lock = threading.Lock()
 
 
 def remember_client_secrets(client: WorkspaceClient) -> None:
