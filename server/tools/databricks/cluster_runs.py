@@ -53,6 +53,11 @@ class ExecuteScriptOnClusterInput(ToolInput):
     scale: OptionalScale = None
     days: OptionalDays = None
     seed: OptionalSeed = None
+    start_cluster: bool = Field(
+        True,
+        description="Start the cluster when it is TERMINATED (3-7 minutes on Databricks); false refuses a stopped "
+        "cluster at once (then use submit_generation_run, which needs no cluster).",
+    )
     profile: Profile = None
 
 
@@ -120,9 +125,11 @@ async def execute_script_on_cluster(args: ExecuteScriptOnClusterInput, tc: ToolC
     with OUTPUT_PATH=volume_output_path and SCALE_FACTOR set (plus SCALE, DAYS, SEED when given),
     so it writes its tables straight into a Volume.
 
-    Use it to generate on Databricks compute after deploy_generation_script (or with your own
+    Use it to generate on an all-purpose cluster after deploy_generation_script (or with your own
     script that follows the same contract); generate_and_upload_on_cluster also cleans the folder
-    and checks that files arrived. A stopped cluster is started first (that alone takes 3-7
+    and checks that files arrived. Serverless compute, SQL warehouses and job clusters cannot run
+    commands: they are refused before anything is sent, naming the tool that works there
+    (submit_generation_run, create_tables_from_volume). A stopped cluster is started first (that alone takes 3-7
     minutes on Databricks: prefer a running cluster, since clients may cut a call at ~60 s; progress
     is reported while waiting). A script error comes back as success=false with the Python error
     and traceback. Cost: cluster time for the run (seconds for small data); timeout_sec bounds the
@@ -142,6 +149,7 @@ async def execute_script_on_cluster(args: ExecuteScriptOnClusterInput, tc: ToolC
             extra_env=script_env(args.scale, args.days, args.seed),
             progress=progress,
             cancel=cancel,
+            start_cluster=args.start_cluster,
         )
 
     return ClusterRunOutput(
