@@ -1,7 +1,9 @@
 """Databricks job: generate the retail dataset into Unity Catalog tables with Spark.
 
-The bundle runs this file as a spark_python_task on a job cluster that has the retail-datagen
-wheel installed (the bundle builds and attaches it). Parameters arrive as command-line flags:
+The bundle runs this file as a spark_python_task, on serverless compute whose environment has the
+retail-datagen core wheel as a dependency (or on a job cluster with it as a library); the
+submit_generation_run tool submits it the same way as a one-time run. Parameters arrive as
+command-line flags:
 
   --catalog       catalog that receives the tables (must exist)          default main
   --schema        schema inside it (created when missing)                default retail_demo
@@ -10,6 +12,7 @@ wheel installed (the bundle builds and attaches it). Parameters arrive as comman
   --overwrite     true | false: replace existing tables or refuse        default true
   --seed          random seed: same seed, same rows                      default 42
   --scale-factor  multiplies the scale's volumes (10 = ten times large)  default 1.0
+  --end-date      last day of the order window, YYYY-MM-DD               default 2025-12-31
 
 Everything is checked before Spark is touched; a bad value exits with code 2 and says which one.
 The seven tables are written all or nothing (see generator.spark): on any failure the existing
@@ -35,6 +38,7 @@ DEFAULTS: dict[str, str] = {
     "overwrite": "true",
     "seed": "42",
     "scale_factor": "1.0",
+    "end_date": "2025-12-31",
 }
 EXIT_OK, EXIT_FAILED, EXIT_BAD_PARAMETER = 0, 1, 2
 
@@ -72,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="multiplies every volume of the scale",
     )
+    parser.add_argument(
+        "--end-date", dest="end_date", default=DEFAULTS["end_date"], help="last day of the order window, YYYY-MM-DD"
+    )
     return parser
 
 
@@ -88,7 +95,9 @@ def validate(args: argparse.Namespace) -> tuple[object, object]:
     problems = []
     spec = target = None
     try:
-        spec = DatasetSpec.parse(scale=args.scale, scale_factor=args.scale_factor, days=args.days, seed=args.seed)
+        spec = DatasetSpec.parse(
+            scale=args.scale, scale_factor=args.scale_factor, days=args.days, seed=args.seed, end_date=args.end_date
+        )
     except RuleErrors as exc:
         problems.append(str(exc))
     try:
@@ -114,8 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         import generator  # noqa: F401  (the driver needs the package as much as the executors)
     except ImportError as exc:
         log.error(
-            "cannot import retail-datagen (%s): the retail-datagen wheel is not installed on the cluster: "
-            "deploy the bundle, which ships it as a wheel library",
+            "cannot import retail-datagen (%s): the retail-datagen core wheel is not installed: deploy the bundle "
+            "or use submit_generation_run, which both give the run that wheel as a dependency",
             exc,
         )
         return EXIT_FAILED
@@ -129,11 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     from generator.spark import generate_to_spark, result_summary
 
     log.info(
-        "generating scale=%s scale_factor=%g days=%d seed=%d into %s.%s (overwrite=%s)",
+        "generating scale=%s scale_factor=%g days=%d seed=%d end_date=%s into %s.%s (overwrite=%s)",
         args.scale,
         args.scale_factor,
         args.days,
         args.seed,
+        args.end_date,
         args.catalog,
         args.schema,
         str(args.overwrite).lower(),
@@ -143,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
 
     spark = SparkSession.builder.appName("retail-datagen").getOrCreate()
     logging.getLogger("generator.spark").setLevel(logging.WARNING)  # progress is logged below, once
+    logging.getLogger("py4j").setLevel(logging.WARNING)  # its shutdown notes would end the log after the error
     try:
         result = generate_to_spark(
             spark,
