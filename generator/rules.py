@@ -365,3 +365,9 @@ CLUSTER_ID = Rule(_cluster_id, {"type": "string", "pattern": _CLUSTER_ID.pattern
 JOB_NAME = Rule(_job_name, {"type": "string", "minLength": 1, "maxLength": 4096})
 IDEMPOTENCY_TOKEN = Rule(_idempotency_token, {"type": "string", "minLength": 1, "maxLength": 64})
 ENV = Rule(_env, {"type": "object", "additionalProperties": {"type": "string"}})
+#: A SQL warehouse id: 16 hexadecimal digits (the SQL Warehouses page shows it), stored lower-case.
+WAREHOUSE_ID = _pattern_rule(
+    "[0-9a-fA-F]{16}", "a SQL warehouse id: 16 hexadecimal digits, e.g. 1234567890abcdef", lower=True
+)
+#: Longest wait for a chain of SQL statements (a warehouse start included).
+MAX_STATEMENTS_TIMEOUT_SEC = 3600

@@ -8,7 +8,6 @@ with the tool that does work there, instead of failing later with an opaque API 
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from typing import Any
@@ -23,8 +22,6 @@ from server.adapters.databricks.polling import ProgressFn, remaining, report, sl
 from server.adapters.secrets import redact
 
 ALL_PURPOSE = "the id of an all-purpose cluster (created on the Compute page or with the Clusters API)"
-#: SQL warehouse ids are 16 hexadecimal digits; cluster ids look like 0123-456789-abcdef01.
-_WAREHOUSE_ID = re.compile(r"[0-9a-f]{16}")
 _JOB_SOURCES = {ClusterSource.JOB, ClusterSource.PIPELINE, ClusterSource.PIPELINE_MAINTENANCE, ClusterSource.MODELS}
 NO_CLUSTER_TOOL = "submit_generation_run (serverless by default: nothing to start or install)"
 
@@ -39,7 +36,9 @@ def state_name(state: Any) -> str:
 
 def _warehouse_refusal(client: WorkspaceClient, cluster_id: str) -> rules.RuleError | None:
     """A refusal when ``cluster_id`` names a SQL warehouse of this workspace."""
-    if not _WAREHOUSE_ID.fullmatch(cluster_id):
+    try:  # warehouse ids are 16 hexadecimal digits; cluster ids look like 0123-456789-abcdef01
+        rules.WAREHOUSE_ID(cluster_id, "cluster_id")
+    except rules.RuleError:
         return None
     try:
         warehouse = with_retries(lambda: client.warehouses.get(cluster_id))

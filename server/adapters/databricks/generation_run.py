@@ -38,6 +38,7 @@ from generator.fields import (
     ClusterId,
     Days,
     EndDate,
+    EnvironmentVersion,
     IdempotencyToken,
     Scale,
     ScaleFactor,
@@ -45,7 +46,6 @@ from generator.fields import (
     Seed,
     WorkspacePath,
     validated,
-    whole_number,
 )
 from generator.portable import TEMPLATES_DIR
 from generator.schema import TABLE_NAMES
@@ -65,7 +65,6 @@ TASK_KEY = "generate_data"
 ENVIRONMENT_KEY = "retail_datagen"
 #: The serverless environment version runs get unless told otherwise (each ships numpy and pyarrow).
 DEFAULT_ENVIRONMENT_VERSION = 4
-EnvironmentVersion = whole_number(1, 99, "Serverless environment version (environment_version of the run).")
 
 
 def _default_folder(client: WorkspaceClient) -> str:

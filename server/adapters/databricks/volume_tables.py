@@ -30,7 +30,15 @@ from typing import Any
 
 from databricks.sdk import WorkspaceClient
 from generator import rules
-from generator.fields import CatalogName, FolderOrRoot, SchemaName, VolumeName, validated, whole_number
+from generator.fields import (
+    CatalogName,
+    FolderOrRoot,
+    SchemaName,
+    StatementsTimeout,
+    VolumeName,
+    WarehouseId,
+    validated,
+)
 from generator.manifest import MANIFEST_NAME, Manifest
 from generator.schema import TABLE_NAMES, TableDefinition
 from server.adapters.databricks.auth import resolve_client, workspace_host
@@ -42,17 +50,10 @@ from server.adapters.databricks.table_ddl import create_table, dataset_tables, f
 from server.adapters.databricks.table_swap import SwapFailed, swap_in
 from server.adapters.databricks.unity_catalog import ensure_schema, existing_tables, require_catalog
 from server.adapters.databricks.volumes import ensure_volume_exists
-from server.adapters.databricks.warehouses import WarehouseId, choose_warehouse
+from server.adapters.databricks.warehouses import choose_warehouse
 
-MAX_TIMEOUT_SEC = 3600
 #: Seconds past the deadline that dropping staging tables and restoring targets may take.
 CLEANUP_GRACE_SEC = 60.0
-StatementsTimeout = whole_number(
-    1,
-    MAX_TIMEOUT_SEC,
-    "Limit in seconds for the whole call (a warehouse start included); statements still "
-    "running then are cancelled and nothing is replaced.",
-)
 
 
 def read_manifest(client: WorkspaceClient, base: str) -> Manifest:

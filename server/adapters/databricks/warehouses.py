@@ -7,7 +7,6 @@ agent what costs the time. A serverless warehouse starts in seconds, a classic o
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -15,34 +14,14 @@ from typing import Any
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service.sql import State
-from generator.fields import rule_type
-from generator.rules import Rule, RuleError
 from server.adapters.databricks.calls import api_error, is_not_found, with_retries
 from server.adapters.databricks.errors import WarehouseError
 from server.adapters.databricks.polling import ProgressFn, remaining, report, sleep_until_next_poll
 from server.adapters.secrets import redact
 
-WAREHOUSE_ID_ACCEPTED = "a SQL warehouse id: 16 hexadecimal digits, e.g. 1234567890abcdef (SQL Warehouses page)"
-_WAREHOUSE_ID = re.compile(r"[0-9a-fA-F]{16}")
 #: Most preferred first: a warehouse that runs costs nothing to wait for.
 _PREFERENCE = (State.RUNNING, State.STARTING, State.STOPPED, State.STOPPING)
 MAX_LISTED = 10
-
-
-def _warehouse_id(value: object, field: str) -> str:
-    if not isinstance(value, str) or not _WAREHOUSE_ID.fullmatch(value):
-        raise RuleError(field, value, WAREHOUSE_ID_ACCEPTED)
-    return value.lower()
-
-
-#: The rule of a warehouse id and its field type (kept with the warehouse code: generator/ has no use for it).
-WAREHOUSE_ID = Rule(_warehouse_id, {"type": "string", "pattern": f"^{_WAREHOUSE_ID.pattern}$"})
-WarehouseId = rule_type(
-    WAREHOUSE_ID,
-    str,
-    "SQL warehouse to run the statements on. Default (null): a running one, else a stopped one that is started.",
-    optional=True,
-)
 
 
 @dataclass(frozen=True)

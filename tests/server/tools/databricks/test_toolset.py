@@ -15,7 +15,9 @@ from tests.server.tools.databricks.conftest import SCRIPT_PATH
 #: Annotations each tool must carry: (read_only, destructive, idempotent, open_world).
 EXPECTED_HINTS = {
     "upload_to_volume": (False, True, True, True),
+    "create_tables_from_volume": (False, True, True, True),
     "generate_and_upload": (False, True, False, True),
+    "submit_generation_run": (False, True, False, True),
     "deploy_generation_script": (False, True, True, True),
     "execute_script_on_cluster": (False, True, False, True),
     "generate_and_upload_on_cluster": (False, True, False, True),

@@ -1,0 +1,129 @@
+"""create_tables_from_volume: a dataset on a Unity Catalog Volume into typed Delta tables, through a SQL
+warehouse and the Statement Execution API, every table or none."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from generator.fields import CatalogName, SchemaName, StatementsTimeout, VolumeName, WarehouseId
+from server.adapters.secrets import redact
+from server.tooling.definition import Hints, ToolContext, ToolInput, tool
+from server.tooling.work import Progress
+from server.tools.databricks.calls import run_on_workspace
+from server.tools.databricks.parameters import Profile, RemoteSubfolder, WorkspaceResult, schema_field_allowed
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
+
+with schema_field_allowed():
+
+    class CreateTablesFromVolumeInput(ToolInput):
+        """Parameters of create_tables_from_volume."""
+
+        catalog: CatalogName
+        schema: SchemaName
+        volume: VolumeName
+        remote_subfolder: RemoteSubfolder = "incoming_data"
+        warehouse_id: WarehouseId = None
+        timeout_sec: StatementsTimeout = 300
+        target_catalog: CatalogName | None = Field(
+            None, description="Catalog that receives the tables. Default (null): the volume's catalog."
+        )
+        target_schema: SchemaName | None = Field(
+            None, description="Schema that receives the tables (created when missing). Default: the volume's schema."
+        )
+        profile: Profile = None
+
+
+class CreatedTable(BaseModel):
+    """One table made from the volume."""
+
+    name: str = Field(description="Table name (as in describe_schema).")
+    full_name: str = Field(description="<catalog>.<schema>.<table>.")
+    rows: int = Field(description="Rows loaded (equal to the dataset manifest's count).")
+
+
+class CreateTablesFromVolumeOutput(WorkspaceResult):
+    """The tables made from the volume, or why none was (the previous tables are then as they were)."""
+
+    success: bool = Field(description="True when every table was created or replaced.")
+    error: str | None = Field(description="What failed and the state the previous tables are in; null on success.")
+    tables: list[CreatedTable] = Field(description="The tables written (empty when success is false).")
+    source: str = Field(description="The dataset's folder on the volume.")
+    target: str = Field(description="<catalog>.<schema> that holds the tables.")
+    warehouse_id: str = Field(description="The SQL warehouse the statements ran on.")
+    warehouse_name: str = Field(description="Its name.")
+    warehouse_started: bool = Field(description="True when this call had to start it.")
+    schema_created: bool = Field(description="True when this call created the target schema.")
+    statements: int = Field(description="SQL statements sent.")
+    duration_sec: float = Field(description="Wall time of the call in seconds.")
+    message: str = Field(description="What happened, which warehouse was used, and what to do next.")
+
+
+def tables_output(raw: dict[str, Any], host: str) -> CreateTablesFromVolumeOutput:
+    """The tool output of a create_tables_from_volume result (also part of generate_and_upload's)."""
+    tables = [CreatedTable(name=name, **entry) for name, entry in raw["tables"].items()]
+    if raw["success"]:
+        message = (
+            f"{raw['warehouse_note']} Created {len(tables)} Delta tables in {raw['target']} with keys and comments; "
+            f"query them, e.g. SELECT * FROM {raw['target']}.orders LIMIT 10."
+        )
+    else:
+        message = f"{raw['warehouse_note']} No table was created or replaced. {raw['error']}"
+    return CreateTablesFromVolumeOutput(
+        success=bool(raw["success"]),
+        error=redact(raw["error"]) if raw["error"] is not None else None,
+        tables=tables,
+        source=raw["source"],
+        target=raw["target"],
+        warehouse_id=raw["warehouse_id"],
+        warehouse_name=raw["warehouse_name"],
+        warehouse_started=bool(raw["warehouse_started"]),
+        schema_created=bool(raw["schema_created"]),
+        statements=raw["statements"],
+        duration_sec=raw["duration_sec"],
+        message=redact(message),
+        workspace_host=host,
+    )
+
+
+@tool(
+    title="Create Delta tables from a Volume dataset",
+    # Replaces the tables of the target schema (in place, history kept); the same dataset gives the same tables.
+    hints=Hints(read_only=False, destructive=True, idempotent=True, open_world=True),
+)
+async def create_tables_from_volume(args: CreateTablesFromVolumeInput, tc: ToolContext) -> CreateTablesFromVolumeOutput:
+    """Turn a dataset on a Volume (as upload_to_volume or generate_and_upload_on_cluster left it at
+    /Volumes/<catalog>/<schema>/<volume>/<remote_subfolder>) into typed Delta tables in <catalog>.<schema>
+    (or target_catalog/target_schema), through a SQL warehouse and the Statement Execution API.
+
+    Use it after upload_to_volume to get queryable tables without a cluster. The columns keep the
+    generator's types (DECIMAL money, DATE, TIMESTAMP_NTZ, SMALLINT, NOT NULL), tables and columns get their
+    descriptions as comments, and primary and foreign keys are declared (informational) so BI tools and
+    Genie see the joins. All tables or none: staging tables first, targets replaced in place only when all
+    are loaded, put back on a failure. With no warehouse_id a running warehouse is used (a stopped one is
+    started) and the result names it. Cost: a few seconds per table on a running serverless warehouse; a
+    stopped serverless one starts in seconds, a classic one in minutes (timeout_sec bounds the call).
+    """
+
+    def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+        from server.adapters.databricks.volume_tables import create_tables_from_volume as create
+
+        return create.raw_function(
+            args.catalog,
+            args.schema,
+            args.volume,
+            args.remote_subfolder,
+            args.warehouse_id,
+            args.timeout_sec,
+            target_catalog=args.target_catalog,
+            target_schema=args.target_schema,
+            client=client,
+            progress=progress,
+            cancel=cancel,
+        )
+
+    return tables_output(*await run_on_workspace(tc, "create_tables_from_volume", args.profile, work))
