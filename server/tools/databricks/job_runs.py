@@ -42,7 +42,7 @@ with schema_field_allowed():
         job_name: JobName = Field(
             "retail_data_generation",
             description="Name of the bundle's job; a development-mode copy '[dev <user>] <job_name>' is found too "
-            "(yours preferred).",
+            "(yours preferred). The bundle's classic (job cluster) target names it retail_data_generation_classic.",
         )
         job_id: Id | None = Field(None, description="Run this job id instead of looking job_name up.")
         wait_sec: seconds(0, MAX_TRIGGER_WAIT_SEC, "Seconds to wait.") = Field(  # type: ignore[valid-type]
@@ -146,12 +146,14 @@ async def trigger_bundle_job(args: TriggerBundleJobInput, tc: ToolContext) -> Jo
     deployed with `databricks bundle deploy`; its dev-mode copy is found too) with catalog, schema,
     scale, days, overwrite and seed, and wait up to wait_sec for it.
 
-    Use it to generate the dataset as Unity Catalog tables on a job cluster. It returns a run
-    handle at once or after wait_sec (max 45 s): done=false means the run goes on; poll
-    get_job_run(run_id) every 30-60 s. success is true only when the run's result_state is SUCCESS.
-    overwrite=true lets the job replace existing tables. Cost: a job cluster for the run's length
-    (a few minutes for small, including the cluster start). Each call starts a new run; cancelling
-    the call cancels the run it started.
+    Use it to generate the dataset as Unity Catalog tables with the deployed bundle (serverless by
+    default; the classic target's job runs on a job cluster). Without a deployed bundle use
+    submit_generation_run, which needs nothing deployed. It returns a run handle at once or after
+    wait_sec (max 45 s): done=false means the run goes on; poll get_job_run(run_id) every 30-60 s.
+    success is true only when the run's result_state is SUCCESS. overwrite=true lets the job replace
+    existing tables. Cost: serverless starts in about a minute, a job cluster in a few; a small
+    dataset then takes a few minutes. Each call starts a new run; cancelling the call cancels the run
+    it started.
     """
 
     def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
