@@ -52,7 +52,13 @@ from generator.fields import (
 )
 from server.adapters.databricks.auth import resolve_client
 from server.adapters.databricks.calls import api_error, describe, with_retries
-from server.adapters.databricks.cluster_state import RunOutcome, check_cluster, ensure_cluster_running, state_name
+from server.adapters.databricks.cluster_state import (
+    RunOutcome,
+    check_cluster,
+    ensure_cluster_running,
+    state_name,
+    stop_or_wait,
+)
 from server.adapters.databricks.polling import ProgressFn, remaining, report, sleep_until_next_poll
 from server.adapters.databricks.volumes import delete_volume_folder, ensure_volume_exists, list_volume_tree
 from server.adapters.databricks.workspace import read_workspace_script
@@ -110,12 +116,14 @@ def _wait_context_running(
             return
         if status.status == ContextStatus.ERROR:
             raise RunOutcome("The cluster could not create a Python execution context.")
-        if cancel is not None and cancel.is_set():
-            raise RunOutcome("Cancelled while the execution context was being created.")
-        if remaining(deadline) <= 0:
-            raise RunOutcome("Timed out while the execution context was being created.")
-        sleep_until_next_poll(interval, deadline, cancel)
-        interval = min(interval * 1.5, POLL_MAX_SEC)
+        interval = stop_or_wait(
+            deadline,
+            cancel,
+            interval,
+            POLL_MAX_SEC,
+            cancelled="Cancelled while the execution context was being created.",
+            timed_out="Timed out while the execution context was being created.",
+        )
 
 
 def _error_text(results: Any) -> str:
@@ -212,17 +220,17 @@ def execute_script_on_cluster(
             if state in (CommandStatus.FINISHED, CommandStatus.ERROR, CommandStatus.CANCELLED):
                 command_done = True
                 break
-            if cancel is not None and cancel.is_set():
-                raise RunOutcome("Cancelled: the command was cancelled on the cluster.")
-            if remaining(deadline) <= 0:
-                raise RunOutcome(
-                    f"Timed out after {timeout} s: the command was cancelled and the execution context destroyed. "
-                    "Raise timeout_sec or lower scale_factor."
-                )
             elapsed = time.monotonic() - started_at
             report(progress, min(elapsed, timeout), timeout, f"Running on cluster {cluster_id}: {elapsed:.0f} s")
-            sleep_until_next_poll(interval, deadline, cancel)
-            interval = min(interval * 1.5, POLL_MAX_SEC)
+            interval = stop_or_wait(
+                deadline,
+                cancel,
+                interval,
+                POLL_MAX_SEC,
+                cancelled="Cancelled: the command was cancelled on the cluster.",
+                timed_out=f"Timed out after {timeout} s: the command was cancelled and the execution context "
+                "destroyed. Raise timeout_sec or lower scale_factor.",
+            )
 
         results = status.results
         result_type = state_name(getattr(results, "result_type", None)) if results is not None else None

@@ -34,6 +34,19 @@ def state_name(state: Any) -> str:
     return state.value if hasattr(state, "value") else str(state)
 
 
+def stop_or_wait(
+    deadline: float, cancel: threading.Event | None, interval: float, longest: float, *, cancelled: str, timed_out: str
+) -> float:
+    """One poll's pause: RunOutcome(``cancelled`` or ``timed_out``) when the waiting must end, else sleep
+    ``interval`` (never past the deadline); returns the next, longer interval (at most ``longest``)."""
+    if cancel is not None and cancel.is_set():
+        raise RunOutcome(cancelled)
+    if remaining(deadline) <= 0:
+        raise RunOutcome(timed_out)
+    sleep_until_next_poll(interval, deadline, cancel)
+    return min(interval * 1.5, longest)
+
+
 def _warehouse_refusal(client: WorkspaceClient, cluster_id: str) -> rules.RuleError | None:
     """A refusal when ``cluster_id`` names a SQL warehouse of this workspace."""
     try:  # warehouse ids are 16 hexadecimal digits; cluster ids look like 0123-456789-abcdef01
@@ -142,12 +155,12 @@ def ensure_cluster_running(
             started = True
         elif state in (State.PENDING, State.RESTARTING, State.RESIZING, State.TERMINATING):
             report(progress, 0, None, f"Waiting for cluster {cluster_id} ({state_name(state)})")
-        if cancel is not None and cancel.is_set():
-            raise RunOutcome("Cancelled while waiting for the cluster to start.")
-        if remaining(deadline) <= 0:
-            raise RunOutcome(
-                f"Cluster {cluster_id} did not reach RUNNING within the timeout (last state {state_name(state)}). "
-                "Start it first, or raise timeout_sec."
-            )
-        sleep_until_next_poll(interval, deadline, cancel)
-        interval = min(interval * 1.5, 10.0)
+        interval = stop_or_wait(
+            deadline,
+            cancel,
+            interval,
+            10.0,
+            cancelled="Cancelled while waiting for the cluster to start.",
+            timed_out=f"Cluster {cluster_id} did not reach RUNNING within the timeout (last state "
+            f"{state_name(state)}). Start it first, or raise timeout_sec.",
+        )

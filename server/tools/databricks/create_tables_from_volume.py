@@ -12,7 +12,7 @@ from generator.fields import CatalogName, SchemaName, StatementsTimeout, VolumeN
 from server.adapters.secrets import redact
 from server.tooling.definition import Hints, ToolContext, ToolInput, tool
 from server.tooling.work import Progress
-from server.tools.databricks.calls import run_on_workspace
+from server.tools.databricks.calls import adapter_arguments, run_on_workspace
 from server.tools.databricks.parameters import Profile, RemoteSubfolder, WorkspaceResult, schema_field_allowed
 
 if TYPE_CHECKING:
@@ -38,12 +38,12 @@ with schema_field_allowed():
         profile: Profile = None
 
 
-class CreatedTable(BaseModel):
-    """One table made from the volume."""
+class WarehouseUsed(BaseModel):
+    """The SQL warehouse the statements ran on."""
 
-    name: str = Field(description="Table name (as in describe_schema).")
-    full_name: str = Field(description="<catalog>.<schema>.<table>.")
-    rows: int = Field(description="Rows loaded (equal to the dataset manifest's count).")
+    id: str = Field(description="Its id (pass it as warehouse_id next time).")
+    name: str = Field(description="Its name.")
+    started: bool = Field(description="True when this call had to start it.")
 
 
 class CreateTablesFromVolumeOutput(WorkspaceResult):
@@ -51,12 +51,11 @@ class CreateTablesFromVolumeOutput(WorkspaceResult):
 
     success: bool = Field(description="True when every table was created or replaced.")
     error: str | None = Field(description="What failed and the state the previous tables are in; null on success.")
-    tables: list[CreatedTable] = Field(description="The tables written (empty when success is false).")
+    tables: list[str] = Field(description="Full names of the tables written (empty when success is false).")
+    rows: dict[str, int] = Field(description="Rows loaded per table (each equal to the dataset manifest's count).")
     source: str = Field(description="The dataset's folder on the volume.")
     target: str = Field(description="<catalog>.<schema> that holds the tables.")
-    warehouse_id: str = Field(description="The SQL warehouse the statements ran on.")
-    warehouse_name: str = Field(description="Its name.")
-    warehouse_started: bool = Field(description="True when this call had to start it.")
+    warehouse: WarehouseUsed = Field(description="Which SQL warehouse ran the statements, and whether it was started.")
     schema_created: bool = Field(description="True when this call created the target schema.")
     statements: int = Field(description="SQL statements sent.")
     duration_sec: float = Field(description="Wall time of the call in seconds.")
@@ -65,7 +64,7 @@ class CreateTablesFromVolumeOutput(WorkspaceResult):
 
 def tables_output(raw: dict[str, Any], host: str) -> CreateTablesFromVolumeOutput:
     """The tool output of a create_tables_from_volume result (also part of generate_and_upload's)."""
-    tables = [CreatedTable(name=name, **entry) for name, entry in raw["tables"].items()]
+    tables = [entry["full_name"] for entry in raw["tables"].values()]
     if raw["success"]:
         message = (
             f"{raw['warehouse_note']} Created {len(tables)} Delta tables in {raw['target']} with keys and comments; "
@@ -77,11 +76,10 @@ def tables_output(raw: dict[str, Any], host: str) -> CreateTablesFromVolumeOutpu
         success=bool(raw["success"]),
         error=redact(raw["error"]) if raw["error"] is not None else None,
         tables=tables,
+        rows={name: entry["rows"] for name, entry in raw["tables"].items()},
         source=raw["source"],
         target=raw["target"],
-        warehouse_id=raw["warehouse_id"],
-        warehouse_name=raw["warehouse_name"],
-        warehouse_started=bool(raw["warehouse_started"]),
+        warehouse=WarehouseUsed(id=raw["warehouse_id"], name=raw["warehouse_name"], started=raw["warehouse_started"]),
         schema_created=bool(raw["schema_created"]),
         statements=raw["statements"],
         duration_sec=raw["duration_sec"],
@@ -112,18 +110,6 @@ async def create_tables_from_volume(args: CreateTablesFromVolumeInput, tc: ToolC
     def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
         from server.adapters.databricks.volume_tables import create_tables_from_volume as create
 
-        return create.raw_function(
-            args.catalog,
-            args.schema,
-            args.volume,
-            args.remote_subfolder,
-            args.warehouse_id,
-            args.timeout_sec,
-            target_catalog=args.target_catalog,
-            target_schema=args.target_schema,
-            client=client,
-            progress=progress,
-            cancel=cancel,
-        )
+        return create.raw_function(**adapter_arguments(args), client=client, progress=progress, cancel=cancel)
 
     return tables_output(*await run_on_workspace(tc, "create_tables_from_volume", args.profile, work))

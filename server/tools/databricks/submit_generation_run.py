@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from generator.config import DatasetConfig
 from generator.fields import (
@@ -20,7 +20,7 @@ from generator.fields import (
 )
 from server.tooling.definition import Hints, ToolContext, tool
 from server.tooling.work import Progress
-from server.tools.databricks.calls import run_on_workspace
+from server.tools.databricks.calls import adapter_arguments, run_on_workspace
 from server.tools.databricks.job_runs import MAX_TRIGGER_WAIT_SEC, JobRunHandle, handle_fields
 from server.tools.databricks.parameters import Profile, schema_field_allowed
 
@@ -63,13 +63,19 @@ with schema_field_allowed():
         profile: Profile = None
 
 
+class RunFiles(BaseModel):
+    """What the run installs and executes, uploaded by this call."""
+
+    folder: str = Field(description="The folder that received them (workspace or Volume).")
+    wheel: str = Field(description="The core wheel (the generator package; numpy and pyarrow, unpinned).")
+    job_script: str = Field(description="The job script (the bundle's generate_data_job.py).")
+
+
 class SubmitGenerationRunOutput(JobRunHandle):
     """The submitted run, where its files went and which tables it writes."""
 
     compute: str = Field(description="serverless (environment version N), or cluster <id>.")
-    wheel_path: str = Field(description="The core wheel the run installs (generator package; numpy and pyarrow).")
-    job_script: str = Field(description="The job script the run executes (the bundle's generate_data_job.py).")
-    upload_folder: str = Field(description="Where the wheel and the script were uploaded.")
+    files: RunFiles = Field(description="The wheel and the job script this call uploaded for the run.")
     tables: list[str] = Field(description="Full names of the tables the run writes, all or none.")
     schema_created: bool = Field(description="True when this call created the schema.")
     idempotency_token: str = Field(description="Send it again to get this run back instead of starting another.")
@@ -97,24 +103,7 @@ async def submit_generation_run(args: SubmitGenerationRunInput, tc: ToolContext)
     def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
         from server.adapters.databricks.generation_run import submit_generation_run as submit
 
-        return submit.raw_function(
-            args.catalog,
-            args.schema,
-            args.scale,
-            args.scale_factor,
-            args.days,
-            args.seed,
-            args.end_date,
-            args.overwrite,
-            args.wait_sec,
-            cluster_id=args.cluster_id,
-            upload_folder=args.upload_folder,
-            **({"environment_version": args.environment_version} if args.environment_version else {}),
-            idempotency_token=args.idempotency_token,
-            client=client,
-            progress=progress,
-            cancel=cancel,
-        )
+        return submit.raw_function(**adapter_arguments(args), client=client, progress=progress, cancel=cancel)
 
     raw, host = await run_on_workspace(tc, "submit_generation_run", args.profile, work)
     handle = handle_fields(raw, host)
@@ -122,13 +111,5 @@ async def submit_generation_run(args: SubmitGenerationRunInput, tc: ToolContext)
         handle["message"] = (
             f"Run {raw['run_id']} writes {args.catalog}.{args.schema} on {raw['compute']}. " + handle["message"]
         )
-    return SubmitGenerationRunOutput(
-        **handle,
-        compute=raw["compute"],
-        wheel_path=raw["wheel_path"],
-        job_script=raw["job_script"],
-        upload_folder=raw["upload_folder"],
-        tables=raw["tables"],
-        schema_created=bool(raw["schema_created"]),
-        idempotency_token=raw["idempotency_token"],
-    )
+    files = RunFiles(folder=raw["upload_folder"], wheel=raw["wheel_path"], job_script=raw["job_script"])
+    return SubmitGenerationRunOutput.model_validate({**raw, **handle, "files": files})  # handle: redacted fields

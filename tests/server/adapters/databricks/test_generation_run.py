@@ -282,27 +282,22 @@ def test_a_job_cluster_is_refused_before_submitting(held: Any, workspace_client:
     assert not held.jobs.submitted_runs
 
 
-@pytest.mark.parametrize(
-    ("arguments", "field"),
-    [
-        ({"catalog": "a.b"}, "catalog"),
-        ({"schema": "has space"}, "schema"),
-        ({"schema": "tick`"}, "schema"),
-        ({"scale_factor": 0}, "scale_factor"),
-        ({"scale_factor": 5000}, "scale_factor"),
-        ({"days": 400}, "days"),
-        ({"end_date": "2025-02-30"}, "end_date"),
-        ({"cluster_id": "id with spaces"}, "cluster_id"),
-        ({"upload_folder": "relative/folder"}, "upload_folder"),
-        ({"upload_folder": "/Volumes/a.b/s/v/libs"}, "upload_folder"),
-        ({"environment_version": 0}, "environment_version"),
-        ({"wait_sec": -1}, "wait_sec"),
-    ],
-)
-def test_bad_input_is_refused_before_any_request(
-    standin: Any, workspace_client: Any, arguments: dict[str, Any], field: str
-) -> None:
-    call = {"catalog": "main", "schema": "default", **arguments}
+BAD_VALUES: dict[str, list[Any]] = {
+    "catalog": ["a.b"],
+    "schema": ["has space", "tick`"],
+    "scale_factor": [0, 5000],
+    "days": [400],
+    "end_date": ["2025-02-30"],
+    "cluster_id": ["id with spaces"],
+    "upload_folder": ["relative/folder", "/Volumes/a.b/s/v/libs"],
+    "environment_version": [0],
+    "wait_sec": [-1],
+}
+
+
+@pytest.mark.parametrize(("field", "value"), [(f, v) for f, values in BAD_VALUES.items() for v in values])
+def test_bad_input_is_refused_before_any_request(standin: Any, workspace_client: Any, field: str, value: Any) -> None:
+    call = {"catalog": "main", "schema": "default", field: value}
     standin.requests.clear()
     with pytest.raises(RuleErrors) as info:
         submit_generation_run(**call, client=workspace_client)

@@ -71,6 +71,22 @@ def _sorted(rows: list[dict[str, Any]], table: str) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: tuple(row[c] for c in key))
 
 
+@pytest.fixture
+def existing(standin: Any, workspace_client: Any, volume: Any, datasets: dict[str, Path]) -> dict[str, Any]:
+    """The first dataset's tables in place and the second dataset on the volume: what a failed call must keep."""
+    _put(volume, datasets["first"])
+    assert _create(volume, workspace_client)["success"]
+    before = _state(standin, volume)
+    _put(volume, datasets["second"])
+    return before
+
+
+def _assert_kept(standin: Any, volume: Any, before: dict[str, Any]) -> None:
+    """The targets have the rows and versions they had, and no staging table is left."""
+    assert _state(standin, volume) == before
+    assert standin.uc.tables(volume.catalog, volume.schema) == sorted(TABLE_NAMES)
+
+
 def test_the_dataset_becomes_typed_delta_tables_with_comments_and_keys(
     standin: Any, workspace_client: Any, volume: Any, datasets: dict[str, Path]
 ) -> None:
@@ -120,13 +136,10 @@ def test_the_dataset_becomes_typed_delta_tables_with_comments_and_keys(
 
 
 def test_running_again_replaces_the_tables_in_place_and_keeps_their_history(
-    standin: Any, workspace_client: Any, volume: Any, datasets: dict[str, Path]
+    standin: Any, workspace_client: Any, volume: Any, datasets: dict[str, Path], existing: dict[str, Any]
 ) -> None:
-    _put(volume, datasets["first"])
-    assert _create(volume, workspace_client)["success"]
+    before = existing
     first_ids = {t: standin.uc.table(volume.catalog, volume.schema, t).table_id for t in TABLE_NAMES}
-    before = _state(standin, volume)
-    _put(volume, datasets["second"])
     result = _create(volume, workspace_client)
     assert result["success"] is True, result["error"]
     after = _state(standin, volume)
@@ -137,12 +150,8 @@ def test_running_again_replaces_the_tables_in_place_and_keeps_their_history(
 
 
 def test_a_statement_that_fails_leaves_the_previous_tables_intact(
-    standin: Any, workspace_client: Any, volume: Any, datasets: dict[str, Path]
+    standin: Any, workspace_client: Any, volume: Any, existing: dict[str, Any]
 ) -> None:
-    _put(volume, datasets["first"])
-    assert _create(volume, workspace_client)["success"]
-    before = _state(standin, volume)
-    _put(volume, datasets["second"])
     message = "[DELTA_FAILED_TO_MERGE_FIELDS] Injected failure of the third load. SQLSTATE: 22005"
     rule = standin.faults.fail_statements(r"^INSERT INTO .*customers__staging_", message, sql_state="22005")
     result = _create(volume, workspace_client)
@@ -150,42 +159,33 @@ def test_a_statement_that_fails_leaves_the_previous_tables_intact(
     assert result["success"] is False
     assert "DELTA_FAILED_TO_MERGE_FIELDS" in result["error"] and "customers" in result["error"]
     assert f"Nothing was replaced: the tables in {volume.catalog}.{volume.schema} are as they were." in result["error"]
-    assert _state(standin, volume) == before
-    assert standin.uc.tables(volume.catalog, volume.schema) == sorted(TABLE_NAMES)
+    _assert_kept(standin, volume, existing)
 
 
 def test_a_failure_during_the_swap_restores_the_tables_already_replaced(
-    standin: Any, workspace_client: Any, volume: Any, datasets: dict[str, Path]
+    standin: Any, workspace_client: Any, volume: Any, existing: dict[str, Any]
 ) -> None:
-    _put(volume, datasets["first"])
-    assert _create(volume, workspace_client)["success"]
-    before = _state(standin, volume)
-    _put(volume, datasets["second"])
     standin.faults.fail_statements(
         r"^CREATE OR REPLACE TABLE `[^`]+`\.`[^`]+`\.`orders` ", "[INTERNAL_ERROR] Injected."
     )
     result = _create(volume, workspace_client)
     assert result["success"] is False
     assert "were put back" in result["error"] and "are as they were before this call" in result["error"]
-    assert _rows(_state(standin, volume)) == _rows(before)  # stores .. promotions were replaced, then restored
+    assert _rows(_state(standin, volume)) == _rows(existing)  # stores .. promotions were replaced, then restored
     history = standin.uc.describe(f"{volume.catalog}.{volume.schema}.stores").versions
     assert history[-1].operation == "RESTORE"
     assert standin.uc.tables(volume.catalog, volume.schema) == sorted(TABLE_NAMES)
 
 
 def test_a_statement_pending_past_the_wait_is_cancelled_and_nothing_is_replaced(
-    standin: Any, workspace_client: Any, volume: Any, datasets: dict[str, Path]
+    standin: Any, workspace_client: Any, volume: Any, existing: dict[str, Any]
 ) -> None:
-    _put(volume, datasets["first"])
-    assert _create(volume, workspace_client)["success"]
-    before = _state(standin, volume)
     standin.faults.hold_statements(r"^INSERT INTO .*orders__staging_", None)
     result = _create(volume, workspace_client, timeout_sec=3)
     assert result["success"] is False
     assert "still PENDING" in result["error"] and "so it was cancelled" in result["error"]
     assert "Nothing was replaced" in result["error"]
-    assert _state(standin, volume) == before
-    assert standin.uc.tables(volume.catalog, volume.schema) == sorted(TABLE_NAMES)
+    _assert_kept(standin, volume, existing)
     assert standin.requests.find("POST", r"/sql/statements/[^/]+/cancel$")
 
 
@@ -211,11 +211,8 @@ def test_a_short_429_storm_is_ridden_out(
 
 
 def test_a_429_storm_that_outlasts_the_retries_leaves_the_tables_intact(
-    standin: Any, workspace_client: Any, volume: Any, datasets: dict[str, Path]
+    standin: Any, volume: Any, existing: dict[str, Any]
 ) -> None:
-    _put(volume, datasets["first"])
-    assert _create(volume, workspace_client)["success"]
-    before = _state(standin, volume)
     impatient = standin.client(retry_timeout_seconds=2)
     standin.faults.throttle(r"/api/2\.0/sql/statements/?$", count=None, retry_after=1, method="POST")
     result = _create(volume, impatient)
@@ -223,7 +220,7 @@ def test_a_429_storm_that_outlasts_the_retries_leaves_the_tables_intact(
     assert result["success"] is False
     assert "TOO_MANY_REQUESTS" in result["error"] or "429" in result["error"]
     assert "Nothing was replaced" in result["error"]
-    assert _state(standin, volume) == before
+    _assert_kept(standin, volume, existing)
 
 
 def test_a_table_the_caller_may_not_create_is_the_workspaces_message_plus_what_to_do(
@@ -327,23 +324,19 @@ def test_a_table_added_to_the_registry_flows_through_when_the_dataset_has_it(
     assert {c["kind"] for c in described.constraints} == {"PRIMARY KEY", "FOREIGN KEY"}
 
 
-@pytest.mark.parametrize(
-    ("arguments", "field"),
-    [
-        ({"catalog": "a.b"}, "catalog"),
-        ({"volume": "a b"}, "volume"),
-        ({"remote_subfolder": "/abs"}, "remote_subfolder"),
-        ({"remote_subfolder": "a/"}, "remote_subfolder"),
-        ({"warehouse_id": "0123-456789-abcdef01"}, "warehouse_id"),
-        ({"warehouse_id": "xyz"}, "warehouse_id"),
-        ({"timeout_sec": 0}, "timeout_sec"),
-        ({"target_schema": "tick`"}, "target_schema"),
-    ],
-)
-def test_bad_input_is_refused_before_any_request(
-    standin: Any, workspace_client: Any, arguments: dict[str, Any], field: str
-) -> None:
-    call = {"catalog": "main", "schema": "default", "volume": "v", **arguments}
+BAD_VALUES: dict[str, list[Any]] = {
+    "catalog": ["a.b"],
+    "volume": ["a b"],
+    "remote_subfolder": ["/abs", "a/"],
+    "warehouse_id": ["0123-456789-abcdef01", "xyz"],
+    "timeout_sec": [0],
+    "target_schema": ["tick`"],
+}
+
+
+@pytest.mark.parametrize(("field", "value"), [(f, v) for f, values in BAD_VALUES.items() for v in values])
+def test_bad_input_is_refused_before_any_request(standin: Any, workspace_client: Any, field: str, value: Any) -> None:
+    call = {"catalog": "main", "schema": "default", "volume": "v", field: value}
     standin.requests.clear()
     with pytest.raises(RuleErrors) as info:
         create_tables_from_volume(**call, client=workspace_client)

@@ -22,8 +22,9 @@ async def test_upload_then_create_the_tables_and_a_failure_leaves_them(
         ok(await client.call_tool("upload_to_volume", names))
         created = ok(await client.call_tool("create_tables_from_volume", names, progress_callback=progress))
         assert created["success"] is True and created["error"] is None
-        assert [t["name"] for t in created["tables"]] == list(TABLE_NAMES)
-        assert created["warehouse_id"] == standin.warehouse_id and created["warehouse_started"] is False
+        assert created["tables"] == [f"{volume.catalog}.{volume.schema}.{t}" for t in TABLE_NAMES]
+        assert set(created["rows"]) == set(TABLE_NAMES) and all(n > 0 for n in created["rows"].values())
+        assert created["warehouse"] == {"id": standin.warehouse_id, "name": "standin-warehouse", "started": False}
         assert "found because none was named" in created["message"] and created["workspace_host"] == standin.url
         assert f"SELECT * FROM {volume.catalog}.{volume.schema}.orders" in created["message"]
         progress.assert_increasing()
@@ -48,14 +49,8 @@ async def test_generate_and_upload_can_go_on_to_create_the_tables(
 ) -> None:
     async with mcp.Client(build_server(make_settings(data_root))) as client:
         ok(await client.call_tool("init_project", {"project_path": "proj"}))
-        arguments = {
-            "project_path": "proj",
-            "catalog": volume.catalog,
-            "schema": volume.schema,
-            "volume": volume.volume,
-            "scale_factor": 0.05,
-            "create_tables": True,
-        }
+        names = {"catalog": volume.catalog, "schema": volume.schema, "volume": volume.volume}
+        arguments = {"project_path": "proj", **names, "scale_factor": 0.05, "create_tables": True}
         result = ok(await client.call_tool("generate_and_upload", arguments))
     assert result["success"] is True, result["message"]
     assert result["upload"]["success"] is True and result["tables"]["success"] is True
