@@ -31,7 +31,7 @@ from postgres_server import PostgresServer  # noqa: E402
 from psycopg import sql  # noqa: E402
 
 from generator.postgres import default_workers, load_to_postgres, open_dataset  # noqa: E402
-from generator.postgres_ddl import create_table  # noqa: E402
+from generator.postgres.ddl import create_table  # noqa: E402
 from generator.runner import run  # noqa: E402
 from generator.schema import TABLES  # noqa: E402
 from generator.spec import DatasetSpec  # noqa: E402

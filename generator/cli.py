@@ -171,8 +171,7 @@ def _load_postgres(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from generator.postgres import load_to_postgres
-    from generator.postgres_connect import PostgresLoadError
+    from generator.postgres import PostgresLoadError, load_to_postgres
 
     with Progress(
         TextColumn("[bold]loading[/]"),
@@ -195,7 +194,7 @@ def _load_postgres(args: argparse.Namespace) -> int:
                     task, completed=done, total=total, description=message
                 ),
             )
-        except ValueError as exc:  # bad input (PostgresInputError, DatasetNotFoundError): nothing was sent
+        except ValueError as exc:  # bad input (RuleErrors, DatasetNotFoundError): nothing was sent
             return _fail(str(exc), EXIT_BAD_INPUT)
         except PostgresLoadError as exc:
             return _fail(str(exc), EXIT_FAILED)

@@ -145,8 +145,8 @@ async def test_server_starts_without_heavy_imports(tmp_path: Path, read_only: bo
         "from server.app import build_server\n"
         "from server.settings import Settings\n"
         f"build_server(Settings.from_sources({['--read-only'] if read_only else []!r}, {{}}))\n"
-        "heavy = ('pyarrow', 'duckdb', 'numpy', 'pandas', 'deltalake', 'databricks.sdk', 'faker',\n"
-        "         'generator.runner', 'generator.schema')\n"
+        "heavy = ('pyarrow', 'duckdb', 'numpy', 'pandas', 'deltalake', 'databricks.sdk', 'faker', 'psycopg',\n"
+        "         'generator.runner', 'generator.schema', 'generator.postgres.load')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     env = {**os.environ, "RETAIL_DATAGEN_ROOT": str(tmp_path)}

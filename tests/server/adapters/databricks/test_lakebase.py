@@ -18,7 +18,7 @@ from databricks_standin import USER_NAME
 from psycopg import sql
 
 import server.adapters.databricks.lakebase as lakebase
-from generator.postgres_connect import PostgresConnectError, PostgresInputError
+from generator.postgres import PostgresConnectError
 from generator.readers import DatasetNotFoundError
 from generator.rules import RuleErrors
 from generator.runner import run
@@ -183,7 +183,8 @@ def test_an_unknown_instance_is_named(standin: Any, workspace_client: Any, small
         ({"instance_name": "-leading"}, RuleErrors, "instance_name"),
         ({"database": ""}, RuleErrors, "database"),
         ({"port": 0}, RuleErrors, "port"),
-        ({"schema": "re.tail"}, PostgresInputError, "schema"),
+        ({"schema": "re.tail"}, RuleErrors, "schema"),
+        ({"overwrite": "yes"}, RuleErrors, "overwrite"),
         ({"dataset_dir": "/no/such/folder"}, DatasetNotFoundError, "not a dataset"),
     ],
 )
