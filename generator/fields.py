@@ -165,7 +165,7 @@ LakebaseInstance = rule_type(
     str,
     f"Name of the Lakebase database instance (Compute > Database instances): {rules.LAKEBASE_INSTANCE_ACCEPTED}.",
 )
-Port = rule_type(rules.PORT, int, "TCP port of the PostgreSQL server (1 to 65535).")
+Port = rule_type(rules.PORT, int, "TCP port of the PostgreSQL server (1 to 65535).", optional=True)
 LoadWorkers = rule_type(
     rules.LOAD_WORKERS,
     int,

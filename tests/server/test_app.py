@@ -26,8 +26,9 @@ LOCAL_TOOLS = {
     "validate_dataset",
     "query_dataset",
     "list_datasets",
+    "load_to_postgres",
 }
-WRITING_TOOLS = {"generate_data", "cancel_generation", "init_project", "execute_script"}
+WRITING_TOOLS = {"generate_data", "cancel_generation", "init_project", "execute_script", "load_to_postgres"}
 DATABRICKS_TOOLS = {
     "upload_to_volume",
     "generate_and_upload",
@@ -37,6 +38,7 @@ DATABRICKS_TOOLS = {
     "trigger_bundle_job",
     "get_job_run",
     "cancel_job_run",
+    "load_to_lakebase",
 }
 DATABRICKS_READ_ONLY = {"get_job_run"}
 

@@ -41,6 +41,8 @@ from server.adapters.secrets import redact, remember_secret
 LOG = logging.getLogger(__name__)
 
 DEFAULT_DATABASE = "databricks_postgres"
+#: The port every Lakebase instance listens on.
+LAKEBASE_PORT = 5432
 #: A token this close to its expiration time is replaced before the next login.
 REFRESH_MARGIN_SEC = 300
 
@@ -153,7 +155,7 @@ def load_to_lakebase(
     overwrite: StrictBool = False,
     *,
     client: WorkspaceClient | None = None,
-    port: Port = 5432,
+    port: Port = None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
 ) -> LakebaseLoadResult:
@@ -174,6 +176,7 @@ def load_to_lakebase(
     if not user:
         raise DatabricksApiError("The workspace did not say who you are (no user name).", error_code="NO_USER")
     credentials = LakebaseCredentials(client, instance_name)
+    port = LAKEBASE_PORT if port is None else port
     dsn = make_conninfo(host=host, port=port, dbname=database, user=user, sslmode="require")
 
     def forward(done: int, total: int, message: str) -> None:
