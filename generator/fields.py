@@ -181,6 +181,6 @@ DuckdbFile = rule_type(
     rules.DUCKDB_FILE,
     str,
     f"Name of the DuckDB database file inside output_dir (format duckdb only): {rules.DUCKDB_FILE_ACCEPTED}. "
-    "Default (null): retail.duckdb.",
+    f"Default (null): {rules.DEFAULT_DUCKDB_FILE}.",
     optional=True,
 )

@@ -43,6 +43,8 @@ MAX_PG_IDENTIFIER_BYTES = 63
 MAX_LOAD_WORKERS = 16
 MAX_BATCH_ROWS = 10_000_000
 MAX_CONNECT_TIMEOUT_SEC = 600
+#: The database file of a DuckDB dataset, unless named otherwise.
+DEFAULT_DUCKDB_FILE = "retail.duckdb"
 
 _UC_FORBIDDEN = {".": "a dot", " ": "a space", "/": "a slash", "`": "a backtick"}
 UC_NAME_ACCEPTED = (
