@@ -218,6 +218,16 @@ class PostgresServer:
         }
         return " ".join(f"{key}={value}" for key, value in params.items() if value is not None)
 
+    def environment(self, dbname: str) -> dict[str, str]:
+        """The PG* variables that make libpq log in to ``dbname`` as the superuser over TCP."""
+        return {
+            "PGHOST": self.host,
+            "PGPORT": str(self.port),
+            "PGUSER": self.superuser,
+            "PGPASSWORD": self.password,
+            "PGDATABASE": dbname,
+        }
+
     def connect(self, dbname: str = "postgres", *, autocommit: bool = True) -> Any:
         """A psycopg connection as the superuser over the socket (autocommit unless asked otherwise)."""
         import psycopg

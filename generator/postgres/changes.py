@@ -234,13 +234,13 @@ def _delete(conn: psycopg.Connection[Any], schema: str, spec: TableDefinition) -
 def upsert_changes(
     dataset_dir: str | Path,
     dsn: SkipValidation[str | None] = None,
-    schema: PostgresSchema = "retail",
     *,
+    schema: PostgresSchema = "retail",
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
     versions: ChangeVersions = None,
     password: SkipValidation[PasswordSource] = None,
     connect_timeout: ConnectTimeout = DEFAULT_CONNECT_TIMEOUT,
-    progress: Progress | None = None,
-    cancel: threading.Event | None = None,
 ) -> UpsertResult:
     """Apply ``<dataset_dir>/_changes`` (all versions, or ``versions``) to ``schema`` in one transaction.
 

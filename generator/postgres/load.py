@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -98,40 +98,37 @@ def _side_name(schema: str, tag: str, token: str) -> str:
     return f"{schema.encode()[:_PREFIX_BYTES].decode(errors='ignore')}{tag}{token}"
 
 
+@dataclass
 class _Loader:
     """One load: the staging schema, the parallel table builds, the swap, the clean-up."""
 
-    def __init__(
-        self,
-        target: ConnectionTarget,
-        schema: str,
-        sources: dict[str, TableSource],
-        workers: int,
-        batch_rows: int,
-        progress: Progress | None,
-        cancel: threading.Event,
-    ) -> None:
-        self.target = target
-        self.schema = schema
-        self.sources = sources
-        self.workers = workers
-        self.batch_rows = batch_rows
-        self.cancel = cancel
-        self.stop = threading.Event()
-        self.token = secrets.token_hex(_TOKEN_CHARS // 2)
-        self.staging = _side_name(schema, STAGING_TAG, self.token)
-        self._progress = progress
-        self._progress_lock = threading.Lock()
-        self.total = sum(s.rows for s in sources.values())
-        self.done = 0
+    target: ConnectionTarget
+    schema: str
+    sources: dict[str, TableSource]
+    workers: int
+    batch_rows: int
+    progress: Progress | None
+    cancel: threading.Event
+    stop: threading.Event = field(default_factory=threading.Event)
+    token: str = field(default_factory=lambda: secrets.token_hex(_TOKEN_CHARS // 2))
+    done: int = 0
+    _progress_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def staging(self) -> str:
+        return _side_name(self.schema, STAGING_TAG, self.token)
+
+    @property
+    def total(self) -> int:
+        return sum(s.rows for s in self.sources.values())
 
     # -- progress, cancellation, connections -------------------------------------------------------
 
     def report(self, rows: int, message: str) -> None:
         with self._progress_lock:
             self.done += rows
-            if self._progress is not None:
-                self._progress(self.done, self.total, message)
+            if self.progress is not None:
+                self.progress(self.done, self.total, message)
 
     def check_cancel(self) -> None:
         if self.cancel.is_set():

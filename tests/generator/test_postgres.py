@@ -301,13 +301,7 @@ def test_result_progress_and_logs_never_show_the_password(
 def test_pg_environment_variables_are_used_without_a_dsn(
     dataset: Path, pg_server: Any, pg_database: str, monkeypatch: pytest.MonkeyPatch, db: psycopg.Connection[Any]
 ) -> None:
-    for key, value in {
-        "PGHOST": pg_server.host,
-        "PGPORT": str(pg_server.port),
-        "PGUSER": pg_server.superuser,
-        "PGPASSWORD": pg_server.password,
-        "PGDATABASE": pg_database,
-    }.items():
+    for key, value in pg_server.environment(pg_database).items():
         monkeypatch.setenv(key, value)
     result = load_to_postgres(dataset, schema="from_env")
     assert result.database == pg_database and count(db, "from_env", "orders") == result.rows["orders"]

@@ -8,11 +8,17 @@ from typing import Any
 from pydantic import Field, StrictBool
 
 from generator.fields import LakebaseInstance, PostgresDatabase, PostgresSchema
-from server.tooling.definition import Hints, ToolContext, schema_field_allowed, tool
+from server.tooling.definition import ToolContext, schema_field_allowed, tool
 from server.tooling.work import Progress
 from server.tools.databricks.calls import run_databricks, workspace_client
 from server.tools.databricks.parameters import Profile
-from server.tools.local.load_to_postgres import DatasetToLoad, LoadOutput, dataset_to_load, expected_failures
+from server.tools.local.load_to_postgres import (
+    LOAD_HINTS,
+    DatasetToLoad,
+    LoadOutput,
+    dataset_to_load,
+    expected_failures,
+)
 
 with schema_field_allowed():
 
@@ -37,12 +43,7 @@ with schema_field_allowed():
         instance_name: str = Field(description="The Lakebase instance that received the tables.")
 
 
-@tool(
-    title="Load a dataset into Databricks Lakebase",
-    # Replaces the schema (overwrite=true) on the instance; the same dataset gives the same tables.
-    hints=Hints(read_only=False, destructive=True, idempotent=True, open_world=True),
-    uses_roots=True,
-)
+@tool(title="Load a dataset into Databricks Lakebase", hints=LOAD_HINTS, uses_roots=True)
 async def load_to_lakebase(args: LoadToLakebaseInput, tc: ToolContext) -> LoadToLakebaseOutput:
     """Load a dataset into a schema of a Databricks Lakebase (managed PostgreSQL) database instance,
     all seven tables or none, with the same types, primary keys, foreign keys and indexes as
@@ -79,6 +80,6 @@ async def load_to_lakebase(args: LoadToLakebaseInput, tc: ToolContext) -> LoadTo
                 progress=progress,
                 cancel=cancel,
             )
-        return LoadToLakebaseOutput(**LoadOutput.of(result, given).model_dump(), instance_name=result.instance_name)
+        return LoadToLakebaseOutput.of(result, given)
 
     return await run_databricks(tc, "load_to_lakebase", work)

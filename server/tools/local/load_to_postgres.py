@@ -9,8 +9,9 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field, StrictBool
@@ -27,6 +28,8 @@ from server.tooling.work import Progress, run_with_progress
 if TYPE_CHECKING:
     from generator.postgres.load import LoadResult
 
+#: Both load tools replace a schema (overwrite=true) outside this machine; the same dataset gives the same tables.
+LOAD_HINTS = Hints(read_only=False, destructive=True, idempotent=True, open_world=True)
 #: Prefix of the hidden folder (under the data root) that holds a dataset generated for one load.
 GENERATED_PREFIX = ".load-"
 
@@ -80,32 +83,23 @@ with schema_field_allowed():
 
         schema: str = Field(description="The schema that now holds the seven tables (lower-case).")
         database: str = Field(description="Database the schema is in.")
+        rows: dict[str, int] = Field(description="Rows loaded per table.")
         host: str = Field(description="Server host the load connected to.")
         port: int = Field(description="Server port.")
         user: str = Field(description="Role the load logged in as (it owns the tables).")
-        rows: dict[str, int] = Field(description="Rows loaded per table.")
+        dataset_path: str | None = Field(description="The dataset folder loaded; null when generated for the call.")
         total_rows: int = Field(description="Rows over all tables.")
         seconds: float = Field(description="Wall time of the load (keys, indexes and ANALYZE included).")
         rows_per_sec: float = Field(description="total_rows / seconds.")
         replaced_previous: bool = Field(description="True when an existing schema was replaced.")
-        dataset_path: str | None = Field(description="The dataset folder loaded; null when generated for the call.")
         message: str = Field(description="What happened and what to do next.")
 
         @classmethod
-        def of(cls, result: LoadResult, dataset_path: Path | None) -> LoadOutput:
-            """The core's LoadResult as a tool result."""
+        def of(cls, result: LoadResult, dataset_path: Path | None) -> Any:
+            """The core's LoadResult (or LakebaseLoadResult, for the subclass) as a tool result."""
             source = str(dataset_path) if dataset_path is not None else "a dataset generated for this call"
             return cls(
-                schema=result.schema,
-                database=result.database,
-                host=result.host,
-                port=result.port,
-                user=result.user,
-                rows=result.rows,
-                total_rows=result.total_rows,
-                seconds=result.seconds,
-                rows_per_sec=result.rows_per_sec,
-                replaced_previous=result.replaced_previous,
+                **asdict(result),
                 dataset_path=str(dataset_path) if dataset_path is not None else None,
                 message=f"Loaded {result.total_rows:,} rows of {source} into schema {result.schema} of database "
                 f"{result.database} on {result.host}:{result.port} in {result.seconds:.1f} s, with primary keys, "
@@ -177,12 +171,7 @@ def remember_dsn_passwords(dsn: str | None) -> None:
         remember_secret(password)
 
 
-@tool(
-    title="Load a dataset into PostgreSQL",
-    # Replaces the schema (overwrite=true); the same dataset gives the same tables.
-    hints=Hints(read_only=False, destructive=True, idempotent=True, open_world=True),
-    uses_roots=True,
-)
+@tool(title="Load a dataset into PostgreSQL", hints=LOAD_HINTS, uses_roots=True)
 async def load_to_postgres(args: LoadToPostgresInput, tc: ToolContext) -> LoadOutput:
     """Load a dataset into a schema of a PostgreSQL database, all seven tables or none: real types
     (numeric, date, timestamp, smallint/integer/bigint), primary keys, foreign keys enforced by

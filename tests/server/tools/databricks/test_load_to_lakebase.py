@@ -33,15 +33,11 @@ def instance(standin: Any, lakebase_database: Any, monkeypatch: pytest.MonkeyPat
 
 
 async def test_a_dataset_lands_on_the_instance_and_the_credential_is_never_shown(
-    credentials: dict[str, str],
-    instance: Any,
-    server: MCPServer,
-    dataset_copy: Path,
-    caplog: pytest.LogCaptureFixture,
+    credentials: dict[str, str], instance: Any, server: MCPServer, dataset_copy: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    arguments = {"instance_name": INSTANCE, "database": instance.name, "path": "sample_data"}
     caplog.set_level(logging.DEBUG)
     progress = ProgressLog()
-    arguments = {"instance_name": INSTANCE, "database": instance.name, "path": "sample_data"}
     async with mcp.Client(server) as client:
         result = await client.call_tool("load_to_lakebase", arguments, progress_callback=progress)
         again = await client.call_tool("load_to_lakebase", arguments)

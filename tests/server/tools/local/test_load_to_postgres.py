@@ -121,13 +121,7 @@ async def test_an_existing_schema_is_refused_unless_overwrite_and_then_replaced(
 async def test_the_pg_variables_of_the_server_are_used_without_a_dsn(
     server: MCPServer, dataset_copy: Path, pg_server: Any, pg_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for key, value in {
-        "PGHOST": pg_server.host,
-        "PGPORT": str(pg_server.port),
-        "PGUSER": pg_server.superuser,
-        "PGPASSWORD": pg_server.password,
-        "PGDATABASE": pg_database,
-    }.items():
+    for key, value in pg_server.environment(pg_database).items():
         monkeypatch.setenv(key, value)
     async with mcp.Client(server) as client:
         result = await client.call_tool("load_to_postgres", {"path": "sample_data", "schema": "from_env"})
