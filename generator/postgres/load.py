@@ -1,4 +1,4 @@
-"""Load a generated dataset (parquet, csv or delta folder) into a PostgreSQL schema, all or nothing.
+"""Load a generated dataset (parquet, csv, delta or duckdb) into a PostgreSQL schema, all or nothing.
 
 How: every table is created and filled with ``COPY ... FROM STDIN`` (Arrow record batches turned
 into CSV bytes by pyarrow.csv, written in large blocks) in a staging schema
