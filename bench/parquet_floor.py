@@ -1,0 +1,145 @@
+"""The Parquet floor: the time writing our tables would take if building them cost nothing, and our ratio to it.
+
+Every chunk of the plan is built with the project's own `generator.chunks.build_chunk` (not timed) and
+written with pyarrow exactly as the generator writes it: the table's schema, snappy, `store_schema`,
+one part file per chunk and one `write_table` (so the same row groups) per yielded batch. Only opening,
+writing and closing the files is timed. The chunks run in 2 worker processes, largest first, each worker
+building and writing one chunk at a time (memory stays bounded whatever `days` is). The floor is the
+makespan of those write times over 2 workers in the same order (each chunk to the first free worker).
+`retail-datagen generate` for the same case runs in the same run, rounds interleaved, medians.
+
+    python bench/parquet_floor.py                 # large/14 and large/365
+    python bench/parquet_floor.py --days 90 --rounds 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import multiprocessing
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from measure import against_target, fresh_dir, interleaved, median, ours_command, rounds_text, timed_run
+
+from generator.chunks import build_chunk
+from generator.plan import Chunk, chunk_cost, plan
+from generator.schema import TABLES
+from generator.spec import DatasetSpec
+
+WORKERS = 2
+COMPRESSION = "snappy"
+#: Targets of the speed issue: large/365 in 18 s or less, within 2x of the floor at 365 days.
+TARGET_365_SECONDS = 18.0
+TARGET_FLOOR_RATIO_365 = 2.0
+
+
+@dataclass(frozen=True)
+class ChunkWrite:
+    """One chunk's write time (build excluded) and rows."""
+
+    chunk_id: int
+    write_seconds: float
+    rows: int
+
+
+def write_chunk(task: tuple[Chunk, DatasetSpec, Path]) -> ChunkWrite:
+    """Build a chunk batch by batch (not timed) and write each batch as the generator does (timed)."""
+    chunk, spec, root = task
+    started = time.perf_counter()
+    writers = {}
+    for table in chunk.tables:
+        path = root / table / f"part-{chunk.part:05d}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writers[table] = pq.ParquetWriter(path, TABLES[table].schema, compression=COMPRESSION, store_schema=True)
+    seconds = time.perf_counter() - started
+    rows = 0
+    for batch in build_chunk(chunk, spec):
+        started = time.perf_counter()
+        for table, data in batch.items():
+            writers[table].write_table(data)
+            rows += data.num_rows
+        seconds += time.perf_counter() - started
+    started = time.perf_counter()
+    for writer in writers.values():
+        writer.close()
+    return ChunkWrite(chunk.chunk_id, seconds + time.perf_counter() - started, rows)
+
+
+def makespan(durations: list[float], workers: int) -> float:
+    """Wall time of running `durations` in this order on `workers` workers, each next one to the first free."""
+    free_at = [0.0] * workers
+    for duration in durations:
+        heapq.heapreplace(free_at, free_at[0] + duration)
+    return max(free_at)
+
+
+@dataclass
+class FloorRound:
+    """The floor of one round, the total write seconds and the pool's wall time (build + write)."""
+
+    floor: float
+    write_seconds: float
+    pool_wall: float
+    rows: int
+
+
+def floor_round(spec: DatasetSpec, root: Path) -> FloorRound:
+    """Build and write every chunk in a 2-process pool; the floor from the measured write times."""
+    chunks = sorted(plan(spec), key=lambda c: -chunk_cost(c, spec))
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(WORKERS) as pool:
+        writes = {w.chunk_id: w for w in pool.imap_unordered(write_chunk, [(c, spec, root) for c in chunks])}
+    pool_wall = time.perf_counter() - started
+    durations = [writes[c.chunk_id].write_seconds for c in chunks]
+    return FloorRound(makespan(durations, WORKERS), sum(durations), pool_wall, sum(w.rows for w in writes.values()))
+
+
+def _figure_line(label: str, seconds: float, rows: int, rounds: list[float]) -> str:
+    return f"  {label:<24}{seconds:7.2f} s  {rows / seconds:>13,.0f} rows/s  rounds {rounds_text(rounds)}"
+
+
+def measure_case(days: int, rounds: int, scratch: Path) -> None:
+    """Floor and ours for large/`days`, interleaved; prints one block of figures."""
+    spec = DatasetSpec(scale="large", days=days)
+    floors: list[FloorRound] = []
+
+    def floor_once() -> float:
+        floors.append(floor_round(spec, fresh_dir(scratch, "floor")))
+        return floors[-1].floor
+
+    def ours_once() -> float:
+        return timed_run(ours_command("large", days, WORKERS, fresh_dir(scratch, "ours")))
+
+    times = interleaved({"floor": floor_once, "ours": ours_once}, rounds)
+    floor, ours = median(times["floor"]), median(times["ours"])
+    rows = floors[0].rows
+    print(f"\nlarge/{days} days, Parquet ({COMPRESSION}), {WORKERS} workers, {rows:,} rows")
+    print(_figure_line("floor (writes only)", floor, rows, times["floor"]))
+    write_seconds, pool_wall = median([f.write_seconds for f in floors]), median([f.pool_wall for f in floors])
+    print(
+        f"  {'write seconds, summed':<24}{write_seconds:7.2f} s  (floor pool's wall, build + write: {pool_wall:.2f} s)"
+    )
+    print(_figure_line("retail-datagen generate", ours, rows, times["ours"]))
+    if days == 365:
+        print("  " + against_target("ours / floor", ours / floor, TARGET_FLOOR_RATIO_365, False))
+        print("  " + against_target("ours, large/365", ours, TARGET_365_SECONDS, False, unit=" s"))
+    else:
+        print(f"  ours / floor: {ours / floor:.2f}x (the target, <= {TARGET_FLOOR_RATIO_365:g}x, is for 365 days)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, action="append", help="days to measure (repeatable; default 14 and 365)")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="parquet-floor-") as folder:
+        for days in args.days or [14, 365]:
+            measure_case(days, args.rounds, Path(folder))
+
+
+if __name__ == "__main__":
+    main()
