@@ -8,8 +8,12 @@ building and writing one chunk at a time (memory stays bounded whatever `days` i
 makespan of those write times over 2 workers in the same order (each chunk to the first free worker).
 `retail-datagen generate` for the same case runs in the same run, rounds interleaved, medians.
 
+`--options` instead compares writer options on the first activity chunk's tables (in memory, one
+process): seconds to write them and bytes written, against ours, to show what each option buys.
+
     python bench/parquet_floor.py                 # large/14 and large/365
     python bench/parquet_floor.py --days 90 --rounds 2
+    python bench/parquet_floor.py --options --rounds 7
 """
 
 from __future__ import annotations
@@ -19,9 +23,13 @@ import heapq
 import multiprocessing
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from measure import against_target, fresh_dir, interleaved, median, ours_command, rounds_text, timed_run
 
@@ -35,6 +43,23 @@ COMPRESSION = "snappy"
 #: Targets of the speed issue: large/365 in 18 s or less, within 2x of the floor at 365 days.
 TARGET_365_SECONDS = 18.0
 TARGET_FLOOR_RATIO_365 = 2.0
+
+
+def _low_cardinality(data: pa.Table) -> list[str]:
+    return [name for name in data.column_names if pc.count_distinct(data[name]).as_py() < 0.05 * data.num_rows]
+
+
+#: Writer options that `--options` compares with ours, from a table's data (looked at before timing).
+WRITER_OPTIONS: dict[str, Callable[[pa.Table], dict[str, Any]]] = {
+    "ours (dictionary on every column)": lambda data: {},
+    "dictionary on string columns only": lambda data: {
+        "use_dictionary": [f.name for f in data.schema if pa.types.is_string(f.type)]
+    },
+    "dictionary where distinct < 5% of rows": lambda data: {"use_dictionary": _low_cardinality(data)},
+    "no dictionary": lambda data: {"use_dictionary": False},
+    "decimals stored as integers": lambda data: {"store_decimal_as_integer": True},
+    "no statistics": lambda data: {"write_statistics": False},
+}
 
 
 @dataclass(frozen=True)
@@ -131,12 +156,59 @@ def measure_case(days: int, rounds: int, scratch: Path) -> None:
         print(f"  ours / floor: {ours / floor:.2f}x (the target, <= {TARGET_FLOOR_RATIO_365:g}x, is for 365 days)")
 
 
+def compare_options(days: int, rounds: int, scratch: Path) -> None:
+    """Write the first activity chunk's tables under each of WRITER_OPTIONS, rounds interleaved."""
+    spec = DatasetSpec(scale="large", days=days)
+    chunk = next(c for c in plan(spec) if c.kind == "activity")
+    batches = list(build_chunk(chunk, spec))
+    tables = {table: [batch[table] for batch in batches] for table in chunk.tables}
+    kwargs = {
+        label: {table: option(pa.concat_tables(parts)) for table, parts in tables.items()}
+        for label, option in WRITER_OPTIONS.items()
+    }
+    sizes: dict[str, int] = {}
+
+    def case(label: str) -> Callable[[], float]:
+        def once() -> float:
+            started, size = time.perf_counter(), 0
+            for table, parts in tables.items():
+                path = scratch / f"{table}.parquet"
+                options = kwargs[label][table]
+                with pq.ParquetWriter(
+                    path, TABLES[table].schema, compression=COMPRESSION, store_schema=True, **options
+                ) as writer:
+                    for part in parts:
+                        writer.write_table(part)
+                size += path.stat().st_size
+            sizes[label] = size
+            return time.perf_counter() - started
+
+        return once
+
+    times = interleaved({label: case(label) for label in WRITER_OPTIONS}, rounds)
+    rows = sum(part.num_rows for parts in tables.values() for part in parts)
+    ours_label = next(iter(WRITER_OPTIONS))
+    ours, ours_size = median(times[ours_label]), sizes[ours_label]
+    print(f"\nwriter options, first activity chunk of large/{days} ({rows:,} rows, {COMPRESSION}, one process)")
+    for label, walls in times.items():
+        wall = median(walls)
+        print(
+            f"  {label:<40}{wall * 1e3:8.1f} ms {wall / ours:5.2f}x  {sizes[label] / 1e6:6.2f} MB "
+            f"{sizes[label] / ours_size:5.2f}x  rounds {rounds_text(walls)}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, action="append", help="days to measure (repeatable; default 14 and 365)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--options", action="store_true", help="compare writer options instead (first chunk)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="parquet-floor-") as folder:
+        if args.options:
+            for days in args.days or [14]:
+                compare_options(days, args.rounds, Path(folder))
+            return
         for days in args.days or [14, 365]:
             measure_case(days, args.rounds, Path(folder))
 
