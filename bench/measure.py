@@ -3,6 +3,9 @@ the shape (rows, values) of what a run wrote, and the line that sets a figure be
 
 from __future__ import annotations
 
+import ctypes
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -18,6 +21,8 @@ import pyarrow.parquet as pq
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 #: Repository root, for scripts that run project files by path.
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: prctl option that hands orphaned descendants to this process instead of init.
+PR_SET_CHILD_SUBREAPER = 36
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,22 @@ def timed_run(command: Sequence[str], env: Mapping[str, str] | None = None) -> f
     return wall
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished descendants so far: unlike wall time,
+    it is barely moved by other processes competing for the cores.
+
+    This process becomes a child subreaper (Linux), so that what a child leaves running when it exits
+    (the CLI's forkserver, which reaps the pool workers) is handed to us, waited for and counted."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    while True:
+        try:
+            os.wait()
+        except ChildProcessError:
+            break
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def fresh_dir(parent: Path, name: str) -> Path:
     """A path under `parent` that does not exist yet (removed first if an earlier round left it)."""
     path = parent / name
@@ -72,6 +93,11 @@ def interleaved(cases: Mapping[str, Callable[[], float]], rounds: int) -> dict[s
 def median(values: Sequence[float]) -> float:
     """Median of a run's rounds."""
     return statistics.median(values)
+
+
+def paired_ratio(numerators: Sequence[float], denominators: Sequence[float]) -> float:
+    """Median over rounds of each round's own ratio: on a busy machine it cancels load shared by a round."""
+    return statistics.median(n / d for n, d in zip(numerators, denominators, strict=True))
 
 
 def rounds_text(values: Sequence[float]) -> str:

@@ -31,7 +31,17 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from measure import against_target, fresh_dir, interleaved, median, ours_command, rounds_text, timed_run
+from measure import (
+    against_target,
+    children_cpu,
+    fresh_dir,
+    interleaved,
+    median,
+    ours_command,
+    paired_ratio,
+    rounds_text,
+    timed_run,
+)
 
 from generator.chunks import build_chunk
 from generator.plan import Chunk, chunk_cost, plan
@@ -64,34 +74,49 @@ WRITER_OPTIONS: dict[str, Callable[[pa.Table], dict[str, Any]]] = {
 
 @dataclass(frozen=True)
 class ChunkWrite:
-    """One chunk's write time (build excluded) and rows."""
+    """One chunk's write time (build excluded), wall and CPU seconds, and rows."""
 
     chunk_id: int
     write_seconds: float
+    write_cpu: float
     rows: int
+
+
+class _Stopwatch:
+    """Wall and CPU seconds summed over the `with` blocks it times."""
+
+    def __init__(self) -> None:
+        self.wall = self.cpu = 0.0
+        self._started = (0.0, 0.0)
+
+    def __enter__(self) -> None:
+        self._started = (time.perf_counter(), time.process_time())
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall += time.perf_counter() - self._started[0]
+        self.cpu += time.process_time() - self._started[1]
 
 
 def write_chunk(task: tuple[Chunk, DatasetSpec, Path]) -> ChunkWrite:
     """Build a chunk batch by batch (not timed) and write each batch as the generator does (timed)."""
     chunk, spec, root = task
-    started = time.perf_counter()
-    writers = {}
-    for table in chunk.tables:
-        path = root / table / f"part-{chunk.part:05d}.parquet"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        writers[table] = pq.ParquetWriter(path, TABLES[table].schema, compression=COMPRESSION, store_schema=True)
-    seconds = time.perf_counter() - started
+    timed = _Stopwatch()
+    with timed:
+        writers = {}
+        for table in chunk.tables:
+            path = root / table / f"part-{chunk.part:05d}.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            writers[table] = pq.ParquetWriter(path, TABLES[table].schema, compression=COMPRESSION, store_schema=True)
     rows = 0
     for batch in build_chunk(chunk, spec):
-        started = time.perf_counter()
-        for table, data in batch.items():
-            writers[table].write_table(data)
-            rows += data.num_rows
-        seconds += time.perf_counter() - started
-    started = time.perf_counter()
-    for writer in writers.values():
-        writer.close()
-    return ChunkWrite(chunk.chunk_id, seconds + time.perf_counter() - started, rows)
+        with timed:
+            for table, data in batch.items():
+                writers[table].write_table(data)
+                rows += data.num_rows
+    with timed:
+        for writer in writers.values():
+            writer.close()
+    return ChunkWrite(chunk.chunk_id, timed.wall, timed.cpu, rows)
 
 
 def makespan(durations: list[float], workers: int) -> float:
@@ -104,10 +129,11 @@ def makespan(durations: list[float], workers: int) -> float:
 
 @dataclass
 class FloorRound:
-    """The floor of one round, the total write seconds and the pool's wall time (build + write)."""
+    """The floor of one round, the total write seconds (wall, CPU) and the pool's wall time (build + write)."""
 
     floor: float
     write_seconds: float
+    write_cpu: float
     pool_wall: float
     rows: int
 
@@ -120,7 +146,10 @@ def floor_round(spec: DatasetSpec, root: Path) -> FloorRound:
         writes = {w.chunk_id: w for w in pool.imap_unordered(write_chunk, [(c, spec, root) for c in chunks])}
     pool_wall = time.perf_counter() - started
     durations = [writes[c.chunk_id].write_seconds for c in chunks]
-    return FloorRound(makespan(durations, WORKERS), sum(durations), pool_wall, sum(w.rows for w in writes.values()))
+    cpu = sum(w.write_cpu for w in writes.values())
+    return FloorRound(
+        makespan(durations, WORKERS), sum(durations), cpu, pool_wall, sum(w.rows for w in writes.values())
+    )
 
 
 def _figure_line(label: str, seconds: float, rows: int, rounds: list[float]) -> str:
@@ -136,8 +165,13 @@ def measure_case(days: int, rounds: int, scratch: Path) -> None:
         floors.append(floor_round(spec, fresh_dir(scratch, "floor")))
         return floors[-1].floor
 
+    ours_cpu: list[float] = []
+
     def ours_once() -> float:
-        return timed_run(ours_command("large", days, WORKERS, fresh_dir(scratch, "ours")))
+        cpu_before = children_cpu()
+        wall = timed_run(ours_command("large", days, WORKERS, fresh_dir(scratch, "ours")))
+        ours_cpu.append(children_cpu() - cpu_before)
+        return wall
 
     times = interleaved({"floor": floor_once, "ours": ours_once}, rounds)
     floor, ours = median(times["floor"]), median(times["ours"])
@@ -149,11 +183,18 @@ def measure_case(days: int, rounds: int, scratch: Path) -> None:
         f"  {'write seconds, summed':<24}{write_seconds:7.2f} s  (floor pool's wall, build + write: {pool_wall:.2f} s)"
     )
     print(_figure_line("retail-datagen generate", ours, rows, times["ours"]))
+    cpu, write_cpu = median(ours_cpu), median([f.write_cpu for f in floors])
+    print(
+        f"  CPU seconds: ours {cpu:.2f} (all its processes), the floor's writes {write_cpu:.2f}: {cpu / write_cpu:.2f}x"
+    )
+    paired = f" [median of each round's own ratio: {paired_ratio(times['ours'], times['floor']):.2f}x]"
     if days == 365:
-        print("  " + against_target("ours / floor", ours / floor, TARGET_FLOOR_RATIO_365, False))
+        print("  " + against_target("ours / floor", ours / floor, TARGET_FLOOR_RATIO_365, False) + paired)
         print("  " + against_target("ours, large/365", ours, TARGET_365_SECONDS, False, unit=" s"))
     else:
-        print(f"  ours / floor: {ours / floor:.2f}x (the target, <= {TARGET_FLOOR_RATIO_365:g}x, is for 365 days)")
+        print(
+            f"  ours / floor: {ours / floor:.2f}x{paired} (the target, <= {TARGET_FLOOR_RATIO_365:g}x, is for 365 days)"
+        )
 
 
 def compare_options(days: int, rounds: int, scratch: Path) -> None:
