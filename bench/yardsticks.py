@@ -4,7 +4,9 @@ Each command runs as its own subprocess (imports and start-up count), rounds int
   - tpchgen-cli (the Rust TPC-H generator): Parquet, sf=1, 2 threads, snappy (its default);
   - DuckDB `CALL dbgen(sf=1)` then `EXPORT DATABASE ... (FORMAT parquet, COMPRESSION snappy)`, 2 threads;
   - `retail-datagen generate --scale large --days 14 --workers 2` (Parquet, snappy).
-Rows and values (rows x columns) are counted from the Parquet footers of what each wrote.
+Rows and values (rows x columns) are counted from the Parquet footers of what each wrote. Each
+run's CPU seconds (user + system) are printed too: on a busy machine they move far less than wall
+time, and as all three keep 2 cores busy, values per CPU second compare them under load.
 
 The yardsticks live in their own virtual environment (bench/results/yardsticks-venv), created and
 filled from PyPI when missing: DuckDB's tpch extension is not built into the Python wheel and
@@ -29,10 +31,12 @@ from measure import (
     RESULTS_DIR,
     Shape,
     against_target,
+    children_cpu,
     fresh_dir,
     interleaved,
     median,
     ours_command,
+    paired_ratio,
     parquet_shape,
     rounds_text,
     timed_run,
@@ -44,6 +48,7 @@ THREADS = 2
 #: Targets of the speed issue: ours over tpchgen-cli in values/s, ours over DuckDB in rows/s.
 TARGET_OVER_TPCHGEN_VALUES = 1.5
 TARGET_OVER_DUCKDB_ROWS = 5.0
+OURS = "retail-datagen large/14"
 
 DUCKDB_DBGEN = """
 import sys, duckdb
@@ -115,14 +120,17 @@ def main() -> None:
             "duckdb dbgen sf=1": lambda out: [
                 str(tools.python), "-c", DUCKDB_DBGEN, str(tools.tpch_extension), str(out), str(THREADS)
             ],
-            "retail-datagen large/14": lambda out: ours_command("large", 14, THREADS, out),
+            OURS: lambda out: ours_command("large", 14, THREADS, out),
         }  # fmt: skip
         shapes: dict[str, Shape] = {}
+        cpu: dict[str, list[float]] = {name: [] for name in commands}
 
         def case(name: str) -> Callable[[], float]:
             def once() -> float:
                 out = fresh_dir(root, "out")
+                cpu_before = children_cpu()
                 wall = timed_run(commands[name](out))
+                cpu[name].append(children_cpu() - cpu_before)
                 shapes.setdefault(name, parquet_shape(out))
                 return wall
 
@@ -130,21 +138,28 @@ def main() -> None:
 
         times = interleaved({name: case(name) for name in commands}, args.rounds)
 
-    print(f"\n{'generator':<26}{'rows':>12}{'values':>14}{'median s':>10}{'rows/s':>13}{'values/s':>14}  rounds")
-    rates: dict[str, tuple[float, float]] = {}
+    header = f"{'generator':<25}{'rows':>12}{'values':>14}{'median s':>10}{'rows/s':>13}{'values/s':>14}{'CPU s':>8}"
+    print(f"\n{header}  rounds")
     for name, walls in times.items():
         shape, wall = shapes[name], median(walls)
-        rates[name] = (shape.rows / wall, shape.values / wall)
         print(
-            f"{name:<26}{shape.rows:>12,}{shape.values:>14,}{wall:>10.2f}{rates[name][0]:>13,.0f}"
-            f"{rates[name][1]:>14,.0f}  {rounds_text(walls)}"
+            f"{name:<25}{shape.rows:>12,}{shape.values:>14,}{wall:>10.2f}{shape.rows / wall:>13,.0f}"
+            f"{shape.values / wall:>14,.0f}{median(cpu[name]):>8.2f}  {rounds_text(walls)}"
         )
-    ours, tpchgen, duckdb = rates["retail-datagen large/14"], rates["tpchgen-cli sf=1"], rates["duckdb dbgen sf=1"]
-    print()
-    print(against_target("ours / tpchgen-cli, values/s", ours[1] / tpchgen[1], TARGET_OVER_TPCHGEN_VALUES, True))
-    print(f"ours / tpchgen-cli, rows/s: {ours[0] / tpchgen[0]:.2f}x")
-    print(against_target("ours / duckdb dbgen, rows/s", ours[0] / duckdb[0], TARGET_OVER_DUCKDB_ROWS, True))
-    print(f"ours / duckdb dbgen, values/s: {ours[1] / duckdb[1]:.2f}x")
+    print("\nours / yardstick: ratio of the medians [median of each round's own ratio; ratio per CPU second]")
+    for name, targeted, target in (
+        ("tpchgen-cli sf=1", "values", TARGET_OVER_TPCHGEN_VALUES),
+        ("duckdb dbgen sf=1", "rows", TARGET_OVER_DUCKDB_ROWS),
+    ):
+        for unit in (targeted, "rows" if targeted == "values" else "values"):
+            size = getattr(shapes[OURS], unit) / getattr(shapes[name], unit)
+            of_medians = size * median(times[name]) / median(times[OURS])
+            label = f"ours / {name}, {unit}/s"
+            text = (
+                against_target(label, of_medians, target, True) if unit == targeted else f"{label}: {of_medians:.2f}x"
+            )
+            by_cpu = size * median(cpu[name]) / median(cpu[OURS])
+            print(f"{text} [{size * paired_ratio(times[name], times[OURS]):.2f}x; {by_cpu:.2f}x]")
 
 
 if __name__ == "__main__":
