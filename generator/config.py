@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from generator.fields import Days, EndDate, Scale, ScaleFactor, Seed, Workers, refusals
+from generator.fields import CustomerHistory, Days, EndDate, Mode, Scale, ScaleFactor, Seed, Workers, refusals
 from generator.spec import DEFAULT_DAYS, DEFAULT_END_DATE, DEFAULT_SCALE, DEFAULT_SEED, DatasetSpec, Volumes
 
 OutputFormat = Literal["parquet", "csv", "delta"]
@@ -28,6 +28,7 @@ class DatasetConfig(BaseModel):
     days: Days = DEFAULT_DAYS
     seed: Seed = DEFAULT_SEED
     end_date: EndDate = DEFAULT_END_DATE
+    customer_history: CustomerHistory = False
 
     def spec(self) -> DatasetSpec:
         """The plain (pydantic-free) spec the build path takes; the fields were checked already."""
@@ -37,6 +38,7 @@ class DatasetConfig(BaseModel):
             days=self.days,
             seed=self.seed,
             end_date=self.end_date,
+            customer_history=self.customer_history,
         )
 
     @property
@@ -63,6 +65,7 @@ class GenerateOptions(DatasetConfig):
         description="Replace an existing dataset in output_dir; false refuses to touch an existing one.",
     )
     workers: Workers = None
+    mode: Mode = "overwrite"
 
     @field_validator("format", mode="before")
     @classmethod

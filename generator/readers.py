@@ -9,14 +9,17 @@ from __future__ import annotations
 import tempfile
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.dataset as pa_ds
 
 from generator.manifest import MANIFEST_NAME, read_manifest
-from generator.schema import TABLES, TableDefinition
+from generator.schema import ALL_TABLES, TABLES, TableDefinition
+
+if TYPE_CHECKING:
+    import duckdb
 
 FORMATS: tuple[str, ...] = ("parquet", "csv", "delta")
 DELTA_LOG = "_delta_log"
@@ -87,11 +90,12 @@ def dataset_format(path: str | Path) -> str:
 
 
 def table_paths(path: str | Path) -> dict[str, Path]:
-    """Folder of each table present in the dataset (known tables only, in schema order)."""
+    """Folder of each table present in the dataset (known tables only, in schema order; the change feed
+    and the saved stock live in _changes and _state, which are not tables)."""
     path = _check_folder(Path(path))
     fmt = dataset_format(path)
     present: dict[str, Path] = {}
-    for name in TABLES:
+    for name in ALL_TABLES:
         folder = path / name
         if not folder.is_dir():
             continue
@@ -137,7 +141,11 @@ def arrow_dataset(folder: Path, fmt: str, table: TableDefinition) -> pa_ds.Datas
         from deltalake import DeltaTable
 
         return DeltaTable(str(folder)).to_pyarrow_dataset()
-    files = [str(p) for p in _data_files(folder, fmt)]
+    return files_dataset([str(p) for p in _data_files(folder, fmt)], fmt, table)
+
+
+def files_dataset(files: list[str], fmt: str, table: TableDefinition) -> pa_ds.Dataset:
+    """A lazy pyarrow dataset over given data files of one table (a Delta table's are Parquet)."""
     if not files:
         return pa_ds.dataset(table.schema.empty_table())
     if fmt == "csv":
@@ -150,7 +158,12 @@ def arrow_dataset(folder: Path, fmt: str, table: TableDefinition) -> pa_ds.Datas
             )
         )
         return pa_ds.dataset(files, schema=table.schema, format=csv_format)
-    return pa_ds.dataset(files, format="parquet")
+    dataset = pa_ds.dataset(files, format="parquet")
+    if not any(pa.types.is_string_view(field.type) for field in dataset.schema):
+        return dataset
+    # deltalake's MERGE writes strings as string_view, which pyarrow's filters do not take: read them as string.
+    plain = [field.with_type(pa.string()) if pa.types.is_string_view(field.type) else field for field in dataset.schema]
+    return pa_ds.dataset(files, schema=pa.schema(plain), format="parquet")
 
 
 def connect_dataset(
@@ -178,6 +191,8 @@ def connect_dataset(
     The views are temporary objects of this connection: `con.cursor()` does not see them, so open
     one connection per thread instead. Raises DatasetNotFoundError for a non-dataset folder.
     """
+    import duckdb
+
     root = _check_folder(Path(path))
     fmt = dataset_format(root)
     folders = table_paths(root)
@@ -196,7 +211,7 @@ def connect_dataset(
     )
     try:
         for name, folder in folders.items():
-            con.register(name, arrow_dataset(folder, fmt, TABLES[name]))
+            con.register(name, arrow_dataset(folder, fmt, ALL_TABLES[name]))
         con.execute("SET python_enable_replacements = false")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
