@@ -16,7 +16,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pa_ds
 
+from generator.manifest import read_manifest
 from generator.schema import TableDefinition
+from generator.table_files import files_dataset
 
 CHANGE_TYPE = "_change_type"
 COMMIT_VERSION = "_commit_version"
@@ -115,9 +117,6 @@ def previous_dataset(folder: Path, table: TableDefinition) -> pa_ds.Dataset:
     """The previous dataset's rows of one table, from the files its manifest lists (empty when it has
     none): what a revision diffs against. No Delta log is replayed, so worker processes never need
     deltalake."""
-    from generator.manifest import read_manifest
-    from generator.readers import files_dataset
-
     manifest = read_manifest(folder)
     entry = manifest.tables.get(table.name)
     files = [str(folder / f.path) for f in entry.files] if entry is not None else []

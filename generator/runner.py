@@ -194,16 +194,20 @@ def run(
     cancel: threading.Event | None = None,
     mode: str = OVERWRITE,
     given: Collection[str] | None = None,
+    duckdb_file: str | None = None,
 ) -> Manifest:
     """Generate the dataset into output_dir (mode overwrite), append the days after its last day
     (incremental) or bring it to `spec` (merge), and return the manifest (see generator.modes for
-    `mode` and `given`).
+    `mode` and `given`; a duckdb run writes the tables into `<output_dir>/<duckdb_file>`, default
+    retail.duckdb).
 
     Raises OutputExistsError, OutputFolderError, RevisionRefused, InsufficientCapacityError,
     OutputBusyError, GenerationCancelled, DiskFullError, ReadOnlyFolderError or FolderPermissionError
     (all GenerationError) for expected failures; output_dir is untouched then.
     """
-    decided = preflight(spec, output_dir, fmt, overwrite=overwrite, workers=workers, mode=mode, given=given)
+    decided = preflight(
+        spec, output_dir, fmt, overwrite=overwrite, workers=workers, mode=mode, given=given, duckdb_file=duckdb_file
+    )
     decided.refuse_if_unfit()
     return execute(decided, progress=progress, cancel=cancel)
 
@@ -257,6 +261,10 @@ def execute(
             results = _run_tasks(tasks, decided.workers, progress, cancel)
             if revision is None:
                 tables, changes = _fresh_tables(chunks, results, staging, decided), {}
+                if decided.fmt == "duckdb":
+                    from generator.duckdb_dataset import build_database
+
+                    tables = build_database(staging, tables, decided.duckdb_file, decided.workers, cancel)
             else:
                 orphans = orphan_deletes(revision, chunks, target, staging) if revision.mode == MERGE else {}
                 finished = finish_tables(revision, chunks, results, orphans, decided.fmt, staging)
@@ -353,4 +361,5 @@ def generate(
         cancel,
         mode=options.mode,
         given=given,
+        duckdb_file=options.duckdb_file,
     )

@@ -10,10 +10,10 @@ from pydantic import BaseModel, Field
 
 from generator.fields import CatalogName, MaxFiles, SchemaName, VolumeName
 from server.adapters.secrets import redact
-from server.tooling.definition import Hints, ToolContext, ToolInput, tool
+from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
 from server.tooling.work import Progress
 from server.tools.databricks.calls import run_databricks, workspace_client
-from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder, schema_field_allowed
+from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder
 
 #: Paths and error lines listed in an upload result; the rest are counted.
 MAX_LISTED_PATHS = 50
