@@ -16,15 +16,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pa_ds
 
-from generator.manifest import read_manifest
+from generator.manifest import CHANGES_FOLDER, read_manifest
 from generator.schema import TableDefinition
 from generator.table_files import files_dataset
 
 CHANGE_TYPE = "_change_type"
 COMMIT_VERSION = "_commit_version"
 INSERT, UPDATE_PREIMAGE, UPDATE_POSTIMAGE, DELETE = "insert", "update_preimage", "update_postimage", "delete"
-#: Where the feed of a table lives in a dataset folder: _changes/<table>/v<version>/part-NNNNN.<ext>.
-CHANGES_FOLDER = "_changes"
 _RANK = {DELETE: 0, UPDATE_PREIMAGE: 1, UPDATE_POSTIMAGE: 2, INSERT: 3}
 
 
@@ -58,12 +56,19 @@ class ChangeCounts:
         return cls(count.get(INSERT, 0), count.get(UPDATE_POSTIMAGE, 0), count.get(DELETE, 0))
 
 
+def _repeated(text: str, n: int) -> pa.Array:
+    """A string array holding `text` n times, built from two buffers (no Python objects per row)."""
+    data = text.encode()
+    offsets = np.arange(n + 1, dtype=np.int32) * len(data)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data * n)])
+
+
 def tagged(rows: pa.Table, change: str, version: int) -> pa.Table:
     """Rows with their change type and version appended."""
     n = rows.num_rows
-    return rows.append_column(
-        pa.field(CHANGE_TYPE, pa.string(), nullable=False), pa.array([change] * n, pa.string())
-    ).append_column(pa.field(COMMIT_VERSION, pa.int64(), nullable=False), pa.array(np.full(n, version, dtype=np.int64)))
+    return rows.append_column(pa.field(CHANGE_TYPE, pa.string(), nullable=False), _repeated(change, n)).append_column(
+        pa.field(COMMIT_VERSION, pa.int64(), nullable=False), pa.array(np.full(n, version, dtype=np.int64))
+    )
 
 
 def _distinct(a: pa.ChunkedArray, b: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -81,8 +86,9 @@ def diff(old: pa.Table, new: pa.Table, table: TableDefinition, version: int) -> 
     joined = new_index.join(old_index, keys=key, join_type="full outer")
     old_rows, new_rows = joined.column("_old"), joined.column("_new")
     both = pc.and_(pc.is_valid(old_rows), pc.is_valid(new_rows))
-    matched_old = old.take(pc.filter(old_rows, both))
-    matched_new = new.take(pc.filter(new_rows, both))
+    pairs = pa.table({"old": pc.filter(old_rows, both), "new": pc.filter(new_rows, both)}).sort_by("new")
+    matched_old = old.take(pairs.column("old"))  # in key order on both sides: sequential reads
+    matched_new = new.take(pairs.column("new"))
     changed = pa.array(np.zeros(matched_new.num_rows, dtype=bool))
     for column in table.schema.names:
         if column not in key:

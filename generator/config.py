@@ -84,6 +84,11 @@ class GenerateOptions(DatasetConfig):
     mode: Mode = "overwrite"
     duckdb_file: DuckdbFile = None
 
+    def given(self) -> set[str]:
+        """The dataset parameters and format the caller set: an incremental or merge run takes the
+        others from the dataset it changes."""
+        return self.model_fields_set & {*DatasetConfig.model_fields, "format"}
+
     @field_validator("format", mode="before")
     @classmethod
     def _normalise_format(cls, value: object) -> object:

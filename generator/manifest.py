@@ -14,6 +14,10 @@ from typing import Any
 from generator import GENERATOR_NAME
 
 MANIFEST_NAME = "_manifest.json"
+#: The change feed of the dataset's revisions: _changes/<table>/v<version>/part-NNNNN.<ext> (see generator.changes).
+CHANGES_FOLDER = "_changes"
+#: The saved stock an incremental run continues from (see generator.activity.stock).
+STATE_FOLDER = "_state"
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ def _incremental(
         problems.append(
             rules.refusal(
                 "end_date",
-                end,
+                end.isoformat(),
                 f"on or after {previous.end_date}, the dataset's last day",
                 "an increment only appends days",
             )
@@ -118,7 +118,7 @@ def _incremental(
         problems.append(
             rules.refusal(
                 "end_date" if "end_date" in given else "days",
-                end if "end_date" in given else requested.days,
+                end.isoformat() if "end_date" in given else requested.days,
                 f"a last day up to {latest}" if "end_date" in given else f"at most {(latest - previous.end_date).days}",
                 f"the dataset would hold {_window_days(previous.start_date, end)} days, more than {rules.MAX_DAYS}",
             )
@@ -137,7 +137,7 @@ def _merge(requested: DatasetSpec, given: set[str], previous: DatasetSpec) -> tu
             problems.append(
                 rules.refusal(
                     "end_date",
-                    end,
+                    end.isoformat(),
                     f"from {previous.start_date} to {latest}, or give days too",
                     "the window keeps the dataset's first day",
                 )

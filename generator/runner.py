@@ -33,8 +33,8 @@ from generator.errors import (
     WorkerDied,
     classify_os_error,
 )
-from generator.manifest import Manifest, RevisionRecord, TableManifest, read_manifest
-from generator.modes import MERGE, OVERWRITE, SPEC_FIELDS
+from generator.manifest import STATE_FOLDER, Manifest, RevisionRecord, TableManifest, read_manifest
+from generator.modes import MERGE, OVERWRITE
 from generator.plan import Chunk, chunk_cost
 from generator.preflight import RunPlan, check_output, preflight
 from generator.revise import finish_tables, orphan_deletes, part_files, revision_tasks, stage_previous
@@ -137,6 +137,10 @@ def _versions(fmt: str) -> dict[str, str]:
         import deltalake
 
         versions["deltalake"] = deltalake.__version__
+    if fmt == "duckdb":
+        import duckdb
+
+        versions["duckdb"] = duckdb.__version__
     return versions
 
 
@@ -265,6 +269,7 @@ def execute(
                     from generator.duckdb_dataset import build_database
 
                     tables = build_database(staging, tables, decided.duckdb_file, decided.workers, cancel)
+                    remove_tree(staging / STATE_FOLDER)  # a database is rebuilt whole: nothing continues it
             else:
                 orphans = orphan_deletes(revision, chunks, target, staging) if revision.mode == MERGE else {}
                 finished = finish_tables(revision, chunks, results, orphans, decided.fmt, staging)
@@ -346,20 +351,24 @@ def _fresh_tables(
     return tables
 
 
+def decide(options: GenerateOptions, output_dir: Path | None = None) -> RunPlan:
+    """The preflight of validated options (`output_dir` overrides theirs, e.g. resolved under a root)."""
+    return preflight(
+        options.spec(),
+        options.output_dir if output_dir is None else output_dir,
+        options.format,
+        overwrite=options.overwrite,
+        workers=options.workers,
+        mode=options.mode,
+        given=options.given(),
+        duckdb_file=options.duckdb_file,
+    )
+
+
 def generate(
     options: GenerateOptions, progress: ProgressCallback | None = None, cancel: threading.Event | None = None
 ) -> Manifest:
     """`run` with validated options (the CLI's and the tools' front door)."""
-    given = options.model_fields_set & (set(SPEC_FIELDS) | {"format"})
-    return run(
-        options.spec(),
-        options.output_dir,
-        options.format,
-        options.overwrite,
-        options.workers,
-        progress,
-        cancel,
-        mode=options.mode,
-        given=given,
-        duckdb_file=options.duckdb_file,
-    )
+    decided = decide(options)
+    decided.refuse_if_unfit()
+    return execute(decided, progress=progress, cancel=cancel)

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from generator.activity.demand import StoreGroupDemand
 from generator.activity.rows import Columns, inventory_table, items_table, orders_table, served_orders
+from generator.manifest import STATE_FOLDER
 from generator.plan import DAYS_PER_BLOCK, Chunk
 from generator.rng import Column, Family, stream
 from generator.schema import INVENTORY_SNAPSHOTS, ORDER_ITEMS, ORDERS
@@ -47,23 +48,24 @@ class StockState:
         """Write the state as one .npz file (numpy only, so any cluster can read it back)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as handle:
-            np.savez_compressed(
+            np.savez(
                 handle,
                 next_day=np.int64(self.next_day),
-                on_hand=self.on_hand,
-                on_order=self.on_order,
-                arrivals=self.arrivals,
+                on_hand=self.on_hand.astype(np.int32),
+                on_order=self.on_order.astype(np.int32),
+                arrivals=self.arrivals.astype(np.int32),
             )
 
     @classmethod
     def load(cls, path: Path) -> StockState:
         with np.load(path) as saved:
-            return cls(int(saved["next_day"]), saved["on_hand"], saved["on_order"], saved["arrivals"])
+            stock = (saved[name].astype(np.int64) for name in ("on_hand", "on_order", "arrivals"))
+            return cls(int(saved["next_day"]), *stock)
 
 
 def state_file(part: int) -> str:
     """Where an activity chunk's stock state lives, relative to the dataset folder."""
-    return f"_state/activity-part-{part:05d}.npz"
+    return f"{STATE_FOLDER}/activity-part-{part:05d}.npz"
 
 
 class StoreGroupSimulation:

@@ -21,7 +21,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from generator.manifest import FileEntry, Manifest, TableManifest
-from generator.schema import TABLES
+from generator.readers import arrow_dataset, dataset_format, table_paths
+from generator.schema import ALL_TABLES, TABLES
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -293,6 +294,18 @@ def write_dataset(
         )
         document.write(folder)
     return folder
+
+
+def dataset_rows(folder: Path) -> dict[str, pa.Table]:
+    """Every table of a dataset, in the table's schema, sorted by all of its columns (a multiset)."""
+    fmt = dataset_format(folder)
+    found = {}
+    for name, table_folder in table_paths(folder).items():
+        definition = ALL_TABLES[name]
+        rows = arrow_dataset(table_folder, fmt, definition).to_table().select(definition.schema.names)
+        rows = rows.cast(definition.schema)
+        found[name] = rows.sort_by([(column, "ascending") for column in definition.schema.names])
+    return found
 
 
 @pytest.fixture
