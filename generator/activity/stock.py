@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from generator.activity.demand import StoreGroupDemand
-from generator.activity.rows import Columns, inventory_table, items_table, orders_table, served_orders
+from generator.activity.rows import Columns, block_table, served_orders
 from generator.manifest import STATE_FOLDER
 from generator.plan import DAYS_PER_BLOCK, Chunk
 from generator.rng import Column, Family, stream
@@ -113,9 +113,9 @@ class StoreGroupSimulation:
                 items.append(day_items)
                 snapshots.append(snapshot)
             yield {
-                ORDERS.name: orders_table(orders),
-                ORDER_ITEMS.name: items_table(items, self.demand.pair_product),
-                INVENTORY_SNAPSHOTS.name: inventory_table(snapshots),
+                ORDERS.name: block_table(ORDERS, orders),
+                ORDER_ITEMS.name: block_table(ORDER_ITEMS, items),
+                INVENTORY_SNAPSHOTS.name: block_table(INVENTORY_SNAPSHOTS, snapshots),
             }
 
     def _day(self, day: int) -> tuple[Columns, Columns, Columns]:
@@ -155,5 +155,7 @@ class StoreGroupSimulation:
         state.on_order = state.on_order - received + placed
         state.arrivals[(day + self.lead_time) % ring, np.arange(demand.n_pairs)] += placed
         state.next_day = day + 1
-        order_columns, item_columns = served_orders(orders, lines, kept, self.store_ids, day - self.history_start)
+        order_columns, item_columns = served_orders(
+            orders, lines, kept, self.store_ids, demand.pair_product, day - self.history_start
+        )
         return order_columns, item_columns, snapshot
