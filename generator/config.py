@@ -10,12 +10,24 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
-from generator.fields import Days, EndDate, Scale, ScaleFactor, Seed, Workers, refusals
+from generator.fields import (
+    CustomerHistory,
+    Days,
+    DuckdbFile,
+    EndDate,
+    Mode,
+    Scale,
+    ScaleFactor,
+    Seed,
+    Workers,
+    refusals,
+)
 from generator.spec import DEFAULT_DAYS, DEFAULT_END_DATE, DEFAULT_SCALE, DEFAULT_SEED, DatasetSpec, Volumes
 
-OutputFormat = Literal["parquet", "csv", "delta"]
+OutputFormat = Literal["parquet", "csv", "delta", "duckdb"]
 
 
 class DatasetConfig(BaseModel):
@@ -28,6 +40,7 @@ class DatasetConfig(BaseModel):
     days: Days = DEFAULT_DAYS
     seed: Seed = DEFAULT_SEED
     end_date: EndDate = DEFAULT_END_DATE
+    customer_history: CustomerHistory = False
 
     def spec(self) -> DatasetSpec:
         """The plain (pydantic-free) spec the build path takes; the fields were checked already."""
@@ -37,6 +50,7 @@ class DatasetConfig(BaseModel):
             days=self.days,
             seed=self.seed,
             end_date=self.end_date,
+            customer_history=self.customer_history,
         )
 
     @property
@@ -57,17 +71,37 @@ class GenerateOptions(DatasetConfig):
         Path("sample_data"),
         description="Folder that receives one sub-folder per table and _manifest.json; replaced atomically.",
     )
-    format: OutputFormat = Field("parquet", description="File format: parquet (default), csv or delta.")
+    format: OutputFormat = Field(
+        "parquet",
+        description="parquet (default), csv or delta files per table, or duckdb: one DuckDB database file with "
+        "the seven tables, their types, primary and foreign keys.",
+    )
     overwrite: bool = Field(
         True,
         description="Replace an existing dataset in output_dir; false refuses to touch an existing one.",
     )
     workers: Workers = None
+    mode: Mode = "overwrite"
+    duckdb_file: DuckdbFile = None
+
+    def given(self) -> set[str]:
+        """The dataset parameters and format the caller set: an incremental or merge run takes the
+        others from the dataset it changes."""
+        return self.model_fields_set & {*DatasetConfig.model_fields, "format"}
 
     @field_validator("format", mode="before")
     @classmethod
     def _normalise_format(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("duckdb_file")
+    @classmethod
+    def _only_for_duckdb(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("format") != "duckdb":
+            accepted, reason = "null unless format is duckdb", f"format is {info.data.get('format')!r}"
+            context = {"detail": f"{reason}; must be {accepted}", "reason": reason, "accepted": accepted, "part": ""}
+            raise PydanticCustomError("rule", "{detail}", context)
+        return value
 
 
 def describe_validation_error(exc: Exception, model: type[BaseModel] = GenerateOptions) -> str:

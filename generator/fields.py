@@ -113,6 +113,19 @@ Days = rule_type(
     int,
     "Days of order history ending on end_date; orders are a daily rate, so more days means more orders.",
 )
+Mode = rule_type(
+    rules.MODE,
+    str,
+    "What to do with a dataset already in the output folder: overwrite it (default); incremental appends the "
+    "days after its last day up to end_date (or `days` more), continuing its stock, ids and history; merge "
+    "brings it to these parameters by upserting changed rows and deleting rows the new history lacks. "
+    "incremental and merge take unset parameters from the dataset and write a change feed under _changes/.",
+)
+CustomerHistory = rule_type(
+    rules.FLAG,
+    bool,
+    "Also write customers_history: every version of every customer (type 2, valid_from/valid_to/is_current).",
+)
 Seed = rule_type(rules.SEED, int, "Random seed: the same parameters and seed give byte-identical files.")
 EndDate = rule_type(rules.END_DATE, date, "Last day of the order window (inclusive), ISO format YYYY-MM-DD.")
 Workers = rule_type(
@@ -167,3 +180,33 @@ StatementsTimeout = whole_number(
     "cancelled and nothing is replaced.",
 )
 EnvironmentVersion = whole_number(1, 99, "Serverless environment version of the run (its environment_version).")
+PostgresSchema = rule_type(
+    rules.PG_SCHEMA,
+    str,
+    f"PostgreSQL schema that receives the seven tables, replaced as a whole: {rules.PG_SCHEMA_ACCEPTED}.",
+)
+PostgresDatabase = rule_type(rules.PG_DATABASE, str, f"Database on the server: {rules.PG_DATABASE_ACCEPTED}.")
+LakebaseInstance = rule_type(
+    rules.LAKEBASE_INSTANCE,
+    str,
+    f"Name of the Lakebase database instance (Compute > Database instances): {rules.LAKEBASE_INSTANCE_ACCEPTED}.",
+)
+Port = rule_type(rules.PORT, int, "TCP port of the PostgreSQL server (1 to 65535).", optional=True)
+LoadWorkers = rule_type(
+    rules.LOAD_WORKERS,
+    int,
+    f"Tables loaded at once, each on its own connection (1 to {rules.MAX_LOAD_WORKERS}; default: two per core).",
+    optional=True,
+)
+BatchRows = rule_type(rules.BATCH_ROWS, int, "Rows per COPY block (memory per table load grows with it).")
+ConnectTimeout = rule_type(rules.CONNECT_TIMEOUT, int, "Seconds to wait for the server to answer a login.")
+ChangeVersions = rule_type(
+    rules.CHANGE_VERSIONS, list[int], "Change-feed versions to apply; null applies every version.", optional=True
+)
+DuckdbFile = rule_type(
+    rules.DUCKDB_FILE,
+    str,
+    f"Name of the DuckDB database file inside output_dir (format duckdb only): {rules.DUCKDB_FILE_ACCEPTED}. "
+    f"Default (null): {rules.DEFAULT_DUCKDB_FILE}.",
+    optional=True,
+)

@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 SCALES = ("small", "medium", "large")
+#: What a run does with a dataset already in its output folder (see generator.modes).
+MODES = ("overwrite", "incremental", "merge")
 MAX_SCALE_FACTOR = 1000.0
 MAX_DAYS = 365
 MAX_SEED = 2**63 - 1
@@ -37,6 +39,12 @@ MAX_CLUSTER_TIMEOUT_SEC = 4 * 3600
 MAX_SCRIPT_TIMEOUT_SEC = 3600
 #: Shown values are cut to this many characters, so a huge argument never floods a message.
 MAX_SHOWN_CHARS = 120
+#: PostgreSQL names (schemas, databases) are at most this many bytes.
+MAX_PG_IDENTIFIER_BYTES = 63
+#: Tables a PostgreSQL load fills at once.
+MAX_LOAD_WORKERS = 16
+#: The database file of a DuckDB dataset, unless named otherwise.
+DEFAULT_DUCKDB_FILE = "retail.duckdb"
 
 _UC_FORBIDDEN = {".": "a dot", " ": "a space", "/": "a slash", "`": "a backtick"}
 UC_NAME_ACCEPTED = (
@@ -54,9 +62,14 @@ VOLUME_PATH_ACCEPTED = (
 WORKSPACE_PATH_ACCEPTED = (
     f"an absolute workspace path such as /Workspace/Users/<you>/generate_data.py, with {_SEGMENTS_ACCEPTED}"
 )
+PG_SCHEMA_ACCEPTED = "a name matching [A-Za-z_][A-Za-z0-9_]* of at most 63 bytes, not pg_... (stored lower-case)"
+PG_DATABASE_ACCEPTED = f"a PostgreSQL database name: 1 to {MAX_PG_IDENTIFIER_BYTES} bytes without NUL"
+LAKEBASE_INSTANCE_ACCEPTED = "1 to 63 letters, digits and hyphens, not starting or ending with a hyphen"
+DUCKDB_FILE_ACCEPTED = "a file name ending in .duckdb (letters, digits, '_', '-', '.'; no folders), e.g. retail.duckdb"
 CLUSTER_ID_ACCEPTED = "a cluster id such as 0123-456789-abcdef01 (letters, digits, '-', '_', '.')"
 _CLUSTER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Environment variable names, and the PostgreSQL names that never need quoting.
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Unicode categories refused in names: controls, invisible formatting characters and every separator.
 _INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"}
 
@@ -192,6 +205,25 @@ def _scale(value: object, field: str) -> str:
     return normalised  # type: ignore[return-value]
 
 
+def _mode(value: object, field: str) -> str:
+    normalised = value.strip().lower() if isinstance(value, str) else value
+    if normalised not in MODES:
+        raise RuleError(field, value, "one of " + ", ".join(MODES))
+    return normalised  # type: ignore[return-value]
+
+
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def _flag(value: object, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise RuleError(field, value, "true or false (also 1/0, yes/no, on/off as text)")
+
+
 def _end_date(value: object, field: str) -> date:
     accepted = f"a date as YYYY-MM-DD from {MIN_END_DATE} to {MAX_END_DATE}"
     if isinstance(value, str):
@@ -205,6 +237,8 @@ def _end_date(value: object, field: str) -> date:
 
 
 SCALE = Rule(_scale, {"enum": list(SCALES), "type": "string"})
+MODE = Rule(_mode, {"enum": list(MODES), "type": "string"})
+FLAG = Rule(_flag, {"type": "boolean"})
 SCALE_FACTOR = Rule(_scale_factor, {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SCALE_FACTOR})
 DAYS = whole_number(1, MAX_DAYS)
 SEED = whole_number(0, MAX_SEED)
@@ -212,6 +246,22 @@ END_DATE = Rule(_end_date, {"type": "string", "format": "date"})
 WORKERS = whole_number(1, MAX_WORKERS)
 #: Job, run and other numeric ids of the Databricks APIs.
 ID = whole_number(1, MAX_ID)
+PORT = whole_number(1, 65535)
+LOAD_WORKERS = whole_number(1, MAX_LOAD_WORKERS)
+#: Rows per COPY block, and seconds a login may take.
+BATCH_ROWS = whole_number(1, 10_000_000)
+CONNECT_TIMEOUT = whole_number(1, 600)
+
+
+def _versions(value: object, field: str) -> list[int]:
+    accepted = "a list of change-feed version numbers (whole numbers from 0), or null for every version"
+    if not isinstance(value, list | tuple):
+        raise RuleError(field, value, accepted, "not a list")
+    return [_whole_number(item, f"{field}[{index}]", 0, MAX_ID, accepted) for index, item in enumerate(value)]
+
+
+#: Versions of a change feed to apply.
+CHANGE_VERSIONS = Rule(_versions, {"type": "array", "items": {"type": "integer", "minimum": 0}})
 
 
 # --------------------------------------------------------------------------- names and paths
@@ -331,11 +381,29 @@ def _env(value: object, field: str) -> dict[str, str]:
     if not isinstance(value, dict):
         raise RuleError(field, value, accepted, "not a mapping")
     for key, item in value.items():
-        if not isinstance(key, str) or not _ENV_NAME.fullmatch(key):
+        if not isinstance(key, str) or not _IDENTIFIER.fullmatch(key):
             raise RuleError(f"{field} name", key, accepted)
         if not isinstance(item, str) or "\x00" in item:
             raise RuleError(f"{field}[{key}]", item, accepted)
     return dict(value)
+
+
+def _pg_schema(value: object, field: str) -> str:
+    if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
+        raise RuleError(field, value, PG_SCHEMA_ACCEPTED)
+    size = len(value.encode())
+    if size > MAX_PG_IDENTIFIER_BYTES:
+        raise RuleError(field, value, PG_SCHEMA_ACCEPTED, f"{size} bytes")
+    if value.lower().startswith("pg_"):
+        raise RuleError(field, value, PG_SCHEMA_ACCEPTED, "names starting with pg_ are reserved by PostgreSQL")
+    return value.lower()
+
+
+def _pg_database(value: object, field: str) -> str:
+    text = _text(value, field, PG_DATABASE_ACCEPTED)
+    if "\x00" in text or len(text.encode()) > MAX_PG_IDENTIFIER_BYTES:
+        raise RuleError(field, value, PG_DATABASE_ACCEPTED)
+    return text
 
 
 def _pattern_rule(pattern: str, accepted: str, *, lower: bool = False) -> Rule:
@@ -371,3 +439,10 @@ WAREHOUSE_ID = _pattern_rule(
 )
 #: Longest wait for a chain of SQL statements (a warehouse start included).
 MAX_STATEMENTS_TIMEOUT_SEC = 3600
+#: A PostgreSQL schema the loader creates or replaces (quoted identifiers are never needed).
+PG_SCHEMA = Rule(_pg_schema, {"type": "string", "pattern": f"^{_IDENTIFIER.pattern}$", "maxLength": 63})
+PG_DATABASE = Rule(_pg_database, {"type": "string", "minLength": 1, "maxLength": MAX_PG_IDENTIFIER_BYTES})
+#: The name of a Databricks Lakebase (provisioned) database instance.
+LAKEBASE_INSTANCE = _pattern_rule("[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?", LAKEBASE_INSTANCE_ACCEPTED)
+#: The file of a DuckDB dataset inside its folder.
+DUCKDB_FILE = _pattern_rule(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,240}\.duckdb", DUCKDB_FILE_ACCEPTED)

@@ -94,6 +94,8 @@ def fast_databricks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 #                autocommit), .create_database(), .create_role(), .require_ssl(role),
 #                .small_tablespace(name, size_kib) (a tmpfs that really fills up; root only).
 # `pg_database`  a fresh, empty database on it (its name), dropped after the test.
+# `lakebase_database`  a TokenDatabase on it for the stand-in's user (TLS only): the database of a stand-in
+#                Lakebase instance; pass its .accept as the instance's on_credential hook.
 
 
 @pytest.fixture(scope="session")
@@ -109,6 +111,16 @@ def pg_database(pg_server: object) -> Iterator[str]:
     name = pg_server.create_database()  # type: ignore[attr-defined]
     yield name  # pytest runs the rest after the test, whatever its outcome
     pg_server.drop_database(name)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def lakebase_database(pg_server: object) -> Iterator[object]:
+    from databricks_standin import USER_NAME
+    from postgres_server import TokenDatabase
+
+    database = TokenDatabase(pg_server, USER_NAME)  # type: ignore[arg-type]
+    yield database
+    database.close()
 
 
 # ======================================================================================

@@ -11,7 +11,7 @@ from pydantic import Field
 from generator.fields import CatalogName, ClusterId, ClusterTimeout, SchemaName, VolumeFolder, VolumeName
 from generator.fields import WorkspacePath as AnyWorkspacePath
 from server.adapters.secrets import redact
-from server.tooling.definition import Hints, ToolContext, ToolInput, tool
+from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
 from server.tooling.work import Progress
 from server.tools.databricks.calls import run_on_workspace
 from server.tools.databricks.parameters import (
@@ -23,7 +23,6 @@ from server.tools.databricks.parameters import (
     RemoteSubfolder,
     ScriptScaleFactor,
     WorkspaceResult,
-    schema_field_allowed,
     script_env,
 )
 

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from generator.fields import CatalogName, SchemaName, ScriptTimeout, VolumeName, WarehouseId
 from server.adapters.secrets import redact
-from server.tooling.definition import Hints, ToolContext, ToolInput, tool
+from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
 from server.tooling.work import Progress
 from server.tools.databricks.calls import run_on_workspace
 from server.tools.databricks.create_tables_from_volume import CreateTablesFromVolumeOutput, tables_output
@@ -21,7 +21,6 @@ from server.tools.databricks.parameters import (
     RemoteSubfolder,
     ScriptScaleFactor,
     WorkspaceResult,
-    schema_field_allowed,
 )
 from server.tools.databricks.upload_to_volume import UploadToVolumeOutput, upload_output
 from server.tools.local.execute_script import ScriptRunOutput

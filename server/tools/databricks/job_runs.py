@@ -11,10 +11,10 @@ from generator.fields import CatalogName, Days, Id, JobName, Scale, SchemaName, 
 from generator.rules import RuleErrors
 from generator.spec import DEFAULT_DAYS, DEFAULT_SCALE, DEFAULT_SEED
 from server.adapters.secrets import redact
-from server.tooling.definition import Hints, ToolContext, ToolInput, tool
+from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
 from server.tooling.work import Progress
 from server.tools.databricks.calls import run_on_workspace, tool_error
-from server.tools.databricks.parameters import Profile, WorkspaceResult, schema_field_allowed
+from server.tools.databricks.parameters import Profile, WorkspaceResult
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient

@@ -3,9 +3,6 @@ dataset parameters a script or job receives. The rules behind them live in gener
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 from pydantic import BaseModel, Field
@@ -63,15 +60,6 @@ class WorkspaceResult(BaseModel):
     """Base of every Databricks tool's output: the workspace the call used."""
 
     workspace_host: str = Field(description="URL of the workspace this call used (from profile or environment).")
-
-
-@contextmanager
-def schema_field_allowed() -> Iterator[None]:
-    """Allow a field named `schema` (the Unity Catalog term): pydantic warns that it shadows the
-    deprecated `BaseModel.schema()`, which these models never use."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message='Field name "schema" ', category=UserWarning)
-        yield
 
 
 def script_env(scale: str | None, days: int | None, seed: int | None) -> dict[str, str]:

@@ -18,11 +18,11 @@ from generator.fields import (
     WorkspacePath,
     seconds,
 )
-from server.tooling.definition import Hints, ToolContext, tool
+from server.tooling.definition import Hints, ToolContext, schema_field_allowed, tool
 from server.tooling.work import Progress
 from server.tools.databricks.calls import adapter_arguments, run_on_workspace
 from server.tools.databricks.job_runs import MAX_TRIGGER_WAIT_SEC, JobRunHandle, handle_fields
-from server.tools.databricks.parameters import Profile, schema_field_allowed
+from server.tools.databricks.parameters import Profile
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient

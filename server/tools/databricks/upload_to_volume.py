@@ -10,10 +10,10 @@ from pydantic import Field
 
 from generator.fields import CatalogName, MaxFiles, SchemaName, VolumeName
 from server.adapters.secrets import redact
-from server.tooling.definition import Hints, ToolContext, ToolInput, tool
+from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
 from server.tooling.work import Progress
 from server.tools.databricks.calls import run_on_workspace
-from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder, WorkspaceResult, schema_field_allowed
+from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder, WorkspaceResult
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import queue
-from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -21,7 +20,8 @@ from generator.errors import (
     GenerationError,
     ReadOnlyFolderError,
 )
-from generator.manifest import MANIFEST_NAME, Manifest
+from generator.manifest import CHANGES_FOLDER, MANIFEST_NAME, Manifest
+from generator.modes import describe
 from server.generation_jobs import GenerationJob, TooManyJobsError
 from server.tooling.definition import Hints, ToolContext, tool
 
@@ -61,6 +61,14 @@ class GenerateDataInput(GenerateOptions):
     )
 
 
+class TableChangeCounts(BaseModel):
+    """What an incremental or merge run changed in one table."""
+
+    inserts: int = Field(description="Rows inserted.")
+    updates: int = Field(description="Rows updated (the feed holds their before and after images).")
+    deletes: int = Field(description="Rows deleted.")
+
+
 class FileList(BaseModel):
     """The first data files of a table (the full list is in the dataset's _manifest.json)."""
 
@@ -76,10 +84,17 @@ class GenerationResult(BaseModel):
 
     output_dir: str = Field(description="Absolute path of the dataset folder.")
     manifest_path: str = Field(description="Absolute path of _manifest.json (full file list and versions).")
-    format: str = Field(description="parquet, csv or delta.")
+    format: str = Field(description="parquet, csv, delta or duckdb.")
     parameters: dict[str, object] = Field(
-        description="Row-determining parameters: scale, scale_factor, days, seed, start_date, end_date."
+        description="Row-determining parameters: scale, scale_factor, days, seed, start_date, end_date, "
+        "customer_history."
     )
+    version: int = Field(description="Dataset version: 0 when generated fresh, +1 per incremental or merge run.")
+    changes: dict[str, TableChangeCounts] | None = Field(
+        description="Incremental or merge run: per table what it changed; the rows themselves are in "
+        "change_feed/<table>/v<version>/ (with _change_type and _commit_version). Null for a fresh dataset."
+    )
+    change_feed: str | None = Field(description="Absolute path of the dataset's _changes folder, if it has one.")
     tables: dict[str, FileList] = Field(description="Per table: rows, bytes and the first files.")
     total_rows: int = Field(description="Rows over all tables.")
     total_bytes: int = Field(description="Bytes over all tables.")
@@ -89,6 +104,7 @@ class GenerationResult(BaseModel):
     @classmethod
     def of(cls, manifest: Manifest, folder: Path) -> GenerationResult:
         """The manifest as a tool result, with each table's file list capped."""
+        revision = manifest.revisions[-1] if manifest.version and manifest.revisions else None
         return cls(
             output_dir=str(folder),
             manifest_path=str(folder / MANIFEST_NAME),
@@ -108,6 +124,14 @@ class GenerationResult(BaseModel):
             total_bytes=manifest.total_bytes,
             workers=manifest.workers,
             duration_sec=manifest.duration_sec,
+            version=manifest.version,
+            changes=None
+            if revision is None
+            else {
+                name: TableChangeCounts(inserts=c.inserts, updates=c.updates, deletes=c.deletes)
+                for name, c in revision.changes.items()
+            },
+            change_feed=str(folder / CHANGES_FOLDER) if (folder / CHANGES_FOLDER).is_dir() else None,
         )
 
 
@@ -132,27 +156,38 @@ def failure_text(job: GenerationJob) -> str | None:
 
 @tool(
     title="Generate a retail dataset",
-    # Replaces an existing dataset in output_dir (overwrite=true); same arguments, same files.
-    hints=Hints(read_only=False, destructive=True, idempotent=True, open_world=False),
+    # Replaces an existing dataset in output_dir (overwrite=true). Not idempotent: mode=incremental with
+    # `days` appends that many days on every call (with end_date a repeated call changes nothing).
+    hints=Hints(read_only=False, destructive=True, idempotent=False, open_world=False),
     uses_roots=True,
 )
 async def generate_data(args: GenerateDataInput, tc: ToolContext) -> GenerateDataOutput:
     """Generate a complete synthetic retail dataset (7 tables: stores, products, customers, promotions,
     orders, order_items, inventory_snapshots) with referential integrity, as Parquet (default), CSV or
-    Delta files under the data root.
+    Delta files under the data root, or as one DuckDB database file with primary and foreign keys
+    (format duckdb).
 
     Use it first when an agent or user needs realistic retail data; then describe_schema,
     query_dataset and validate_dataset work on the folder it returns. The same parameters and seed
-    always give byte-identical files.
+    always give byte-identical files (identical rows in a DuckDB file).
 
     Cost: small/14 days (the default, ~46K rows) takes about 1 s; medium/90 days (~4.4M rows) a
-    few seconds; large/365 days (~160M rows, ~1 GB) a minute or more. Runs estimated above ~30 s
+    few seconds; large/365 days (~160M rows, ~1 GB) a minute or more; format duckdb adds the load
+    into the file with its key indexes (~200K rows/s: medium/30 days ~7 s). Runs estimated above ~30 s
     (or background=true) start in the background and return a job_id at once: poll
     get_generation_status every 10-30 s and stop with cancel_generation. Progress is reported per
     chunk. An existing dataset in output_dir is replaced atomically (overwrite=false refuses);
     a failed or cancelled run leaves no partial files.
+
+    A dataset is one deterministic history that can grow and change: mode=incremental appends the
+    days after its last day up to end_date (or `days` more), continuing its stock, ids and customers,
+    at about the cost of those days alone (pass end_date so that a retry changes nothing);
+    mode=merge brings it to other parameters (e.g. scale small to medium) changing only the rows
+    that differ. Both take the parameters you leave out from the dataset and write a change feed
+    (inserts, update pre/post-images, deletes, in Delta's _change_type/_commit_version shape) under
+    _changes/ for MERGE and CDC pipelines; Delta datasets get one MERGE or append per table.
     """
-    from generator.preflight import preflight
+    from generator.runner import decide
 
     output_dir = tc.resolve(args.output_dir, field="output_dir")
     if output_dir in tc.roots.all:
@@ -160,15 +195,24 @@ async def generate_data(args: GenerateDataInput, tc: ToolContext) -> GenerateDat
             f"output_dir={args.output_dir!r} is a root folder itself ({output_dir}); use a sub-folder such as "
             "'sample_data' so that replacing the dataset never touches anything else."
         )
-    decide = partial(preflight, args.spec(), output_dir, args.format, overwrite=args.overwrite, workers=args.workers)
     try:
-        decided = await anyio.to_thread.run_sync(decide)
+        decided = await anyio.to_thread.run_sync(decide, args, output_dir)
     except GenerationError as exc:  # refused here, not in a background job the agent would have to poll
         raise ToolError(str(exc)) from None
     if decided.problems:
         raise ToolError(
             f"Refused before writing anything: {'; '.join(decided.problems)}. "
             "estimate_dataset shows the figures per table."
+        )
+    if decided.revision is not None and decided.revision.no_op:
+        return GenerateDataOutput(
+            status="succeeded",
+            job_id=None,
+            output_dir=str(output_dir),
+            estimated_seconds=0.0,
+            result=GenerationResult.of(decided.revision.previous, output_dir),
+            message=f"Nothing to do: the dataset already holds {describe(decided.revision.spec)} (version "
+            f"{decided.revision.previous.version}); nothing was changed.",
         )
     estimated = decided.estimate.seconds
     background = args.background if args.background is not None else estimated > BACKGROUND_AFTER_SEC

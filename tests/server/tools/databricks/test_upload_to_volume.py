@@ -10,6 +10,7 @@ import anyio
 import mcp
 import pytest
 
+from generator.manifest import STATE_FOLDER
 from generator.schema import TABLE_NAMES
 from server.app import build_server
 from tests.server.mcp_helpers import (
@@ -42,7 +43,7 @@ async def test_upload_generated_dataset_lands_with_the_same_bytes(
     assert uploaded["remote_base"] == remote_base
     assert uploaded["files_uploaded"] == len(local)
     assert uploaded["uploaded_paths"] == sorted(f"{remote_base}/{name}" for name in local)
-    assert {name.split("/")[0] for name in local if "/" in name} == set(TABLE_NAMES)
+    assert {name.split("/")[0] for name in local if "/" in name} == {*TABLE_NAMES, STATE_FOLDER}
     assert files_under(volume.local / "incoming_data") == local  # same files, same bytes
     assert "spark.read.parquet" in uploaded["message"]
     progress.assert_increasing()
