@@ -73,10 +73,12 @@ class SparkTarget:
 
 @dataclass(frozen=True)
 class RunTables:
-    """Full names of one run's targets, staging and retired tables (the token keeps runs apart)."""
+    """Full names of one run's targets, staging and retired tables (the token keeps runs apart), and which
+    tables the run writes: the seven, then the optional ones its spec asks for."""
 
     target: SparkTarget
     token: str
+    tables: tuple[str, ...] = TABLE_NAMES
 
     def final(self, table: str) -> str:
         return self.target.table(table)
@@ -121,7 +123,7 @@ def delta_version(spark: SparkSession, name: str) -> int:
 
 def check_targets(spark: SparkSession, names: RunTables, fmt: str, overwrite: bool) -> None:
     """Refuse, before generating, targets we must not (overwrite false) or cannot replace."""
-    existing = [names.final(t) for t in TABLE_NAMES if table_exists(spark, names.final(t))]
+    existing = [names.final(t) for t in names.tables if table_exists(spark, names.final(t))]
     if existing and not overwrite:
         raise OutputExistsError(
             f"overwrite is false and {len(existing)} target table(s) already exist ({', '.join(existing)}); "

@@ -1,6 +1,7 @@
 """submit_generation_run: the bundle job's Spark code path as a one-time run (Jobs API ``runs/submit``),
-on serverless compute by default or on an all-purpose cluster, writing the seven tables as typed Delta
-tables into ``<catalog>.<schema>``, all or nothing. Nothing needs to be deployed first.
+on serverless compute by default or on an all-purpose cluster, writing the seven tables (and
+customers_history when asked for) as typed Delta tables into ``<catalog>.<schema>``, all or nothing.
+Nothing needs to be deployed first.
 
 How a call goes:
 
@@ -17,7 +18,7 @@ How a call goes:
    dependency is the wheel, or on ``existing_cluster_id`` with the wheel as its library.
 4. The call returns at once with ``run_id`` and ``run_page_url``, or after waiting up to ``wait_sec``
    with progress; ``get_job_run`` and ``cancel_job_run`` follow and stop the run like any other. The job
-   writes staging tables and swaps them in only when all seven exist (``generator.spark``).
+   writes staging tables and swaps them in only when all of them exist (``generator.spark``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from generator import rules
 from generator.fields import (
     CatalogName,
     ClusterId,
+    CustomerHistory,
     Days,
     EndDate,
     EnvironmentVersion,
@@ -48,8 +50,8 @@ from generator.fields import (
     validated,
 )
 from generator.portable import TEMPLATES_DIR
-from generator.schema import TABLE_NAMES
-from generator.spec import DEFAULT_DAYS, DEFAULT_END_DATE, DEFAULT_SCALE, DEFAULT_SEED
+from generator.schema import dataset_tables
+from generator.spec import DEFAULT_DAYS, DEFAULT_SCALE, DEFAULT_SEED
 from server.adapters.databricks.auth import resolve_client, workspace_host
 from server.adapters.databricks.calls import api_error, with_retries
 from server.adapters.databricks.cluster_state import check_cluster
@@ -120,10 +122,11 @@ def submit_generation_run(
     scale_factor: ScaleFactor = 1.0,
     days: Days = DEFAULT_DAYS,
     seed: Seed = DEFAULT_SEED,
-    end_date: EndDate = DEFAULT_END_DATE,
+    end_date: EndDate | None = None,
     overwrite: StrictBool = True,
     wait_sec: WaitSeconds = 0,
     *,
+    customer_history: CustomerHistory = False,
     cluster_id: ClusterId | None = None,
     upload_folder: WorkspacePath | None = None,
     environment_version: EnvironmentVersion = DEFAULT_ENVIRONMENT_VERSION,
@@ -132,7 +135,8 @@ def submit_generation_run(
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
 ) -> dict[str, Any]:
-    """Submit a one-time run that generates the seven tables into ``catalog.schema`` (see the module doc).
+    """Submit a one-time run that generates the seven tables (and customers_history with ``customer_history``)
+    into ``catalog.schema`` (see the module doc); ``end_date`` None is the generator's (2025-12-31).
 
     Returns the run handle of ``get_job_run`` (``run_id, job_id`` (None), ``run_page_url,
     life_cycle_state, result_state, state_message, done, success``) plus ``workspace_host``, ``compute``,
@@ -146,14 +150,23 @@ def submit_generation_run(
         upload_folder = rules.VOLUME_FOLDER(upload_folder, "upload_folder")
     token = idempotency_token or str(uuid.uuid4())
     params = build_python_params(
-        catalog, schema, scale, days, overwrite, seed, scale_factor=scale_factor, end_date=end_date
+        catalog,
+        schema,
+        scale,
+        days,
+        overwrite,
+        seed,
+        scale_factor=scale_factor,
+        end_date=end_date,
+        customer_history=customer_history,
     )
+    tables = dataset_tables(customer_history)
     client = resolve_client(client)
     owner = require_catalog(client, catalog)
     if cluster_id is not None:
         check_cluster(client, cluster_id, for_commands=False, may_start=True)
     if not overwrite:
-        present = existing_tables(client, catalog, schema, TABLE_NAMES)
+        present = existing_tables(client, catalog, schema, tables)
         if present:
             raise rules.refusal(
                 "overwrite",
@@ -193,7 +206,7 @@ def submit_generation_run(
         "wheel_path": wheel_path,
         "job_script": script_path,
         "upload_folder": folder,
-        "tables": [f"{catalog}.{schema}.{table}" for table in TABLE_NAMES],
+        "tables": [f"{catalog}.{schema}.{table}" for table in tables],
         "schema_created": schema_created,
         "idempotency_token": token,
     }

@@ -79,9 +79,10 @@ def build_python_params(
     *,
     scale_factor: float | None = None,
     end_date: date | None = None,
+    customer_history: bool | None = None,
 ) -> list[str]:
-    """The pipeline's CLI arguments (``--scale-factor`` and ``--end-date`` when given); raises ``RuleErrors``
-    when they break the Jobs API's limits."""
+    """The pipeline's CLI arguments (``--scale-factor``, ``--end-date`` and ``--customer-history`` when given);
+    raises ``RuleErrors`` when they break the Jobs API's limits."""
     params = [
         "--catalog",
         catalog,
@@ -100,6 +101,8 @@ def build_python_params(
         params += ["--scale-factor", repr(float(scale_factor))]
     if end_date is not None:
         params += ["--end-date", end_date.isoformat()]
+    if customer_history is not None:
+        params += ["--customer-history", "true" if customer_history else "false"]
     encoded = json.dumps(params)
     for field, value in (("catalog", catalog), ("schema", schema)):
         if not value.isascii():

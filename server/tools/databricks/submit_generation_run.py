@@ -1,12 +1,12 @@
-"""submit_generation_run: the seven tables as typed Delta tables in Unity Catalog from a one-time Databricks
-run (serverless by default), with nothing deployed first and no Databricks CLI."""
+"""submit_generation_run: the seven tables (and customers_history on request) as typed Delta tables in Unity
+Catalog from a one-time Databricks run (serverless by default), with nothing deployed first and no CLI."""
 
 from __future__ import annotations
 
 import threading
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from generator.config import DatasetConfig
 from generator.fields import (
@@ -63,33 +63,30 @@ with schema_field_allowed():
         profile: Profile = None
 
 
-class RunFiles(BaseModel):
-    """What the run installs and executes, uploaded by this call."""
-
-    folder: str = Field(description="The folder that received them (workspace or Volume).")
-    wheel: str = Field(description="The core wheel (the generator package; numpy and pyarrow, unpinned).")
-    job_script: str = Field(description="The job script (the bundle's generate_data_job.py).")
-
-
 class SubmitGenerationRunOutput(JobRunHandle):
     """The submitted run, where its files went and which tables it writes."""
 
     compute: str = Field(description="serverless (environment version N), or cluster <id>.")
-    files: RunFiles = Field(description="The wheel and the job script this call uploaded for the run.")
-    tables: list[str] = Field(description="Full names of the tables the run writes, all or none.")
+    uploaded: dict[str, str] = Field(
+        description="What this call uploaded for the run: wheel (the core wheel the run installs: the generator "
+        "package, numpy and pyarrow unpinned) and job_script (the bundle's generate_data_job.py, which it executes)."
+    )
+    upload_folder: str = Field(description="The folder (workspace or Volume) that received them.")
     schema_created: bool = Field(description="True when this call created the schema.")
+    tables: list[str] = Field(description="Full names of the tables the run writes, all or none.")
     idempotency_token: str = Field(description="Send it again to get this run back instead of starting another.")
 
 
 @tool(
     title="Generate the tables in Databricks (one-time run)",
-    # Starts a run that may replace seven tables; a retried call with the same token returns the same run.
+    # Starts a run that may replace the tables; a retried call with the same token returns the same run.
     hints=Hints(read_only=False, destructive=True, idempotent=False, open_world=True),
 )
 async def submit_generation_run(args: SubmitGenerationRunInput, tc: ToolContext) -> SubmitGenerationRunOutput:
-    """Generate the seven retail tables as typed Delta tables in <catalog>.<schema> with a one-time Databricks
-    job run (Jobs API runs/submit): the bundle's Spark job, the same rows as the local generator for the same
-    parameters, all tables or none. Serverless by default; cluster_id runs it on an all-purpose cluster.
+    """Generate the seven retail tables (and customers_history with customer_history=true) as typed Delta
+    tables in <catalog>.<schema> with a one-time Databricks job run (Jobs API runs/submit): the bundle's Spark
+    job, the same rows as the local generator for the same parameters, all tables or none. Serverless by
+    default; cluster_id runs it on an all-purpose cluster.
 
     Use it to go from a workspace token to queryable tables with nothing deployed and no Databricks CLI: the
     tool uploads the slim core wheel (numpy and pyarrow only; the runtime's libraries are kept) and the job
@@ -111,5 +108,5 @@ async def submit_generation_run(args: SubmitGenerationRunInput, tc: ToolContext)
         handle["message"] = (
             f"Run {raw['run_id']} writes {args.catalog}.{args.schema} on {raw['compute']}. " + handle["message"]
         )
-    files = RunFiles(folder=raw["upload_folder"], wheel=raw["wheel_path"], job_script=raw["job_script"])
-    return SubmitGenerationRunOutput.model_validate({**raw, **handle, "files": files})  # handle: redacted fields
+    uploaded = {"wheel": raw["wheel_path"], "job_script": raw["job_script"]}
+    return SubmitGenerationRunOutput.model_validate({**raw, **handle, "uploaded": uploaded})  # handle: redacted

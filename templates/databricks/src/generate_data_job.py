@@ -13,10 +13,13 @@ command-line flags:
   --seed          random seed: same seed, same rows                      default 42
   --scale-factor  multiplies the scale's volumes (10 = ten times large)  default 1.0
   --end-date      last day of the order window, YYYY-MM-DD               default 2025-12-31
+  --customer-history  true | false: also write customers_history,     default false
+                  every version of every customer (type 2)
 
 Everything is checked before Spark is touched; a bad value exits with code 2 and says which one.
-The seven tables are written all or nothing (see generator.spark): on any failure the existing
-tables are left as they were, the error is logged and the run fails (exit code 1).
+The seven tables (and customers_history when asked for) are written all or nothing (see
+generator.spark): on any failure the existing tables are left as they were, the error is logged and
+the run fails (exit code 1).
 
 Locally (pyspark installed) it runs the same way on a local session, for example:
   PYSPARK_SUBMIT_ARGS="--master local[2] pyspark-shell" \
@@ -39,7 +42,15 @@ DEFAULTS: dict[str, str] = {
     "seed": "42",
     "scale_factor": "1.0",
     "end_date": "2025-12-31",
+    "customer_history": "false",
 }
+#: The true/false flags, with their help.
+FLAGS: dict[str, str] = {
+    "overwrite": "true: replace existing tables; false: refuse when any exists",
+    "customer_history": "true: also write customers_history, every version of every customer (type 2)",
+}
+#: The flags that are the dataset's parameters (generator.spec.DatasetSpec.parse takes them by these names).
+SPEC_FLAGS = ("scale", "scale_factor", "days", "seed", "end_date", "customer_history")
 EXIT_OK, EXIT_FAILED, EXIT_BAD_PARAMETER = 0, 1, 2
 
 log = logging.getLogger("generate_data_job")
@@ -62,12 +73,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--schema", default=DEFAULTS["schema"], help="target schema (created when missing)")
     parser.add_argument("--scale", default=DEFAULTS["scale"], choices=("small", "medium", "large"))
     parser.add_argument("--days", default=int(DEFAULTS["days"]), type=int, help="days of order history, 1..365")
-    parser.add_argument(
-        "--overwrite",
-        default=parse_bool(DEFAULTS["overwrite"]),
-        type=parse_bool,
-        help="true: replace existing tables; false: refuse when any exists",
-    )
     parser.add_argument("--seed", default=int(DEFAULTS["seed"]), type=int, help="random seed (same seed, same rows)")
     parser.add_argument(
         "--scale-factor",
@@ -79,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--end-date", dest="end_date", default=DEFAULTS["end_date"], help="last day of the order window, YYYY-MM-DD"
     )
+    for name, help_text in FLAGS.items():
+        flag = "--" + name.replace("_", "-")
+        parser.add_argument(flag, dest=name, default=parse_bool(DEFAULTS[name]), type=parse_bool, help=help_text)
     return parser
 
 
@@ -95,9 +103,7 @@ def validate(args: argparse.Namespace) -> tuple[object, object]:
     problems = []
     spec = target = None
     try:
-        spec = DatasetSpec.parse(
-            scale=args.scale, scale_factor=args.scale_factor, days=args.days, seed=args.seed, end_date=args.end_date
-        )
+        spec = DatasetSpec.parse(**{name: getattr(args, name) for name in SPEC_FLAGS})
     except RuleErrors as exc:
         problems.append(str(exc))
     try:
@@ -138,12 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     from generator.spark import generate_to_spark, result_summary
 
     log.info(
-        "generating scale=%s scale_factor=%g days=%d seed=%d end_date=%s into %s.%s (overwrite=%s)",
+        "generating scale=%s scale_factor=%g days=%d seed=%d end_date=%s customer_history=%s into %s.%s (overwrite=%s)",
         args.scale,
         args.scale_factor,
         args.days,
         args.seed,
         args.end_date,
+        str(args.customer_history).lower(),
         args.catalog,
         args.schema,
         str(args.overwrite).lower(),

@@ -1,6 +1,7 @@
 """submit_generation_run against the stand-in: runs/submit with a serverless environment (or a cluster),
 the slim core wheel installed into the run's sandbox, the bundle's job script really run on local Spark,
-and the seven typed tables landing where the SQL warehouse and Unity Catalog see them.
+and the typed tables (the seven and, asked for, customers_history) landing where the SQL warehouse and
+Unity Catalog see them.
 
 Two real Spark runs, shared by the tests of this module (a session on 2 cores costs tens of seconds):
 one serverless run that writes the tables, one cluster run that fails in its third table. Everything
@@ -21,7 +22,7 @@ from databricks_standin import StandinWorkspace
 
 from generator.rules import RuleErrors
 from generator.runner import run
-from generator.schema import TABLE_NAMES, TABLES
+from generator.schema import ALL_TABLES, dataset_tables
 from generator.spec import DatasetSpec
 from server.adapters.databricks.errors import CatalogNotFoundError, DatabricksApiError
 from server.adapters.databricks.generation_run import submit_generation_run
@@ -29,7 +30,16 @@ from server.adapters.databricks.jobs import cancel_job_run, get_job_run, wait_fo
 from server.adapters.databricks.table_ddl import sql_type
 
 CATALOG, SCHEMA = "spark_catalog", "retail_submitted"
-SPEC = {"scale": "small", "scale_factor": 0.05, "days": 2, "seed": 11, "end_date": date(2025, 6, 30)}
+SPEC = {
+    "scale": "small",
+    "scale_factor": 0.05,
+    "days": 2,
+    "seed": 11,
+    "end_date": date(2025, 6, 30),
+    "customer_history": True,
+}
+#: What a run of SPEC writes: the seven tables, then customers_history.
+WRITTEN = dataset_tables(customer_history=True)
 RUN_WAIT_SEC = 900
 
 
@@ -67,18 +77,18 @@ def local_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _sorted_rows(rows: list[dict[str, Any]], table: str) -> list[dict[str, Any]]:
-    key = TABLES[table].primary_key
+    key = ALL_TABLES[table].primary_key
     return sorted(rows, key=lambda row: tuple(row[column] for column in key))
 
 
 def _versions(standin: Any) -> dict[str, int]:
-    return {t: len(standin.uc.describe(f"{CATALOG}.{SCHEMA}.{t}").versions) for t in TABLE_NAMES}
+    return {t: len(standin.uc.describe(f"{CATALOG}.{SCHEMA}.{t}").versions) for t in WRITTEN}
 
 
 # --------------------------------------------------------------------------- with Spark
 
 
-def test_a_serverless_run_lands_the_seven_typed_tables_in_unity_catalog(
+def test_a_serverless_run_lands_the_typed_tables_in_unity_catalog(
     first_run: dict[str, Any], spark_standin: Any, spark_client: Any, local_dataset: Path
 ) -> None:
     submitted, final = first_run["submitted"], first_run["final"]
@@ -89,14 +99,14 @@ def test_a_serverless_run_lands_the_seven_typed_tables_in_unity_catalog(
     assert submitted["job_id"] is None
     assert submitted["workspace_host"] == spark_standin.url
     assert submitted["compute"] == "serverless (environment version 4)"
-    assert submitted["tables"] == [f"{CATALOG}.{SCHEMA}.{t}" for t in TABLE_NAMES]
+    assert submitted["tables"] == [f"{CATALOG}.{SCHEMA}.{t}" for t in WRITTEN]
     assert final["done"] and final["success"], get_job_run(submitted["run_id"], client=spark_client)["error"]
 
-    assert spark_standin.uc.tables(CATALOG, SCHEMA) == sorted(TABLE_NAMES)  # no staging table left behind
+    assert spark_standin.uc.tables(CATALOG, SCHEMA) == sorted(WRITTEN)  # no staging table left behind
     tables_delta = "writing delta tables" in get_job_run(submitted["run_id"], client=spark_client)["tasks"][0]["logs"]
-    for table in TABLE_NAMES:
+    for table in WRITTEN:
         described = spark_standin.uc.describe(f"{CATALOG}.{SCHEMA}.{table}")
-        definition = TABLES[table]
+        definition = ALL_TABLES[table]
         assert described.comment == definition.description
         assert [(c.name, c.type.text) for c in described.columns] == [
             (f.name, sql_type(f.type).lower()) for f in definition.schema
@@ -141,6 +151,7 @@ def test_the_run_installs_only_the_core_wheel_and_keeps_the_runtimes_libraries(
         "--seed": "11",
         "--scale-factor": "0.05",
         "--end-date": "2025-06-30",
+        "--customer-history": "true",
     }
     assert submission.installed == ["retail-datagen-core"]  # nothing else pip-installed into the sandbox
     checks = submission.requirements("retail-datagen-core")
@@ -158,7 +169,7 @@ def test_get_and_cancel_job_run_follow_a_submitted_run(first_run: dict[str, Any]
     assert details["success"] is True and details["error"] is None
     (task,) = details["tasks"]
     assert task["task_key"] == "generate_data" and task["result_state"] == "SUCCESS"
-    assert "done: " in task["logs"] and "rows in 7" in task["logs"]
+    assert "done: " in task["logs"] and "rows in 8" in task["logs"]
     assert cancel_job_run(run_id, client=spark_client, wait_sec=5)["result_state"] == "SUCCESS"  # over already
 
 
@@ -179,7 +190,7 @@ def test_a_cluster_run_that_fails_in_its_third_table_leaves_the_previous_tables_
 ) -> None:
     assert first_run["final"]["success"]
     versions = _versions(spark_standin)
-    rows = {t: spark_standin.uc.rows(f"{CATALOG}.{SCHEMA}.{t}").to_pylist() for t in TABLE_NAMES}
+    rows = {t: spark_standin.uc.rows(f"{CATALOG}.{SCHEMA}.{t}").to_pylist() for t in WRITTEN}
     stopped = spark_standin.add_cluster(state="TERMINATED", start_delay=0.2).cluster_id
     refusal = (
         f"[INSUFFICIENT_PERMISSIONS] Insufficient privileges: User does not have CREATE TABLE on Schema '{SCHEMA}'."
@@ -196,8 +207,8 @@ def test_a_cluster_run_that_fails_in_its_third_table_leaves_the_previous_tables_
     assert "stores: " in logs and "products: " in logs and "customers: " not in logs.split("generation failed")[0]
     assert "generation failed, existing tables left as they were" in logs
     assert _versions(spark_standin) == versions  # no table got a new version
-    assert {t: spark_standin.uc.rows(f"{CATALOG}.{SCHEMA}.{t}").to_pylist() for t in TABLE_NAMES} == rows
-    assert spark_standin.uc.tables(CATALOG, SCHEMA) == sorted(TABLE_NAMES)
+    assert {t: spark_standin.uc.rows(f"{CATALOG}.{SCHEMA}.{t}").to_pylist() for t in WRITTEN} == rows
+    assert spark_standin.uc.tables(CATALOG, SCHEMA) == sorted(WRITTEN)
     submission = spark_standin.jobs.submitted(submitted["run_id"])
     (task,) = submission.spec["tasks"]
     assert task["existing_cluster_id"] == stopped and task["libraries"] == [{"whl": submitted["wheel_path"]}]
@@ -292,6 +303,7 @@ BAD_VALUES: dict[str, list[Any]] = {
     "upload_folder": ["relative/folder", "/Volumes/a.b/s/v/libs"],
     "environment_version": [0],
     "wait_sec": [-1],
+    "customer_history": ["maybe"],
 }
 
 

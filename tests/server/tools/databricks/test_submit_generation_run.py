@@ -21,19 +21,29 @@ async def test_submit_returns_at_once_and_the_run_is_followed_and_cancelled(
     catalog = standin.create_catalog()
     progress = ProgressLog()
     async with mcp.Client(build_server(make_settings(data_root))) as client:
-        arguments = {"catalog": catalog, "schema": "retail", "scale_factor": 0.5, "days": 3, "end_date": "2025-03-31"}
+        arguments = {
+            "catalog": catalog,
+            "schema": "retail",
+            "scale_factor": 0.5,
+            "days": 3,
+            "end_date": "2025-03-31",
+            "customer_history": True,
+        }
         result = await client.call_tool("submit_generation_run", arguments, progress_callback=progress)
         handle = ok(result)
         assert handle["done"] is False and handle["life_cycle_state"] == "PENDING"
         assert handle["run_page_url"].startswith(standin.url) and handle["workspace_host"] == standin.url
         assert handle["job_id"] is None and handle["schema_created"] is True
         assert handle["compute"] == "serverless (environment version 4)"
-        assert handle["tables"] == [f"{catalog}.retail.{t}" for t in TABLE_NAMES]
+        assert handle["tables"] == [f"{catalog}.retail.{t}" for t in (*TABLE_NAMES, "customers_history")]
+        assert set(handle["uploaded"]) == {"wheel", "job_script"}
+        assert all(path.startswith(handle["upload_folder"] + "/") for path in handle["uploaded"].values())
         assert f"get_job_run(run_id={handle['run_id']})" in handle["message"]
         assert f"writes {catalog}.retail on serverless" in handle["message"]
         progress.assert_increasing()
         params = standin.jobs.submitted(handle["run_id"]).spec["tasks"][0]["spark_python_task"]["parameters"]
         assert params[params.index("--end-date") + 1] == "2025-03-31" and params[params.index("--days") + 1] == "3"
+        assert params[params.index("--customer-history") + 1] == "true"
 
         again = ok(
             await client.call_tool(
