@@ -173,6 +173,8 @@ WarehouseId = rule_type(
     "SQL warehouse to run the statements on. Default (null): a running one, else a stopped one, started.",
     optional=True,
 )
+TargetCatalog = rule_type(rules.UC_NAME, str, "Catalog that receives the tables.", optional=True)
+TargetSchema = rule_type(rules.UC_NAME, str, "Schema that receives the tables.", optional=True)
 StatementsTimeout = whole_number(
     1,
     rules.MAX_STATEMENTS_TIMEOUT_SEC,

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from generator import schema as registry
-from generator.schema import TABLE_NAMES, TableDefinition
+from generator.schema import TableDefinition
 from generator.spark.ddl import quote, sql_string
 
 _TYPES: dict[pa.DataType, str] = {
@@ -40,17 +39,6 @@ def sql_type(arrow_type: pa.DataType) -> str:
     if pa.types.is_timestamp(arrow_type):
         return "TIMESTAMP_NTZ" if arrow_type.tz is None else "TIMESTAMP"
     raise TypeError(f"no Databricks SQL type mapped for Arrow type {arrow_type}")
-
-
-def registry_tables() -> dict[str, TableDefinition]:
-    """Every table a dataset may hold, read from the registry at call time: the seven first (required),
-    then any other the registry defines (written only on request, such as a customers history)."""
-    return dict(registry.TABLES)
-
-
-def dataset_tables(present: set[str]) -> list[TableDefinition]:
-    """The registry's tables a dataset holds, parents first: the seven always, the others when present."""
-    return [t for name, t in registry_tables().items() if name in TABLE_NAMES or name in present]
 
 
 def full_name(catalog: str, schema: str, table: str) -> str:

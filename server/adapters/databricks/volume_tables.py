@@ -5,9 +5,10 @@ How a call goes (one deadline, ``timeout_sec``, bounds all of it; progress is re
 
 1. Checks before any statement: the volume exists; the dataset's ``_manifest.json`` is there (it is
    uploaded last, so its presence means the dataset is complete) and lists a Parquet dataset with the
-   seven tables; the target catalog exists and the schema exists or is created (a refused CREATE SCHEMA
-   is the workspace's message plus the GRANT to ask for); a warehouse is chosen (the one named, else a
-   running one, else a stopped one, started), and the result says which.
+   seven tables (customers_history too when the dataset has it: the tables are the manifest's); the
+   target catalog exists and the schema exists or is created (a refused CREATE SCHEMA is the
+   workspace's message plus the GRANT to ask for); a warehouse is chosen (the one named, else a running
+   one, else a stopped one, started), and the result says which.
 2. Staging: per table, ``CREATE TABLE <table>__staging_<token>`` with the exact types, NOT NULL and
    comments of ``generator.schema``, then ``INSERT ... SELECT CAST(...) FROM read_files(<folder>)``;
    each count must equal the manifest's (stale files from an earlier upload are caught here).
@@ -35,18 +36,20 @@ from generator.fields import (
     FolderOrRoot,
     SchemaName,
     StatementsTimeout,
+    TargetCatalog,
+    TargetSchema,
     VolumeName,
     WarehouseId,
     validated,
 )
 from generator.manifest import MANIFEST_NAME, Manifest
-from generator.schema import TABLE_NAMES, TableDefinition
+from generator.schema import ALL_TABLES, OPTIONAL_TABLES, TABLE_NAMES, TableDefinition
 from server.adapters.databricks.auth import resolve_client, workspace_host
 from server.adapters.databricks.calls import api_error, is_not_found, with_retries
 from server.adapters.databricks.errors import DatabricksApiError
 from server.adapters.databricks.polling import ProgressFn, report
 from server.adapters.databricks.statements import StatementRunner, first_value
-from server.adapters.databricks.table_ddl import create_table, dataset_tables, full_name, insert_from_files
+from server.adapters.databricks.table_ddl import create_table, full_name, insert_from_files
 from server.adapters.databricks.table_swap import SwapFailed, swap_in
 from server.adapters.databricks.unity_catalog import ensure_schema, existing_tables, require_catalog
 from server.adapters.databricks.volumes import ensure_volume_exists
@@ -80,6 +83,7 @@ def read_manifest(client: WorkspaceClient, base: str) -> Manifest:
 
 
 def _tables_of(manifest: Manifest, base: str) -> list[TableDefinition]:
+    """The tables the manifest lists, parents first: the seven (required), then the optional ones it has."""
     if manifest.format != "parquet":
         raise rules.refusal(
             "remote_subfolder",
@@ -92,7 +96,7 @@ def _tables_of(manifest: Manifest, base: str) -> list[TableDefinition]:
         raise rules.refusal(
             "remote_subfolder", base, "a dataset with the seven tables", f"its manifest lacks {', '.join(missing)}"
         )
-    return dataset_tables(set(manifest.tables))
+    return [table for name, table in ALL_TABLES.items() if name in manifest.tables]
 
 
 def _stage(
@@ -136,8 +140,8 @@ def create_tables_from_volume(
     warehouse_id: WarehouseId = None,
     timeout_sec: StatementsTimeout = 600,
     *,
-    target_catalog: CatalogName | None = None,
-    target_schema: SchemaName | None = None,
+    target_catalog: TargetCatalog = None,
+    target_schema: TargetSchema = None,
     client: WorkspaceClient | None = None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
@@ -146,10 +150,11 @@ def create_tables_from_volume(
     ``<target_catalog>.<target_schema>`` (default: the volume's catalog and schema), all or none.
 
     Returns ``{success, error, tables ({name: {full_name, rows}}), source, target, warehouse_id,
-    warehouse_name, warehouse_started, warehouse_note, schema_created, statements, duration_sec,
-    workspace_host}``. Raises RuleErrors (bad names, a dataset that is not seven Parquet tables),
-    DatabricksApiError (missing volume, manifest or catalog, a refused CREATE SCHEMA, no usable warehouse)
-    before any table is touched; what fails after that is in ``error``, with the state of the targets.
+    warehouse_name, warehouse_started, warehouse_note, schema_created, left_as_is (optional tables of an
+    earlier dataset that this one lacks, kept), statements, duration_sec, workspace_host}``. Raises
+    RuleErrors (bad names, a dataset that is not seven Parquet tables), DatabricksApiError (missing volume,
+    manifest or catalog, a refused CREATE SCHEMA, no usable warehouse) before any table is touched; what
+    fails after that is in ``error``, with the state of the targets.
     """
     started = time.monotonic()
     deadline = started + timeout_sec
@@ -180,6 +185,7 @@ def create_tables_from_volume(
         "warehouse_started": choice.started,
         "warehouse_note": choice.note,
         "schema_created": schema_created,
+        "left_as_is": [],
     }
 
     def restorer() -> StatementRunner:
@@ -188,7 +194,10 @@ def create_tables_from_volume(
     try:
         rows = _stage(runner, tcat, tsch, base, manifest, tables, suffix, staged, say)
         say(f"all {len(tables)} tables staged; replacing the targets")
-        existing = set(existing_tables(client, tcat, tsch, [t.name for t in tables]))
+        optional_absent = [name for name in OPTIONAL_TABLES if name not in manifest.tables]
+        present = existing_tables(client, tcat, tsch, [t.name for t in tables] + optional_absent)
+        existing = set(present) - set(optional_absent)
+        result["left_as_is"] = [f"{tcat}.{tsch}.{name}" for name in present if name in optional_absent]
         swap_in(runner, restorer, tcat, tsch, tables, lambda name: full_name(tcat, tsch, name + suffix), existing, say)
     except SwapFailed as exc:
         result["error"] = str(exc)

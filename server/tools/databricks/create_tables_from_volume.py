@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from generator.fields import CatalogName, SchemaName, StatementsTimeout, VolumeName, WarehouseId
 from server.adapters.secrets import redact
@@ -38,53 +38,50 @@ with schema_field_allowed():
         profile: Profile = None
 
 
-class WarehouseUsed(BaseModel):
-    """The SQL warehouse the statements ran on."""
-
-    id: str = Field(description="Its id (pass it as warehouse_id next time).")
-    name: str = Field(description="Its name.")
-    started: bool = Field(description="True when this call had to start it.")
-
-
 class CreateTablesFromVolumeOutput(WorkspaceResult):
     """The tables made from the volume, or why none was (the previous tables are then as they were)."""
 
     success: bool = Field(description="True when every table was created or replaced.")
+    message: str = Field(description="What happened, which warehouse was used, and what to do next.")
     error: str | None = Field(description="What failed and the state the previous tables are in; null on success.")
-    tables: list[str] = Field(description="Full names of the tables written (empty when success is false).")
-    rows: dict[str, int] = Field(description="Rows loaded per table (each equal to the dataset manifest's count).")
     source: str = Field(description="The dataset's folder on the volume.")
     target: str = Field(description="<catalog>.<schema> that holds the tables.")
-    warehouse: WarehouseUsed = Field(description="Which SQL warehouse ran the statements, and whether it was started.")
+    tables: list[str] = Field(description="Full names of the tables written (empty when success is false).")
+    rows: dict[str, int] = Field(description="Rows loaded per table (each equal to the dataset manifest's count).")
     schema_created: bool = Field(description="True when this call created the target schema.")
+    left_as_is: list[str] = Field(
+        description="Optional tables (customers_history) of an earlier dataset that this one lacks: kept, not matched."
+    )
+    warehouse_id: str = Field(description="The SQL warehouse the statements ran on (pass it next time).")
+    warehouse_name: str = Field(description="Its name.")
+    warehouse_started: bool = Field(description="True when this call had to start it.")
     statements: int = Field(description="SQL statements sent.")
     duration_sec: float = Field(description="Wall time of the call in seconds.")
-    message: str = Field(description="What happened, which warehouse was used, and what to do next.")
 
 
 def tables_output(raw: dict[str, Any], host: str) -> CreateTablesFromVolumeOutput:
     """The tool output of a create_tables_from_volume result (also part of generate_and_upload's)."""
-    tables = [entry["full_name"] for entry in raw["tables"].values()]
     if raw["success"]:
         message = (
-            f"{raw['warehouse_note']} Created {len(tables)} Delta tables in {raw['target']} with keys and comments; "
-            f"query them, e.g. SELECT * FROM {raw['target']}.orders LIMIT 10."
+            f"{raw['warehouse_note']} Created {len(raw['tables'])} Delta tables in {raw['target']} with keys and "
+            f"comments; query them, e.g. SELECT * FROM {raw['target']}.orders LIMIT 10."
         )
+        if raw["left_as_is"]:
+            message += (
+                f" {', '.join(raw['left_as_is'])} was left as it was: it comes from an earlier dataset (this one has "
+                "no such table), so it does not match these tables; drop it if it no longer belongs."
+            )
     else:
         message = f"{raw['warehouse_note']} No table was created or replaced. {raw['error']}"
-    return CreateTablesFromVolumeOutput(
-        success=bool(raw["success"]),
-        error=redact(raw["error"]) if raw["error"] is not None else None,
-        tables=tables,
-        rows={name: entry["rows"] for name, entry in raw["tables"].items()},
-        source=raw["source"],
-        target=raw["target"],
-        warehouse=WarehouseUsed(id=raw["warehouse_id"], name=raw["warehouse_name"], started=raw["warehouse_started"]),
-        schema_created=bool(raw["schema_created"]),
-        statements=raw["statements"],
-        duration_sec=raw["duration_sec"],
-        message=redact(message),
-        workspace_host=host,
+    return CreateTablesFromVolumeOutput.model_validate(
+        {
+            **raw,
+            "message": redact(message),
+            "error": redact(raw["error"]) if raw["error"] is not None else None,
+            "tables": [entry["full_name"] for entry in raw["tables"].values()],
+            "rows": {name: entry["rows"] for name, entry in raw["tables"].items()},
+            "workspace_host": host,
+        }
     )
 
 
@@ -101,10 +98,11 @@ async def create_tables_from_volume(args: CreateTablesFromVolumeInput, tc: ToolC
     Use it after upload_to_volume to get queryable tables without a cluster. The columns keep the
     generator's types (DECIMAL money, DATE, TIMESTAMP_NTZ, SMALLINT, NOT NULL), tables and columns get their
     descriptions as comments, and primary and foreign keys are declared (informational) so BI tools and
-    Genie see the joins. All tables or none: staging tables first, targets replaced in place only when all
-    are loaded, put back on a failure. With no warehouse_id a running warehouse is used (a stopped one is
-    started) and the result names it. Cost: a few seconds per table on a running serverless warehouse; a
-    stopped serverless one starts in seconds, a classic one in minutes (timeout_sec bounds the call).
+    Genie see the joins. The tables are the dataset's (customers_history too when it has one). All tables or
+    none: staging tables first, targets replaced in place only when all are loaded, put back on a failure.
+    With no warehouse_id a running warehouse is used (a stopped one is started) and the result names it.
+    Cost: a few seconds per table on a running serverless warehouse; a stopped serverless one starts in
+    seconds, a classic one in minutes (timeout_sec bounds the call).
     """
 
     def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:

@@ -10,16 +10,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.dataset as pa_ds
 import pyarrow.parquet as pq
 import pytest
 
-from generator import schema as registry
 from generator.manifest import MANIFEST_NAME
 from generator.rules import RuleErrors
 from generator.runner import run
-from generator.schema import CUSTOMERS, TABLE_NAMES, TABLES, TableDefinition
+from generator.schema import ALL_TABLES, TABLE_NAMES
 from generator.spec import DatasetSpec
 from server.adapters.databricks.errors import CatalogNotFoundError, DatabricksApiError
 from server.adapters.databricks.table_ddl import sql_type
@@ -30,11 +28,12 @@ SPEC = DatasetSpec(scale="small", scale_factor=0.1, days=7)
 
 @pytest.fixture(scope="module")
 def datasets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Two small Parquet datasets (seeds 42 and 7), generated once for the module."""
+    """Small Parquet datasets (seeds 42 and 7, and one with customers_history), generated once for the module."""
     root = tmp_path_factory.mktemp("volume-datasets")
     run(SPEC, root / "first", workers=1)
     run(DatasetSpec(scale="small", scale_factor=0.1, days=7, seed=7), root / "second", workers=1)
-    return {"first": root / "first", "second": root / "second"}
+    run(DatasetSpec(scale="small", scale_factor=0.1, days=7, customer_history=True), root / "history", workers=1)
+    return {name: root / name for name in ("first", "second", "history")}
 
 
 def _put(volume: Any, dataset: Path, folder: str = "incoming_data") -> Path:
@@ -67,7 +66,7 @@ def _local_rows(dataset: Path, table: str) -> list[dict[str, Any]]:
 
 
 def _sorted(rows: list[dict[str, Any]], table: str) -> list[dict[str, Any]]:
-    key = TABLES[table].primary_key
+    key = ALL_TABLES[table].primary_key
     return sorted(rows, key=lambda row: tuple(row[c] for c in key))
 
 
@@ -85,6 +84,26 @@ def _assert_kept(standin: Any, volume: Any, before: dict[str, Any]) -> None:
     """The targets have the rows and versions they had, and no staging table is left."""
     assert _state(standin, volume) == before
     assert standin.uc.tables(volume.catalog, volume.schema) == sorted(TABLE_NAMES)
+
+
+def _assert_landed(standin: Any, volume: Any, dataset: Path, table: str) -> None:
+    """The table in Unity Catalog has the registry's columns (types, NOT NULL, comments), its comment, its
+    primary and foreign keys, and the dataset's rows."""
+    definition = ALL_TABLES[table]
+    described = standin.uc.describe(f"{volume.catalog}.{volume.schema}.{table}")
+    assert [(c.name, c.type.text, c.nullable) for c in described.columns] == [
+        (f.name, sql_type(f.type).lower(), f.nullable) for f in definition.schema
+    ]
+    assert [c.comment for c in described.columns] == [definition.column_description(n) for n in definition.schema.names]
+    assert described.comment == definition.description
+    keys = {(c["kind"], tuple(c["columns"]), c.get("parent_table")) for c in described.constraints}
+    expected = {("PRIMARY KEY", definition.primary_key, None)} | {
+        ("FOREIGN KEY", (column,), f"{volume.catalog}.{volume.schema}.{parent}")
+        for column, (parent, _) in definition.foreign_keys.items()
+    }
+    assert keys == expected, table
+    landed = standin.uc.rows(f"{volume.catalog}.{volume.schema}.{table}").to_pylist()
+    assert _sorted(landed, table) == _sorted(_local_rows(dataset, table), table)
 
 
 def test_the_dataset_becomes_typed_delta_tables_with_comments_and_keys(
@@ -106,23 +125,7 @@ def test_the_dataset_becomes_typed_delta_tables_with_comments_and_keys(
     assert result["workspace_host"] == standin.url and result["target"] == f"{volume.catalog}.{volume.schema}"
     assert standin.uc.tables(volume.catalog, volume.schema) == sorted(TABLE_NAMES)  # staging tables dropped
     for table in TABLE_NAMES:
-        definition = TABLES[table]
-        described = standin.uc.describe(f"{volume.catalog}.{volume.schema}.{table}")
-        assert [(c.name, c.type.text, c.nullable) for c in described.columns] == [
-            (f.name, sql_type(f.type).lower(), f.nullable) for f in definition.schema
-        ]
-        assert [c.comment for c in described.columns] == [
-            definition.column_description(n) for n in definition.schema.names
-        ]
-        assert described.comment == definition.description
-        keys = {(c["kind"], tuple(c["columns"]), c.get("parent_table")) for c in described.constraints}
-        expected = {("PRIMARY KEY", definition.primary_key, None)} | {
-            ("FOREIGN KEY", (column,), f"{volume.catalog}.{volume.schema}.{parent}")
-            for column, (parent, _) in definition.foreign_keys.items()
-        }
-        assert keys == expected, table
-        landed = standin.uc.rows(f"{volume.catalog}.{volume.schema}.{table}").to_pylist()
-        assert _sorted(landed, table) == _sorted(_local_rows(datasets["first"], table), table)
+        _assert_landed(standin, volume, datasets["first"], table)
     types = {c.name: c.type.text for c in standin.uc.describe(f"{volume.catalog}.{volume.schema}.order_items").columns}
     assert (types["qty"], types["unit_price"], types["extended_price"]) == (
         "smallint",
@@ -288,40 +291,33 @@ def test_stale_files_in_a_table_folder_are_caught_before_any_table_is_replaced(
     assert standin.uc.tables(volume.catalog, volume.schema) == []
 
 
-def test_a_table_added_to_the_registry_flows_through_when_the_dataset_has_it(
-    standin: Any, workspace_client: Any, volume: Any, datasets: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+def test_customers_history_becomes_a_table_when_the_dataset_has_it(
+    standin: Any, workspace_client: Any, volume: Any, datasets: dict[str, Path]
 ) -> None:
-    """An optional table (a customers history, with a BOOLEAN flag) is created when the dataset holds it."""
-    history = TableDefinition(
-        name="customers_history",
-        description="Every version of every customer.",
-        schema=pa.schema(
-            [
-                CUSTOMERS.schema.field("customer_id"),
-                pa.field("valid_from", pa.timestamp("us"), nullable=False, metadata={"description": "From."}),
-                pa.field("is_current", pa.bool_(), nullable=False, metadata={"description": "Current version."}),
-            ]
-        ),
-        primary_key=("customer_id", "valid_from"),
-        family="customers",
-        foreign_keys={"customer_id": ("customers", "customer_id")},
-    )
-    monkeypatch.setitem(registry.TABLES, history.name, history)
-    folder = _put(volume, datasets["first"])
-    rows = pa.table(
-        {"customer_id": [1, 1], "valid_from": [0, 10**12], "is_current": [False, True]}, schema=history.schema
-    )
-    (folder / history.name).mkdir()
-    pq.write_table(rows, folder / history.name / "part-00000.parquet")
-    manifest = json.loads((folder / MANIFEST_NAME).read_text())
-    manifest["tables"][history.name] = {"rows": 2, "bytes": 1, "files": []}
-    (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
+    """The tables are the manifest's: a dataset with the optional customers_history gives eight tables, the
+    history with its BOOLEAN flag, nullable TIMESTAMP_NTZ end and a foreign key to customers; a later dataset
+    without one leaves it as it was and says so."""
+    _put(volume, datasets["history"])
     result = _create(volume, workspace_client)
     assert result["success"] is True, result["error"]
-    assert result["tables"][history.name]["rows"] == 2
-    described = standin.uc.describe(f"{volume.catalog}.{volume.schema}.{history.name}")
-    assert [(c.name, c.type.text) for c in described.columns][-1] == ("is_current", "boolean")
-    assert {c["kind"] for c in described.constraints} == {"PRIMARY KEY", "FOREIGN KEY"}
+    assert result["left_as_is"] == []
+    manifest = json.loads((datasets["history"] / MANIFEST_NAME).read_text())
+    assert list(result["tables"]) == [*TABLE_NAMES, "customers_history"]
+    assert result["tables"]["customers_history"]["rows"] == manifest["tables"]["customers_history"]["rows"] > 0
+    assert standin.uc.tables(volume.catalog, volume.schema) == sorted([*TABLE_NAMES, "customers_history"])
+    for table in ("customers", "customers_history"):
+        _assert_landed(standin, volume, datasets["history"], table)
+    types = {
+        c.name: c.type.text for c in standin.uc.describe(f"{volume.catalog}.{volume.schema}.customers_history").columns
+    }
+    assert (types["valid_to"], types["is_current"]) == ("timestamp_ntz", "boolean")
+
+    history = f"{volume.catalog}.{volume.schema}.customers_history"
+    kept = standin.uc.rows(history).to_pylist()
+    _put(volume, datasets["first"])
+    again = _create(volume, workspace_client)
+    assert again["success"] is True and list(again["tables"]) == list(TABLE_NAMES)
+    assert again["left_as_is"] == [history] and standin.uc.rows(history).to_pylist() == kept
 
 
 BAD_VALUES: dict[str, list[Any]] = {
