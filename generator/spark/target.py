@@ -26,6 +26,13 @@ log = logging.getLogger(__name__)
 SESSION_CATALOG = "spark_catalog"
 #: Environment variable set on Databricks Runtime drivers; there Delta is always the table format.
 DATABRICKS_RUNTIME_ENV = "DATABRICKS_RUNTIME_VERSION"
+#: How Databricks says that a privilege is missing (error class, error code).
+PERMISSION_MARKERS = ("INSUFFICIENT_PERMISSIONS", "PERMISSION_DENIED")
+#: What to do about a refused table write, wherever the tables are written from.
+TABLE_PRIVILEGES_HINT = (
+    "Creating these tables needs USE CATALOG, USE SCHEMA and CREATE TABLE, and replacing one needs its ownership: "
+    "ask the owner of the schema or table for them, or choose a schema you own."
+)
 
 
 class SparkTargetError(GenerationError):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service.sql import ExecuteStatementRequestOnWaitTimeout, StatementResponse, StatementState
+from generator.spark.target import PERMISSION_MARKERS, TABLE_PRIVILEGES_HINT
 from server.adapters.databricks.calls import api_error, describe, with_retries
 from server.adapters.databricks.errors import StatementError
 from server.adapters.databricks.polling import ProgressFn, remaining, report, sleep_until_next_poll
@@ -96,11 +97,9 @@ class StatementRunner:
         error = status.error if status is not None else None
         message = (error.message if error is not None else None) or f"the statement ended {state}"
         hint = ""
-        if (status is not None and status.sql_state in _PERMISSION_STATES) or "INSUFFICIENT_PERMISSIONS" in message:
-            hint = (
-                " Creating these tables needs USE CATALOG, USE SCHEMA and CREATE TABLE, and replacing one needs its "
-                "ownership: ask the owner of the schema or table for them, or choose a schema you own."
-            )
+        refused = status is not None and status.sql_state in _PERMISSION_STATES
+        if refused or any(marker in message for marker in PERMISSION_MARKERS):
+            hint = f" {TABLE_PRIVILEGES_HINT}"
         code = error.error_code.value if error is not None and error.error_code else state
         raise StatementError(
             redact(f"Could not {what}: {' '.join(message.split())}.{hint}"),

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import PermissionDenied
 from server.adapters.databricks.calls import api_error, describe, is_not_found, with_retries
-from server.adapters.databricks.errors import CatalogNotFoundError, DatabricksApiError
+from server.adapters.databricks.errors import CatalogNotFoundError
 from server.adapters.secrets import redact
 
 MAX_CATALOGS_NAMED = 20
@@ -84,13 +84,3 @@ def existing_tables(client: WorkspaceClient, catalog: str, schema: str, names: I
             return []
         raise api_error(exc, f"list the tables of {catalog}.{schema}") from None
     return [name for name in wanted if name in present]
-
-
-def permission_problem(exc: BaseException, action: str, securable: str, name: str) -> DatabricksApiError:
-    """A statement or request refused for lack of a privilege: the workspace's message and what to do."""
-    hint = (
-        f"Replacing a table needs ownership of it (or MODIFY and the schema's CREATE TABLE); creating one needs "
-        f"USE CATALOG, USE SCHEMA and CREATE TABLE. Ask the owner of {securable.lower()} `{name}` for them, or "
-        "choose a schema you own."
-    )
-    return api_error(exc, action, hint=hint)

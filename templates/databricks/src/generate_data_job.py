@@ -142,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from generator.errors import GenerationError
     from generator.spark import generate_to_spark, result_summary
+    from generator.spark.target import PERMISSION_MARKERS, TABLE_PRIVILEGES_HINT
 
     log.info(
         "generating scale=%s scale_factor=%g days=%d seed=%d end_date=%s customer_history=%s into %s.%s (overwrite=%s)",
@@ -172,8 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     except GenerationError as exc:
         log.error("generation failed, existing tables left as they were: %s", exc)
         return EXIT_FAILED
-    except Exception:
+    except Exception as exc:
         log.exception("generation failed, existing tables left as they were")
+        if any(marker in str(exc) for marker in PERMISSION_MARKERS):  # the workspace's words, then what to do
+            log.error("%s %s", (str(exc).strip().splitlines() or [""])[0], TABLE_PRIVILEGES_HINT)
         return EXIT_FAILED
     log.info("summary (%s tables, %.1f s):", result.format, time.perf_counter() - started)
     for line in result_summary(result):

@@ -23,6 +23,7 @@ from databricks_standin import StandinWorkspace
 from generator.rules import RuleErrors
 from generator.runner import run
 from generator.schema import ALL_TABLES, dataset_tables
+from generator.spark.target import TABLE_PRIVILEGES_HINT
 from generator.spec import DatasetSpec
 from server.adapters.databricks.errors import CatalogNotFoundError, DatabricksApiError
 from server.adapters.databricks.generation_run import submit_generation_run
@@ -206,6 +207,7 @@ def test_a_cluster_run_that_fails_in_its_third_table_leaves_the_previous_tables_
     logs = details["tasks"][0]["logs"]
     assert "stores: " in logs and "products: " in logs and "customers: " not in logs.split("generation failed")[0]
     assert "generation failed, existing tables left as they were" in logs
+    assert TABLE_PRIVILEGES_HINT in logs  # the workspace's message, then what to do
     assert _versions(spark_standin) == versions  # no table got a new version
     assert {t: spark_standin.uc.rows(f"{CATALOG}.{SCHEMA}.{t}").to_pylist() for t in WRITTEN} == rows
     assert spark_standin.uc.tables(CATALOG, SCHEMA) == sorted(WRITTEN)

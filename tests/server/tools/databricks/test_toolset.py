@@ -55,6 +55,7 @@ async def test_databricks_tools_are_listed_with_truthful_annotations(tmp_path: P
                 prop = tool.output_schema["$defs"][prop["$ref"].rsplit("/", 1)[-1]]
             assert prop.get("description"), f"{name} output {prop_name}"
         assert "ctx" not in tool.input_schema["properties"] and "client_roots" not in tool.input_schema["properties"]
+        assert "workspace_host" in tool.output_schema["required"], f"{name} must name the workspace it used"
     upload = tools["upload_to_volume"].input_schema
     assert list(upload["properties"]) == [
         "catalog",
