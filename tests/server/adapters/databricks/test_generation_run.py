@@ -243,6 +243,19 @@ def test_the_call_returns_at_once_and_a_missing_schema_is_created(held: Any, wor
     assert cancelled["result_state"] == "CANCELED"
 
 
+def test_a_short_wait_reports_the_runs_state_and_returns_its_handle(held: Any, workspace_client: Any) -> None:
+    catalog = held.create_catalog()
+    seen: list[tuple[float, float | None, str]] = []
+    submitted = submit_generation_run(
+        catalog, "s", wait_sec=2, client=workspace_client, progress=lambda *update: seen.append(update)
+    )
+    run_id = submitted["run_id"]
+    assert submitted["done"] is False and submitted["life_cycle_state"] == "PENDING"
+    waits = [update for update in seen if update[2].startswith(f"Run {run_id}: PENDING after ")]
+    assert waits and all(total == 2.0 for _, total, _ in waits)
+    cancel_job_run(run_id, client=workspace_client, wait_sec=10)
+
+
 def test_the_wheel_may_go_to_a_volume_folder(held: Any, workspace_client: Any, volume: Any) -> None:
     catalog = held.create_catalog()
     submitted = submit_generation_run(catalog, "s", upload_folder=f"{volume.path}/libs", client=workspace_client)
