@@ -38,6 +38,22 @@ MAX_PCT = np.array([25, 40, 30, 50])
 
 
 @dataclass(frozen=True)
+class PeriodPromotions:
+    """The promotions of some products (arrays aligned with them) in one calendar period."""
+
+    period: int
+    promo_id: np.ndarray  # 0 where none
+    start_day: np.ndarray
+    end_day: np.ndarray
+    discount_bp: np.ndarray
+
+    def active(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """(promo_id, discount_bp) active for each product on `day` (a day of the period); (0, 0) where none."""
+        on = (self.promo_id > 0) & (self.start_day <= day) & (day <= self.end_day)
+        return np.where(on, self.promo_id, 0), np.where(on, self.discount_bp, 0)
+
+
+@dataclass(frozen=True)
 class PromotionSchedule:
     """(products, periods) grids from period `first_period` on; promo_id 0 means no promotion."""
 
@@ -48,12 +64,11 @@ class PromotionSchedule:
     discount_bp: np.ndarray
     first_period: int
 
-    def active(self, product: np.ndarray, day: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
-        """(promo_id, discount_bp) active for each product on each day; (0, 0) where none."""
-        period = np.asarray(day, dtype=np.int64) // PERIOD_DAYS - self.first_period
-        pid = self.promo_id[product, period]
-        on = (pid > 0) & (self.start_day[product, period] <= day) & (day <= self.end_day[product, period])
-        return np.where(on, pid, 0), np.where(on, self.discount_bp[product, period], 0)
+    def in_period(self, product: np.ndarray, period: int) -> PeriodPromotions:
+        """The promotions of the given products in calendar period `period` (one gather for its days)."""
+        column = period - self.first_period
+        grids = (self.promo_id, self.start_day, self.end_day, self.discount_bp)
+        return PeriodPromotions(period, *(grid[product, column] for grid in grids))
 
 
 def _period_draws(seed: int, period: int, n: int) -> tuple[np.ndarray, ...]:

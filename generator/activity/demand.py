@@ -9,6 +9,7 @@ and closing days), never of the window: the same day gives the same demand in an
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from generator.customers import SEGMENT_SLOTS, customer_segment, segment_pattern
 from generator.money import apply_discount
 from generator.plan import Chunk
 from generator.products import product_attributes
-from generator.promotions import promotion_schedule
+from generator.promotions import PERIOD_DAYS, PeriodPromotions, promotion_schedule
 from generator.rng import Column, Family, stream
 from generator.signups import signup_timeline
 from generator.spec import DEFAULT_DAYS, DEFAULT_END_DATE, DatasetSpec
@@ -74,6 +75,8 @@ PREMIUM_PRICE_ELASTICITY = 0.5
 BARGAIN_PRICE_ELASTICITY = -0.3
 #: Which demand-weight variant each segment uses: casual and loyal the base, bargain, premium.
 VARIANT_OF_SEGMENT = np.array([0, 0, 2, 1])
+#: The promotion lift of each variant: base, premium, bargain.
+VARIANT_PROMO_LIFT = np.array([PROMO_LIFT, PROMO_LIFT, BARGAIN_PROMO_LIFT])
 MAX_ORDERS_PER_STORE_DAY = 9_999  # order_id leaves four digits for the sequence
 
 
@@ -93,6 +96,12 @@ def daily_volume(days: np.ndarray | int) -> np.ndarray:
     """Relative order volume of each day number (weekday and holiday season), from the calendar alone:
     1 on average over the default window, higher in the holiday weeks, lower in spring."""
     return _raw_volume(np.atleast_1d(np.asarray(days, dtype=np.int64))) / _REFERENCE_VOLUME
+
+
+@lru_cache(maxsize=1024)
+def _volume_of(day: int) -> float:
+    """daily_volume of one day, as a number (a day of every store group's simulation asks for it)."""
+    return float(daily_volume(day)[0])
 
 
 def mean_lines_per_order() -> float:
@@ -159,11 +168,10 @@ class StoreGroupDemand:
         price = self.products.price_cents[self.pair_product, 0].astype(np.float64)
         relative_price = price / np.median(self.products.price_cents[:, 0])
         base = self.products.popularity[self.pair_product]
-        self.weights = (
-            base,
-            base * relative_price**PREMIUM_PRICE_ELASTICITY,
-            base * relative_price**BARGAIN_PRICE_ELASTICITY,
+        self.weights = np.stack(
+            [base, base * relative_price**PREMIUM_PRICE_ELASTICITY, base * relative_price**BARGAIN_PRICE_ELASTICITY]
         )
+        self._promotions: PeriodPromotions | None = None  # the pairs' promotions in the current period
         self.extra_qty = np.where(price < 300, 0.8, np.where(price < 1000, 0.35, 0.15))
         self.share = base / np.bincount(self.pair_store, base)[self.pair_store]
         self.store_rate = spec.volumes.orders_per_day * self.stores.size[self.store_index]
@@ -184,18 +192,22 @@ class StoreGroupDemand:
             self.pair_product, day
         )
 
+    def promotions(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """(promo_id, discount_bp) of every pair on `day`; (0, 0) where none (the pairs' share of the
+        schedule is gathered once per promotion period)."""
+        period = day // PERIOD_DAYS
+        if self._promotions is None or self._promotions.period != period:
+            self._promotions = self.schedule.in_period(self.pair_product, period)
+        return self._promotions.active(day)
+
     def day(self, day: int, active: np.ndarray) -> tuple[DayOrders, DayLines]:
         """Everything the customers of the group ask for on `day`, drawn from the day's own stream."""
         rng = stream(self.seed, Family.ACTIVITY, Column.DAY, self.part, day)
-        promo_id, promo_bp = self.schedule.active(self.pair_product, day)
-        lift = promo_bp / 10_000.0
-        weights = [
-            self.weights[0] * (1.0 + PROMO_LIFT * lift) * active,
-            self.weights[1] * (1.0 + PROMO_LIFT * lift) * active,
-            self.weights[2] * (1.0 + BARGAIN_PROMO_LIFT * lift) * active,
-        ]
-        sells = np.bincount(self.pair_store, weights[0], minlength=self.n_stores) > 0
-        counts = rng.poisson(daily_volume(day)[0] * self.store_rate * sells)
+        promo_id, promo_bp = self.promotions(day)
+        # Basket weights of the three variants (rows), by the promotion lift, zero where the pair does not trade.
+        weights = self.weights * (1.0 + VARIANT_PROMO_LIFT[:, None] * (promo_bp / 10_000.0)) * active
+        sells = active.reshape(self.n_stores, self.width).any(axis=1)  # a store with a trading pair
+        counts = rng.poisson(_volume_of(day) * self.store_rate * sells)
         store = np.repeat(np.arange(self.n_stores), np.minimum(counts, MAX_ORDERS_PER_STORE_DAY))
         n = len(store)
 
@@ -215,15 +227,15 @@ class StoreGroupDemand:
         first_pair = store[line_order] * self.width
         u = rng.random(len(line_order))
         pair = np.empty(len(line_order), dtype=np.int64)
-        for variant, weight in enumerate(weights):
+        for variant, cdf in enumerate(np.cumsum(weights, axis=1)):
             rows = np.flatnonzero(line_variant == variant)
-            cdf = np.cumsum(weight)
             before = np.where(first_pair[rows] > 0, cdf[first_pair[rows] - 1], 0.0)
             total = cdf[first_pair[rows] + self.width - 1] - before
             found = np.searchsorted(cdf, before + u[rows] * total, side="right")
             pair[rows] = np.clip(found, first_pair[rows], first_pair[rows] + self.width - 1)
-        # One line per (order, pair), in that order: a sort of one combined key.
-        combined = np.unique(line_order * self.n_pairs + pair)
+        # One line per (order, pair), in that order: a sort of one combined key, repeats dropped.
+        combined = np.sort(line_order * self.n_pairs + pair)
+        combined = combined[np.diff(combined, prepend=-1) != 0]
         line_order, pair = combined // self.n_pairs, combined % self.n_pairs
 
         qty = 1 + rng.poisson(self.extra_qty[pair])

@@ -10,7 +10,7 @@ from generator.activity.demand import DayLines, DayOrders
 from generator.calendar import MICROS_PER_SECOND
 from generator.catalog import PAYMENT_TYPES
 from generator.money import apply_discount, cents_to_decimal
-from generator.schema import ORDER_ID_DAY, ORDER_ID_STORE, TableDefinition
+from generator.schema import INVENTORY_SNAPSHOTS, ORDER_ID_DAY, ORDER_ID_STORE, TableDefinition
 
 #: Numpy columns of one table, by column name.
 Columns = dict[str, np.ndarray]
@@ -67,25 +67,59 @@ def served_orders(
 LABELS = {"payment_type": PAYMENT_TYPES}
 
 
+def _numpy_type(type_: pa.DataType) -> np.dtype:
+    """How the simulation holds a column of this Arrow type: cents as int64, label codes as int8, day
+    and microsecond numbers and integers as integers of the type's width (so no cast is left to Arrow)."""
+    if pa.types.is_decimal(type_):
+        return np.dtype(np.int64)
+    if pa.types.is_string(type_):
+        return np.dtype(np.int8)
+    return np.dtype(f"int{type_.bit_width}")
+
+
 def _arrow(field: pa.Field, values: np.ndarray) -> pa.Array:
-    """One numpy column as the Arrow type of its field: cents as decimals, day and microsecond numbers as
-    dates and timestamps, codes as their labels, 0 as null in a nullable id."""
+    """One numpy column (of `_numpy_type`) as the Arrow type of its field: cents as decimals, codes as
+    their labels, 0 as null in a nullable id, the other values as they are (no copy)."""
     type_ = field.type
     if pa.types.is_decimal(type_):
         return cents_to_decimal(values, type_)
-    if pa.types.is_timestamp(type_):
-        return pa.array(values, pa.int64()).cast(type_)
-    if pa.types.is_date32(type_):
-        return pa.array(values, pa.int32()).cast(type_)
     if pa.types.is_string(type_):
-        labels = pa.array(LABELS[field.name], pa.string())
-        return pa.DictionaryArray.from_arrays(pa.array(values, pa.int8()), labels).cast(pa.string())
-    return pa.array(values, type_, mask=values == 0 if field.nullable else None)
+        return pa.array(LABELS[field.name], pa.string()).take(pa.array(values))
+    validity = pa.py_buffer(np.packbits(values != 0, bitorder="little")) if field.nullable else None
+    return pa.Array.from_buffers(type_, len(values), [validity, pa.py_buffer(values)])
 
 
 def block_table(table: TableDefinition, days: list[Columns]) -> pa.Table:
     """The rows of one activity table for a block of days."""
     if not days:
         return table.schema.empty_table()
-    columns = {name: np.concatenate([day[name] for day in days]) for name in table.schema.names}
+    return _table(
+        table, {f.name: np.concatenate([day[f.name] for day in days], dtype=_numpy_type(f.type)) for f in table.schema}
+    )
+
+
+def _table(table: TableDefinition, columns: Columns) -> pa.Table:
+    """A table of the given numpy columns, in the schema's order."""
     return pa.table({field.name: _arrow(field, columns[field.name]) for field in table.schema}, schema=table.schema)
+
+
+class BlockStock:
+    """The opening stock of every pair on each day of a block (rows: days), as the snapshots write it."""
+
+    def __init__(self, days: np.ndarray, pairs: int) -> None:
+        self.days = days
+        self.active = np.zeros((len(days), pairs), dtype=bool)
+        self.on_hand, self.on_order, self.received = (np.zeros((len(days), pairs), dtype=np.int32) for _ in range(3))
+
+
+def snapshot_table(stock: BlockStock, pair_columns: Columns) -> pa.Table:
+    """inventory_snapshots of a block: each day's trading pairs in pair order, days in order."""
+    active = stock.active
+    columns = {
+        "snapshot_date": np.repeat(stock.days.astype(np.int32), active.sum(axis=1)),
+        **{name: np.broadcast_to(values, active.shape)[active] for name, values in pair_columns.items()},
+        "on_hand": stock.on_hand[active],
+        "on_order": stock.on_order[active],
+        "received_qty": stock.received[active],
+    }
+    return _table(INVENTORY_SNAPSHOTS, columns)
