@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 
+from generator.arrays import labels, numbers
 from generator.catalog import PROMO_TYPES
 from generator.money import cents_to_decimal
 from generator.plan import Chunk
@@ -118,11 +119,11 @@ def build_promotions(chunk: Chunk, spec: DatasetSpec) -> pa.Table:
     order = np.argsort(schedule.promo_id[product, period], kind="stable")
     product, period = product[order], period[order]
     columns = {
-        "promo_id": pa.array(schedule.promo_id[product, period], pa.int32()),
-        "product_id": pa.array(product + 1, pa.int32()),
-        "start_date": pa.array(schedule.start_day[product, period], pa.int32()).cast(pa.date32()),
-        "end_date": pa.array(schedule.end_day[product, period], pa.int32()).cast(pa.date32()),
-        "promo_type": pa.array(np.array(PROMO_TYPES, dtype=object)[schedule.promo_type[product, period]], pa.string()),
+        "promo_id": numbers(schedule.promo_id[product, period], pa.int32()),
+        "product_id": numbers(product + 1, pa.int32()),
+        "start_date": numbers(schedule.start_day[product, period], pa.date32()),
+        "end_date": numbers(schedule.end_day[product, period], pa.date32()),
+        "promo_type": labels(PROMO_TYPES, schedule.promo_type[product, period]),
         "discount_pct": cents_to_decimal(
             schedule.discount_bp[product, period], PROMOTIONS.schema.field("discount_pct").type
         ),

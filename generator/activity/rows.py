@@ -7,6 +7,7 @@ import numpy as np
 import pyarrow as pa
 
 from generator.activity.demand import DayLines, DayOrders
+from generator.arrays import empty_table, labels, numbers
 from generator.calendar import MICROS_PER_SECOND
 from generator.catalog import PAYMENT_TYPES
 from generator.money import apply_discount, cents_to_decimal
@@ -84,15 +85,14 @@ def _arrow(field: pa.Field, values: np.ndarray) -> pa.Array:
     if pa.types.is_decimal(type_):
         return cents_to_decimal(values, type_)
     if pa.types.is_string(type_):
-        return pa.array(LABELS[field.name], pa.string()).take(pa.array(values))
-    validity = pa.py_buffer(np.packbits(values != 0, bitorder="little")) if field.nullable else None
-    return pa.Array.from_buffers(type_, len(values), [validity, pa.py_buffer(values)])
+        return labels(LABELS[field.name], values)
+    return numbers(values, type_, null=values == 0 if field.nullable else None)
 
 
 def block_table(table: TableDefinition, days: list[Columns]) -> pa.Table:
     """The rows of one activity table for a block of days."""
     if not days:
-        return table.schema.empty_table()
+        return empty_table(table.schema)
     return _table(
         table, {f.name: np.concatenate([day[f.name] for day in days], dtype=_numpy_type(f.type)) for f in table.schema}
     )
