@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as pa_ds
 
 from generator.manifest import CHANGES_FOLDER, read_manifest
 from generator.schema import TableDefinition
 from generator.table_files import files_dataset
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as pa_ds  # imports pandas: only where a revision reads a dataset
 
 CHANGE_TYPE = "_change_type"
 COMMIT_VERSION = "_commit_version"
