@@ -119,20 +119,15 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 def _versions(fmt: str) -> dict[str, str]:
     import numpy
 
-    from generator.catalog import POOLS_SNAPSHOT
+    from generator.catalog import pool_source
 
     versions = {
         GENERATOR_NAME: __version__,
         "python": sys.version.split()[0],
         "numpy": numpy.__version__,
         "pyarrow": pa.__version__,
+        "faker": f"name pools frozen from {pool_source()['faker_version']}",
     }
-    if POOLS_SNAPSHOT.exists():
-        versions["faker"] = "frozen name pools"
-    else:
-        import faker
-
-        versions["faker"] = faker.VERSION
     if fmt == "delta":
         import deltalake
 
