@@ -67,10 +67,6 @@ class ProductAttributes:
         """The base price in cents of each product on `day`."""
         return self.price_cents[product, self.changes_by(product, day)]
 
-    def sold_on(self, product: np.ndarray, day: np.ndarray | int) -> np.ndarray:
-        """Which products are on sale on `day` (launched and not yet discontinued)."""
-        return (self.launched_day[product] <= day) & (day < self.discontinued_day[product])
-
 
 def _price_path(base_cents: np.ndarray, cost_cents: np.ndarray, steps: np.ndarray) -> np.ndarray:
     """The launch price then the price after each relative step: whole dollars plus the launch price's

@@ -49,10 +49,6 @@ class StoreAttributes:
     def count(self) -> int:
         return len(self.city)
 
-    def open_on(self, day: int) -> np.ndarray:
-        """Which stores trade on `day`."""
-        return (self.opened_day <= day) & (day < self.closed_day)
-
 
 def new_arrival_days(spec: DatasetSpec, draws: np.ndarray) -> np.ndarray:
     """Days on which the k-th of len(draws) new stores (or products) arrives: evenly over the first year

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from generator.calendar import SECONDS_PER_DAY, day_number, day_of_year, weekday
+from generator.calendar import NEVER, SECONDS_PER_DAY, day_number, day_of_year, weekday
 from generator.catalog import PAYMENT_TYPES
 from generator.customers import SEGMENT_SLOTS, customer_segment, segment_pattern
 from generator.money import apply_discount
@@ -173,6 +173,15 @@ class StoreGroupDemand:
         )
         self._promotions: PeriodPromotions | None = None  # the pairs' promotions in the current period
         self.extra_qty = np.where(price < 300, 0.8, np.where(price < 1000, 0.35, 0.15))
+        self._pair_cents = np.zeros(self.n_pairs, dtype=np.int64)  # the prices on _prices_day (none yet)
+        self._next_price_change = np.zeros(self.n_pairs, dtype=np.int64)
+        self._prices_day = NEVER
+        # A pair trades from the later of its store's opening and its product's launch, until the earlier end.
+        store = self.store_index[self.pair_store]
+        self.trading_from = np.maximum(self.stores.opened_day[store], self.products.launched_day[self.pair_product])
+        self.trading_until = np.minimum(
+            self.stores.closed_day[store], self.products.discontinued_day[self.pair_product]
+        )
         self.share = base / np.bincount(self.pair_store, base)[self.pair_store]
         self.store_rate = spec.volumes.orders_per_day * self.stores.size[self.store_index]
 
@@ -188,9 +197,18 @@ class StoreGroupDemand:
 
     def active(self, day: int) -> np.ndarray:
         """Pairs that trade on `day`: the store is open and the product on sale."""
-        return self.stores.open_on(day)[self.store_index][self.pair_store] & self.products.sold_on(
-            self.pair_product, day
-        )
+        return (self.trading_from <= day) & (day < self.trading_until)
+
+    def prices(self, day: int) -> np.ndarray:
+        """Every pair's base price in cents on `day`. Days go forward in a run, so only the pairs whose
+        price changed since the day asked before are looked up again."""
+        due = np.flatnonzero(self._next_price_change <= day) if day >= self._prices_day else slice(None)
+        product = self.pair_product[due]
+        self._pair_cents[due] = self.products.cents_on(product, day)
+        change_days = self.products.price_days[product]
+        self._next_price_change[due] = np.where(change_days > day, change_days, NEVER).min(axis=1)
+        self._prices_day = day
+        return self._pair_cents
 
     def promotions(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """(promo_id, discount_bp) of every pair on `day`; (0, 0) where none (the pairs' share of the
@@ -239,7 +257,7 @@ class StoreGroupDemand:
         line_order, pair = combined // self.n_pairs, combined % self.n_pairs
 
         qty = 1 + rng.poisson(self.extra_qty[pair])
-        list_cents = self.products.cents_on(self.pair_product[pair], day)
+        list_cents = self.prices(day)[pair]
         return orders, DayLines(
             order=line_order,
             pair=pair,
