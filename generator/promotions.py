@@ -51,7 +51,7 @@ class PeriodPromotions:
     def active(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """(promo_id, discount_bp) active for each product on `day` (a day of the period); (0, 0) where none."""
         on = (self.promo_id > 0) & (self.start_day <= day) & (day <= self.end_day)
-        return np.where(on, self.promo_id, 0), np.where(on, self.discount_bp, 0)
+        return self.promo_id * on, self.discount_bp * on  # products, not np.where: no branch per product
 
 
 @dataclass(frozen=True)

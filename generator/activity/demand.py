@@ -249,8 +249,11 @@ class StoreGroupDemand:
             rows = np.flatnonzero(line_variant == variant)
             before = np.where(first_pair[rows] > 0, cdf[first_pair[rows] - 1], 0.0)
             total = cdf[first_pair[rows] + self.width - 1] - before
-            found = np.searchsorted(cdf, before + u[rows] * total, side="right")
-            pair[rows] = np.clip(found, first_pair[rows], first_pair[rows] + self.width - 1)
+            key = before + u[rows] * total
+            by_key = np.argsort(key)  # sorted keys search several times faster (the same answers)
+            found = np.empty(len(rows), dtype=np.int64)
+            found[by_key] = np.searchsorted(cdf, key[by_key], side="right")
+            pair[rows] = np.minimum(np.maximum(found, first_pair[rows]), first_pair[rows] + self.width - 1)
         # One line per (order, pair), in that order: a sort of one combined key, repeats dropped.
         combined = np.sort(line_order * self.n_pairs + pair)
         combined = combined[np.diff(combined, prepend=-1) != 0]

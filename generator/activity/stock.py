@@ -154,7 +154,7 @@ class StoreGroupSimulation:
         stock.active[index], stock.on_hand[index], stock.on_order[index] = active, state.on_hand, state.on_order
         stock.received[index] = received
         position = state.on_hand - sold + state.on_order
-        placed = np.where(active & (position <= self.reorder_point), self.reorder_qty, 0)
+        placed = self.reorder_qty * (active & (position <= self.reorder_point))
         state.on_hand = state.on_hand - sold + received
         state.on_order = state.on_order - received + placed
         reordered = np.flatnonzero(placed)
