@@ -41,8 +41,3 @@ def strings(values: Sequence[str] | np.ndarray) -> pa.Array:
 def labels(names: Sequence[str] | np.ndarray, codes: np.ndarray) -> pa.Array:
     """names[code] for each code, as a string array (a take from the names, in Arrow)."""
     return strings(names).take(numbers(codes, pa.int32()))
-
-
-def empty_table(schema: pa.Schema) -> pa.Table:
-    """A table of the schema with no rows (what `schema.empty_table()` gives, without pandas)."""
-    return pa.Table.from_batches([], schema=schema)

@@ -122,9 +122,11 @@ def assortment(spec: DatasetSpec, store: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class DayOrders:
-    """The orders of one day, sorted by (store, time): store is the group-local index."""
+class BlockOrders:
+    """The orders of a block of days, sorted by (day, store, time): day is the index in the block,
+    store the group-local index."""
 
+    day: np.ndarray
     store: np.ndarray
     seconds: np.ndarray  # since the epoch
     customer: np.ndarray  # customer index (customer_id - 1)
@@ -135,14 +137,18 @@ class DayOrders:
 
 @dataclass(frozen=True)
 class DayLines:
-    """The lines those orders ask for, sorted by (order, pair); no pair twice in one order."""
+    """The lines one day's orders ask for, sorted by (order, pair); no pair twice in one order."""
 
-    order: np.ndarray  # index into DayOrders
+    order: np.ndarray  # index into the block's orders
     pair: np.ndarray  # (store, product) pair of the group
     qty: np.ndarray
     promo_id: np.ndarray  # 0 where no promotion
     list_cents: np.ndarray  # the product's price on the day
     unit_cents: np.ndarray  # after the promotion
+
+
+#: Uniform draws per order, in the order a day's stream gives them: six pick the customer, then payment, discount.
+ORDER_DRAWS = 8
 
 
 class StoreGroupDemand:
@@ -195,8 +201,9 @@ class StoreGroupDemand:
         """Expected units per day of each pair on an average day (sets its stock levels)."""
         return self.store_rate[self.pair_store] * mean_lines_per_order() * self.share * (1.0 + self.extra_qty)
 
-    def active(self, day: int) -> np.ndarray:
-        """Pairs that trade on `day`: the store is open and the product on sale."""
+    def active(self, day: int | np.ndarray) -> np.ndarray:
+        """Pairs that trade on `day` (days: a column of them, for a row per day): the store is open and
+        the product on sale."""
         return (self.trading_from <= day) & (day < self.trading_until)
 
     def prices(self, day: int) -> np.ndarray:
@@ -218,31 +225,56 @@ class StoreGroupDemand:
             self._promotions = self.schedule.in_period(self.pair_product, period)
         return self._promotions.active(day)
 
-    def day(self, day: int, active: np.ndarray) -> tuple[DayOrders, DayLines]:
-        """Everything the customers of the group ask for on `day`, drawn from the day's own stream."""
-        rng = stream(self.seed, Family.ACTIVITY, Column.DAY, self.part, day)
+    def block(self, days: list[int], active: np.ndarray) -> tuple[BlockOrders, list[DayLines]]:
+        """Everything the customers of the group ask for on each of `days` (`active`: the trading pairs,
+        a row per day). Each day draws from its own stream, in a fixed order; what lies between two
+        draws is computed for the whole block at once where the draws allow."""
+        rngs = [stream(self.seed, Family.ACTIVITY, Column.DAY, self.part, day) for day in days]
+        sells = active.reshape(len(days), self.n_stores, self.width).any(axis=2)  # stores with a trading pair
+        stores, seconds, draws = [], [], []
+        for index, (day, rng) in enumerate(zip(days, rngs, strict=True)):
+            counts = rng.poisson(_volume_of(day) * self.store_rate * sells[index])
+            store = np.repeat(np.arange(self.n_stores), np.minimum(counts, MAX_ORDERS_PER_STORE_DAY))
+            minutes = WEEKEND_MINUTES if weekday(np.array([day]))[0] >= 5 else WEEKDAY_MINUTES
+            stores.append(store)
+            seconds.append(np.searchsorted(minutes, rng.random(len(store))) * 60 + rng.integers(0, 60, len(store)))
+            draws.append(rng.random((ORDER_DRAWS, len(store))))
+        orders = self._orders(days, stores, seconds, np.concatenate(draws, axis=1))
+        first = np.searchsorted(orders.day, np.arange(len(days) + 1))
+        lines = [
+            self._lines(day, active[index], rng, orders, first[index], first[index + 1])
+            for index, (day, rng) in enumerate(zip(days, rngs, strict=True))
+        ]
+        return orders, lines
+
+    def _orders(
+        self, days: list[int], stores: list[np.ndarray], seconds: list[np.ndarray], draws: np.ndarray
+    ) -> BlockOrders:
+        """The block's orders in (day, store, time) order, with customer, payment and discount (`draws`:
+        the days' uniform draws, which belong to the orders of each day in that order)."""
+        day = np.repeat(np.arange(len(days)), [len(store) for store in stores])
+        store, second = np.concatenate(stores), np.concatenate(seconds)
+        order = np.argsort((day * self.n_stores + store) * SECONDS_PER_DAY + second, kind="stable")
+        day, store, second = day[order], store[order], second[order]
+        timestamp = np.asarray(days, dtype=np.int64)[day] * SECONDS_PER_DAY + second
+        customer = self._customers(store, timestamp, draws[:6])
+        segment = customer_segment(customer, self.stores.count, self.pattern)
+        payment = np.minimum((draws[6][:, None] > PAYMENT_CDF[segment]).sum(axis=1), len(PAYMENT_TYPES) - 1)
+        discount_bp = ORDER_DISCOUNT_BP[segment] * (draws[7] < ORDER_DISCOUNT_CHANCE[segment])
+        return BlockOrders(day, store, timestamp, customer, segment, payment, discount_bp)
+
+    def _lines(
+        self, day: int, active: np.ndarray, rng: np.random.Generator, orders: BlockOrders, start: int, stop: int
+    ) -> DayLines:
+        """The lines of the day's orders (block orders start..stop), drawn after the orders from the day's stream."""
         promo_id, promo_bp = self.promotions(day)
         # Basket weights of the three variants (rows), by the promotion lift, zero where the pair does not trade.
         weights = self.weights * (1.0 + VARIANT_PROMO_LIFT[:, None] * (promo_bp / 10_000.0)) * active
-        sells = active.reshape(self.n_stores, self.width).any(axis=1)  # a store with a trading pair
-        counts = rng.poisson(_volume_of(day) * self.store_rate * sells)
-        store = np.repeat(np.arange(self.n_stores), np.minimum(counts, MAX_ORDERS_PER_STORE_DAY))
-        n = len(store)
-
-        minutes = WEEKEND_MINUTES if weekday(np.array([day]))[0] >= 5 else WEEKDAY_MINUTES
-        second = np.searchsorted(minutes, rng.random(n)) * 60 + rng.integers(0, 60, n)
-        order = np.argsort(store * SECONDS_PER_DAY + second, kind="stable")
-        store, seconds = store[order], day * SECONDS_PER_DAY + second[order]
-        customer = self._customers(store, seconds, rng)
-        segment = customer_segment(customer, self.stores.count, self.pattern)
-        payment = np.minimum((rng.random(n)[:, None] > PAYMENT_CDF[segment]).sum(axis=1), len(PAYMENT_TYPES) - 1)
-        discount_bp = np.where(rng.random(n) < ORDER_DISCOUNT_CHANCE[segment], ORDER_DISCOUNT_BP[segment], 0)
-        orders = DayOrders(store, seconds, customer, segment, payment, discount_bp)
-
+        segment = orders.segment[start:stop]
         lines = np.minimum(1 + rng.poisson(SEGMENT_BASKET[segment] - 1.0), min(MAX_LINES, self.width))
-        line_order = np.repeat(np.arange(n), lines)
+        line_order = np.repeat(np.arange(stop - start), lines)
         line_variant = VARIANT_OF_SEGMENT[segment][line_order]
-        first_pair = store[line_order] * self.width
+        first_pair = orders.store[start:stop][line_order] * self.width
         u = rng.random(len(line_order))
         pair = np.empty(len(line_order), dtype=np.int64)
         for variant, cdf in enumerate(np.cumsum(weights, axis=1)):
@@ -261,8 +293,8 @@ class StoreGroupDemand:
 
         qty = 1 + rng.poisson(self.extra_qty[pair])
         list_cents = self.prices(day)[pair]
-        return orders, DayLines(
-            order=line_order,
+        return DayLines(
+            order=start + line_order,
             pair=pair,
             qty=qty,
             promo_id=promo_id[pair],
@@ -270,19 +302,19 @@ class StoreGroupDemand:
             unit_cents=apply_discount(list_cents, promo_bp[pair]),
         )
 
-    def _customers(self, store: np.ndarray, seconds: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def _customers(self, store: np.ndarray, seconds: np.ndarray, draws: np.ndarray) -> np.ndarray:
         """Customer index per order: mostly from the store's own area, weighted by segment frequency,
-        among customers who signed up before the order (arithmetic on ids, no lookups)."""
-        n = len(store)
+        among customers who signed up before the order (arithmetic on ids, no lookups; `draws`: six
+        uniform draws per order)."""
         total_stores = self.stores.count
         global_store = self.store_index[store]
         eligible = self.timeline.eligible(seconds)
 
-        where = rng.random(n)
+        where, region_draw, anywhere_draw, segment_draw, slot_draw, u = draws
         region = self.stores.region[global_store]
         lo, hi = self.stores.region_offsets[region], self.stores.region_offsets[region + 1]
-        same_region = self.stores.region_members[lo + np.floor(rng.random(n) * (hi - lo)).astype(np.int64)]
-        anywhere = np.floor(rng.random(n) * total_stores).astype(np.int64)
+        same_region = self.stores.region_members[lo + np.floor(region_draw * (hi - lo)).astype(np.int64)]
+        anywhere = np.floor(anywhere_draw * total_stores).astype(np.int64)
         home = np.where(
             where < HOME_STORE_SHARE,
             global_store,
@@ -290,14 +322,13 @@ class StoreGroupDemand:
         )
 
         period = len(self.pattern)
-        wanted = np.minimum(np.searchsorted(self.segment_cdf, rng.random(n), side="right"), len(SEGMENT_SLOTS) - 1)
-        slot = self.slot_positions[wanted, np.floor(rng.random(n) * np.array(SEGMENT_SLOTS)[wanted]).astype(np.int64)]
+        wanted = np.minimum(np.searchsorted(self.segment_cdf, segment_draw, side="right"), len(SEGMENT_SLOTS) - 1)
+        slot = self.slot_positions[wanted, np.floor(slot_draw * np.array(SEGMENT_SLOTS)[wanted]).astype(np.int64)]
 
         # Customer home + stores * k has pattern position (k + home) % period: k = period * m + first.
         at_home = np.maximum(0, (eligible - home + total_stores - 1) // total_stores)  # k < at_home
         first = (slot - home) % period
         in_slot = np.where(at_home > first, (at_home - first + period - 1) // period, 0)
-        u = rng.random(n)
         k = np.where(in_slot > 0, period * np.floor(u * in_slot).astype(np.int64) + first, np.floor(u * at_home))
         fallback = np.floor(u * eligible).astype(np.int64)
         return np.where(at_home > 0, home + total_stores * k.astype(np.int64), fallback)

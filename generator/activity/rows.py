@@ -1,13 +1,13 @@
-"""The activity tables as Arrow: a day's served orders numbered and totalled, then a block of days
-turned into orders, order_items or inventory_snapshots rows by the types of the table's schema."""
+"""The activity tables as Arrow: a block of days' served orders numbered and totalled, and its orders,
+order_items or inventory_snapshots rows built by the types of the table's schema."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
 
-from generator.activity.demand import DayLines, DayOrders
-from generator.arrays import empty_table, labels, numbers
+from generator.activity.demand import BlockOrders, DayLines
+from generator.arrays import labels, numbers
 from generator.calendar import MICROS_PER_SECOND
 from generator.catalog import PAYMENT_TYPES
 from generator.money import apply_discount, cents_to_decimal
@@ -18,27 +18,33 @@ Columns = dict[str, np.ndarray]
 
 
 def served_orders(
-    orders: DayOrders,
-    lines: DayLines,
-    kept: np.ndarray,
+    orders: BlockOrders,
+    day_lines: list[DayLines],
+    kept: list[np.ndarray],
     store_ids: np.ndarray,
     pair_product: np.ndarray,
-    day_index: int,
+    first_day_index: int,
 ) -> tuple[Columns, Columns]:
-    """The orders and lines of one day that stock could serve (an order losing every line is not
-    placed), with order ids (store, day since the history started, sequence) and totals."""
-    line_order = lines.order[kept]
+    """The orders and lines of a block of days that stock could serve (`kept`: a mask of each day's
+    lines; an order losing every line is not placed), with order ids (store, day since the history
+    started, sequence in the store's day) and totals."""
+    lines = DayLines(
+        *(np.concatenate([getattr(day, name) for day in day_lines]) for name in DayLines.__dataclass_fields__)
+    )
+    served = np.concatenate(kept)
+    line_order = lines.order[served]
     placed = np.zeros(len(orders.store), dtype=bool)
     placed[line_order] = True
     new_index = np.cumsum(placed) - 1
     line_order = new_index[line_order]
-    store = orders.store[placed]
-    sequence = np.arange(len(store)) - np.searchsorted(store, store) + 1
+    store, day = orders.store[placed], orders.day[placed]
+    store_day = day * len(store_ids) + store
+    sequence = np.arange(len(store)) - np.searchsorted(store_day, store_day) + 1
     store_id = store_ids[store]
-    order_id = store_id * ORDER_ID_STORE + day_index * ORDER_ID_DAY + sequence
+    order_id = store_id * ORDER_ID_STORE + (first_day_index + day) * ORDER_ID_DAY + sequence
 
-    qty = lines.qty[kept]
-    unit_cents = lines.unit_cents[kept]
+    qty = lines.qty[served]
+    unit_cents = lines.unit_cents[served]
     extended = qty * unit_cents
     subtotal = np.bincount(line_order, weights=extended, minlength=len(order_id)).astype(np.int64)
     discount_bp = orders.discount_bp[placed]
@@ -54,10 +60,10 @@ def served_orders(
     item_columns = {
         "order_id": order_id[line_order],
         "line_number": np.arange(len(line_order)) - np.searchsorted(line_order, line_order) + 1,
-        "product_id": pair_product[lines.pair[kept]] + 1,
-        "promo_id": lines.promo_id[kept],
+        "product_id": pair_product[lines.pair[served]] + 1,
+        "promo_id": lines.promo_id[served],
         "qty": qty,
-        "list_price": lines.list_cents[kept],
+        "list_price": lines.list_cents[served],
         "unit_price": unit_cents,
         "extended_price": extended,
     }
@@ -89,18 +95,10 @@ def _arrow(field: pa.Field, values: np.ndarray) -> pa.Array:
     return numbers(values, type_, null=values == 0 if field.nullable else None)
 
 
-def block_table(table: TableDefinition, days: list[Columns]) -> pa.Table:
-    """The rows of one activity table for a block of days."""
-    if not days:
-        return empty_table(table.schema)
-    return _table(
-        table, {f.name: np.concatenate([day[f.name] for day in days], dtype=_numpy_type(f.type)) for f in table.schema}
-    )
-
-
-def _table(table: TableDefinition, columns: Columns) -> pa.Table:
-    """A table of the given numpy columns, in the schema's order."""
-    return pa.table({field.name: _arrow(field, columns[field.name]) for field in table.schema}, schema=table.schema)
+def activity_table(table: TableDefinition, columns: Columns) -> pa.Table:
+    """A table of numpy columns (any integer width), in the schema's order and types."""
+    arrays = {f.name: _arrow(f, np.asarray(columns[f.name], dtype=_numpy_type(f.type))) for f in table.schema}
+    return pa.table(arrays, schema=table.schema)
 
 
 class BlockStock:
@@ -122,4 +120,4 @@ def snapshot_table(stock: BlockStock, pair_columns: Columns) -> pa.Table:
         "on_order": stock.on_order[active],
         "received_qty": stock.received[active],
     }
-    return _table(INVENTORY_SNAPSHOTS, columns)
+    return activity_table(INVENTORY_SNAPSHOTS, columns)

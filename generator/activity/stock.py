@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from generator.activity.demand import StoreGroupDemand
-from generator.activity.rows import BlockStock, Columns, block_table, served_orders, snapshot_table
+from generator.activity.demand import DayLines, StoreGroupDemand
+from generator.activity.rows import BlockStock, activity_table, served_orders, snapshot_table
 from generator.manifest import STATE_FOLDER
 from generator.plan import DAYS_PER_BLOCK, Chunk
 from generator.rng import Column, Family, stream
@@ -116,27 +116,27 @@ class StoreGroupSimulation:
             raise StockStateError(
                 f"the saved stock continues on day {self.state.next_day}, the run starts on day {first_day}"
             )
+        demand = self.demand
         for block_start in range(first_day, last_day + 1, DAYS_PER_BLOCK):
             days = np.arange(block_start, min(block_start + DAYS_PER_BLOCK, last_day + 1))
-            orders: list[Columns] = []
-            items: list[Columns] = []
-            stock = BlockStock(days, self.demand.n_pairs)
-            for index, day in enumerate(days.tolist()):
-                day_orders, day_items = self._day(day, stock, index)
-                orders.append(day_orders)
-                items.append(day_items)
+            stock = BlockStock(days, demand.n_pairs)
+            stock.active[:] = demand.active(days[:, None])
+            orders, lines = demand.block(days.tolist(), stock.active)
+            kept = [self._day(day, stock, index, lines[index]) for index, day in enumerate(days.tolist())]
+            order_columns, item_columns = served_orders(
+                orders, lines, kept, self.store_ids, demand.pair_product, block_start - self.history_start
+            )
             yield {
-                ORDERS.name: block_table(ORDERS, orders),
-                ORDER_ITEMS.name: block_table(ORDER_ITEMS, items),
+                ORDERS.name: activity_table(ORDERS, order_columns),
+                ORDER_ITEMS.name: activity_table(ORDER_ITEMS, item_columns),
                 INVENTORY_SNAPSHOTS.name: snapshot_table(stock, self.pair_columns),
             }
 
-    def _day(self, day: int, stock: BlockStock, index: int) -> tuple[Columns, Columns]:
-        """One day: serve the demand from the opening stock, take in deliveries, place reorders; the
-        opening stock goes into row `index` of the block's `stock`."""
+    def _day(self, day: int, stock: BlockStock, index: int, lines: DayLines) -> np.ndarray:
+        """One day (row `index` of the block): serve the lines from the opening stock, which goes into the
+        block's `stock`, take in deliveries, place reorders. Which lines were served."""
         state, demand = self.state, self.demand
-        active = demand.active(day)
-        orders, lines = demand.day(day, active)
+        active = stock.active[index]
         # Serve lines per pair in order-time order while stock lasts (the lines are in (order, pair) order).
         by_pair = np.argsort(lines.pair.astype(self.pair_key), kind="stable")
         sorted_pair, sorted_qty = lines.pair[by_pair], lines.qty[by_pair]
@@ -151,8 +151,7 @@ class StoreGroupSimulation:
         ring = len(state.arrivals)
         received = state.arrivals[day % ring] * active
         state.arrivals[day % ring] = 0
-        stock.active[index], stock.on_hand[index], stock.on_order[index] = active, state.on_hand, state.on_order
-        stock.received[index] = received
+        stock.on_hand[index], stock.on_order[index], stock.received[index] = state.on_hand, state.on_order, received
         position = state.on_hand - sold + state.on_order
         placed = self.reorder_qty * (active & (position <= self.reorder_point))
         state.on_hand = state.on_hand - sold + received
@@ -160,4 +159,4 @@ class StoreGroupSimulation:
         reordered = np.flatnonzero(placed)
         state.arrivals[(day + self.lead_time[reordered]) % ring, reordered] += placed[reordered]
         state.next_day = day + 1
-        return served_orders(orders, lines, kept, self.store_ids, demand.pair_product, day - self.history_start)
+        return kept

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from generator.arrays import booleans, empty_table, labels, numbers, strings
+from generator.arrays import booleans, labels, numbers, strings
 
 
 @pytest.mark.parametrize(
@@ -31,12 +31,6 @@ def test_strings_labels_and_booleans() -> None:
     assert strings([]).to_pylist() == []
     assert labels(("cash", "card"), np.array([1, 1, 0], dtype=np.int8)).to_pylist() == ["card", "card", "cash"]
     assert booleans(np.array([True, False, True] * 5)).to_pylist() == [True, False, True] * 5
-
-
-def test_an_empty_table_has_the_schema() -> None:
-    schema = pa.schema([pa.field("a", pa.int32()), pa.field("b", pa.string())])
-    table = empty_table(schema)
-    assert table.num_rows == 0 and table.schema.equals(schema)
 
 
 def test_building_arrays_imports_no_pandas() -> None:
