@@ -26,10 +26,14 @@ DELTA_ENCODED = frozenset(
     | {"on_hand", "safety_stock", "reorder_point"}
 )
 
+#: Text columns whose values all differ: plain (a dictionary would only grow as large as the column).
+PLAIN_TEXT = frozenset({"email", "sku"})
+
 
 def parquet_options(schema: pa.Schema) -> dict[str, object]:
-    """ParquetWriter options for a table: snappy, delta-encoded DELTA_ENCODED integer columns, a
-    dictionary for the others, decimals stored as integers (cheaper to write; every reader knows them)."""
+    """ParquetWriter options for a table: snappy, delta-encoded DELTA_ENCODED integer columns, plain
+    PLAIN_TEXT, a dictionary for the others, decimals stored as integers (cheaper to write; every
+    reader knows them)."""
     delta = {
         f.name
         for f in schema
@@ -38,7 +42,7 @@ def parquet_options(schema: pa.Schema) -> dict[str, object]:
     return {
         "compression": PARQUET_COMPRESSION,
         "store_schema": True,
-        "use_dictionary": [name for name in schema.names if name not in delta],
+        "use_dictionary": [name for name in schema.names if name not in delta and name not in PLAIN_TEXT],
         "column_encoding": dict.fromkeys(sorted(delta), "DELTA_BINARY_PACKED") or None,
         "store_decimal_as_integer": True,
     }
