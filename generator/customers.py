@@ -22,7 +22,6 @@ from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from generator.arrays import booleans, labels, numbers, strings
 from generator.calendar import MICROS_PER_SECOND, SECONDS_PER_DAY
@@ -118,6 +117,8 @@ def customer_versions(
 def _rows(spec: DatasetSpec, ids: np.ndarray, first: pa.Array, last: pa.Array, signup: np.ndarray,
           version: CustomerVersion) -> dict[str, pa.Array]:  # fmt: skip
     """The customers columns of the given customers in the given version."""
+    import pyarrow.compute as pc  # only the customers' chunks need it: the others never load it
+
     pools = name_pools()
     stores = store_attributes(spec)
     dot, at, nothing = strings([".", "@", ""])  # scalars, not made by pa.scalar (see generator.arrays)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from generator.activity.stock import state_file
 from generator.changes import (
@@ -187,6 +186,7 @@ def _feed(
 
 def _merge_source(staging: Path, changes: TableChanges, table: str) -> pa.Table:
     """A table's feed without the pre-images: the MERGE source."""
+    import pyarrow.compute as pc
     import pyarrow.dataset as pa_ds  # imports pandas: only a Delta revision reads its feed back
 
     definition = ALL_TABLES[table]
