@@ -288,7 +288,9 @@ class StoreGroupDemand:
             pair[rows] = np.minimum(np.maximum(found, first_pair[rows]), first_pair[rows] + self.width - 1)
         # One line per (order, pair), in that order: a sort of one combined key, repeats dropped.
         combined = np.sort(line_order * self.n_pairs + pair)
-        combined = combined[np.diff(combined, prepend=-1) != 0]
+        first = np.ones(len(combined), dtype=bool)
+        first[1:] = combined[1:] != combined[:-1]
+        combined = combined[first]
         line_order, pair = combined // self.n_pairs, combined % self.n_pairs
 
         qty = 1 + rng.poisson(self.extra_qty[pair])
