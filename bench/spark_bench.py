@@ -44,9 +44,9 @@ manifest = run(DatasetSpec(scale=scale, days=days, scale_factor=sf), out, fmt="p
 wall = time.perf_counter() - started
 print(json.dumps({
     "wall": wall,
-    "rows": manifest["total_rows"],
-    "bytes": manifest["total_bytes"],
-    "tables": {t: [v["rows"], v["bytes"]] for t, v in manifest["tables"].items()},
+    "rows": manifest.total_rows,
+    "bytes": manifest.total_bytes,
+    "tables": {t: [v.rows, v.bytes] for t, v in manifest.tables.items()},
     "worker_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     "main_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
 }))
