@@ -30,7 +30,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from measure import against_target
+
 SPARK_CASES = [("medium", 14, 1.0), ("large", 14, 1.0), ("large", 14, 3.0)]
+#: Target of the speed issue: Spark's rows/s per core on local[2] within 2x of the local process pool.
+TARGET_SPARK_RATIO = 2.0
 SCALE_FACTORS = (1, 10, 100)
 WORKERS = 2
 
@@ -44,9 +48,9 @@ manifest = run(DatasetSpec(scale=scale, days=days, scale_factor=sf), out, fmt="p
 wall = time.perf_counter() - started
 print(json.dumps({
     "wall": wall,
-    "rows": manifest["total_rows"],
-    "bytes": manifest["total_bytes"],
-    "tables": {t: [v["rows"], v["bytes"]] for t, v in manifest["tables"].items()},
+    "rows": manifest.total_rows,
+    "bytes": manifest.total_bytes,
+    "tables": {t: [v.rows, v.bytes] for t, v in manifest.tables.items()},
     "worker_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     "main_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
 }))
@@ -77,6 +81,7 @@ def run_spark(cases: list[tuple[str, int, float]]) -> tuple[float, list[dict[str
     from pyspark.sql import SparkSession
 
     from generator.spark import check_executors, generate_to_spark
+    from generator.spark.target import SparkTarget
     from generator.spec import DatasetSpec
 
     warehouse = Path(tempfile.mkdtemp(prefix="spark-bench-warehouse-"))
@@ -99,7 +104,7 @@ def run_spark(cases: list[tuple[str, int, float]]) -> tuple[float, list[dict[str
             schema = f"bench_{scale}_{days}_{int(factor)}"
             began = time.perf_counter()
             spec = DatasetSpec(scale=scale, days=days, scale_factor=factor)
-            result = generate_to_spark(spark, spec, schema=schema)
+            result = generate_to_spark(spark, spec, SparkTarget(schema=schema))
             wall = time.perf_counter() - began
             results.append(
                 {
@@ -144,6 +149,8 @@ def main() -> None:
         )
     one, three = ("large", 14, 1.0), ("large", 14, 3.0)
     spark_by_case = {r["case"]: r for r in spark_results}
+    ratio = spark_by_case[one]["wall"] / local[one]["wall"]  # both on 2 cores: the ratio of rows/s per core
+    print("  " + against_target("large/14d, Spark / local wall (rows/s per core)", ratio, TARGET_SPARK_RATIO, False))
     for path, runs in (("Spark local[2]", spark_by_case), ("local workers=2", local)):
         extra_rows = runs[three]["rows"] - runs[one]["rows"]
         extra_wall = runs[three]["wall"] - runs[one]["wall"]

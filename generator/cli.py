@@ -7,9 +7,11 @@ for any other failure, each failure with a one-line reason.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -18,6 +20,9 @@ from generator.manifest import CHANGES_FOLDER, Manifest
 from generator.modes import describe
 from generator.rules import MAX_DAYS
 from generator.spec import DEFAULT_DAYS, DEFAULT_END_DATE, DEFAULT_SCALE, DEFAULT_SEED
+
+if TYPE_CHECKING:
+    from generator.runner import ProgressCallback, ProgressEvent
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -98,12 +103,43 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def _generate(options: GenerateOptions) -> int:
+@contextlib.contextmanager
+def _chunk_bar() -> Iterator[ProgressCallback | None]:
+    """A progress bar on stderr when it is a terminal (elsewhere nothing would show: no bar, no rich
+    import). It redraws at each finished chunk, with no refresh thread, so the pool can still fork."""
+    if not sys.stderr.isatty():
+        yield None
+        return
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    with Progress(
+        TextColumn("[bold]generating[/]"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} chunks"),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        auto_refresh=False,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def report(event: ProgressEvent) -> None:
+            bar.update(
+                task,
+                completed=event.chunks_done,
+                total=event.chunks_total,
+                description=f"{event.rows_done:,} rows",
+                refresh=True,
+            )
+
+        yield report
+
+
+def _generate(options: GenerateOptions) -> int:
     from generator.errors import GenerationError, RevisionRefused
-    from generator.runner import ProgressEvent, decide, execute
+    from generator.runner import decide, execute
 
     try:
         decided = decide(options)
@@ -118,25 +154,7 @@ def _generate(options: GenerateOptions) -> int:
             f"{decided.revision.previous.version}); nothing to add, nothing was changed."
         )
         return 0
-    with Progress(
-        TextColumn("[bold]generating[/]"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} chunks"),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("", total=None)
-
-        def report(event: ProgressEvent) -> None:
-            bar.update(
-                task,
-                completed=event.chunks_done,
-                total=event.chunks_total,
-                description=f"{event.rows_done:,} rows",
-            )
-
+    with _chunk_bar() as report:
         try:
             manifest = execute(decided, progress=report)
         except GenerationError as exc:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import zipfile
 from pathlib import Path
 
-from generator.catalog import pool_source
+from generator.catalog import POOLS_SNAPSHOT
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR.parent / "templates"
@@ -21,14 +20,11 @@ def package_zip() -> bytes:
     """This package's modules plus the frozen name pools, as a zip (deterministic bytes)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        for path in [*sorted(PACKAGE_DIR.rglob("*.py")), POOLS_SNAPSHOT]:
             info = zipfile.ZipInfo(
                 f"generator/{path.relative_to(PACKAGE_DIR).as_posix()}", date_time=(2020, 1, 1, 0, 0, 0)
             )
             archive.writestr(info, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED)
-        pools = json.dumps(pool_source(), sort_keys=True).encode()
-        info = zipfile.ZipInfo("generator/name_pools.json", date_time=(2020, 1, 1, 0, 0, 0))
-        archive.writestr(info, pools, compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
