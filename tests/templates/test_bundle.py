@@ -1,7 +1,7 @@
 """The Databricks bundle under templates/databricks, checked without the Databricks CLI (it cannot be
 installed here): the YAML parses, every path it names exists where the bundle resolves it, the job's
 parameters match the job script and the pipeline's table, deploy.sh runs its flow against a stand-in
-CLI, and the job script itself writes the seven tables on a local Spark session."""
+CLI, and the job script itself writes the seven tables as Delta on a local Spark session."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import pyarrow.dataset as ds
 import pytest
 import yaml
+from deltalake import DeltaTable
+from spark_session import submit_args
 
 from generator.runner import run
 from generator.schema import TABLE_NAMES
@@ -301,14 +302,8 @@ def test_job_script_refuses_bad_parameters_before_spark(args: list[str], message
 def test_job_script_writes_the_seven_tables_on_local_spark(tmp_path: Path) -> None:
     pytest.importorskip("pyspark")  # an optional extra; CI installs it
     warehouse = tmp_path / "warehouse"
-    env = {
-        **os.environ,
-        "PYSPARK_PYTHON": sys.executable,
-        "PYSPARK_SUBMIT_ARGS": (
-            f"--master local[2] --driver-memory 1g --conf spark.ui.enabled=false "
-            f"--conf spark.sql.shuffle.partitions=2 --conf spark.sql.warehouse.dir={warehouse} pyspark-shell"
-        ),
-    }
+    # Delta's jars, extension and catalog reach the script's own Spark through PYSPARK_SUBMIT_ARGS.
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_SUBMIT_ARGS": submit_args(warehouse)}
     args = ["--catalog", "spark_catalog", "--schema", "retail_job", "--scale", "small", "--days", "5"]
     args += ["--overwrite", "true", "--seed", "42", "--scale-factor", "0.3"]
     result = subprocess.run(
@@ -326,7 +321,7 @@ def test_job_script_writes_the_seven_tables_on_local_spark(tmp_path: Path) -> No
         rows = manifest["tables"][table]["rows"]
         assert f"{table}: {rows:,} rows generated into staging" in result.stdout
         assert re.search(rf"{table}\s+{rows:,} rows", result.stdout), table
-        # Local Spark writes Parquet (no Delta jars offline): read the table's folder back.
-        assert ds.dataset(warehouse / "retail_job.db" / table, format="parquet").count_rows() == rows
-    assert "summary (parquet tables" in result.stdout
+        # Read the table's folder back as the Delta table it is (its log, not a folder listing).
+        assert DeltaTable(warehouse / "retail_job.db" / table).to_pyarrow_table().num_rows == rows
+    assert "summary (delta tables" in result.stdout
     assert sorted(p.name for p in (warehouse / "retail_job.db").iterdir()) == sorted(TABLE_NAMES)

@@ -4,9 +4,10 @@ The stand-in's job runs templates/databricks/src/generate_data_job.py with the p
 as a job library (``register_job(libraries=[project root])``, the stand-in's version of the
 bundle's ``libraries: - whl: ...``), so the script imports this project as it imports the wheel
 on a real cluster, and writes on a local Spark session. PYSPARK_SUBMIT_ARGS (which pyspark
-itself reads) points that session's warehouse into the test's tmp_path: Spark's in-memory
-session catalog keeps managed tables as Parquet folders ``<warehouse>/<schema>.db/<table>``,
-read back here and compared with the local generator's rows for the same spec.
+itself reads) gives that session Delta's jars, extension and catalog (tests/spark_session.py)
+and a warehouse in the test's tmp_path: the managed tables are Delta tables in
+``<warehouse>/<schema>.db/<table>``, read back here through their logs and compared with the
+local generator's rows for the same spec.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
+from deltalake import DeltaTable
+from spark_session import submit_args
 
 from generator.runner import run
 from generator.schema import TABLE_NAMES
@@ -35,21 +37,11 @@ def test_trigger_bundle_job_runs_the_real_job_script_and_writes_the_seven_tables
     standin, workspace_client, tmp_path: Path
 ):
     warehouse = tmp_path / "warehouse"
-    submit_args = " ".join(
-        [
-            "--master local[2]",
-            "--driver-memory 1g",
-            f"--conf spark.sql.warehouse.dir={warehouse}",
-            "--conf spark.ui.enabled=false",
-            "--conf spark.sql.shuffle.partitions=2",
-            "pyspark-shell",
-        ]
-    )
     job_id = standin.register_job(
         "retail_data_generation",
         JOB_SCRIPT,
         libraries=[PROJECT_ROOT],
-        env={"PYSPARK_SUBMIT_ARGS": submit_args, "PYSPARK_PYTHON": sys.executable},
+        env={"PYSPARK_SUBMIT_ARGS": submit_args(warehouse), "PYSPARK_PYTHON": sys.executable},
         pending_seconds=0.1,
     )
 
@@ -73,13 +65,13 @@ def test_trigger_bundle_job_runs_the_real_job_script_and_writes_the_seven_tables
     assert handle["done"] is True, f"run not done after {RUN_LIMIT_SEC} s:\n{logs}"
     assert handle["success"] is True and handle["result_state"] == "SUCCESS", f"{details.get('error')}\n{logs}"
     assert "cannot import retail-datagen" not in logs
-    assert "summary (parquet tables" in logs, logs
+    assert "summary (delta tables" in logs, logs
 
     expected = run(DatasetSpec(scale="small", days=3, seed=42), tmp_path / "local")["tables"]
     schema_dir = warehouse / f"{SCHEMA}.db"
     assert sorted(p.name for p in schema_dir.iterdir() if not p.name.startswith((".", "_"))) == sorted(TABLE_NAMES)
     for table in TABLE_NAMES:
-        written = pq.read_table(schema_dir / table)
+        written = DeltaTable(schema_dir / table).to_pyarrow_table()
         assert written.num_rows == expected[table]["rows"], table
         assert written.num_rows > 0, table
         assert f"{table} " in logs  # the job's summary names every table with its rows
