@@ -86,7 +86,7 @@ def run_spark(cases: list[tuple[str, int, float]]) -> tuple[float, list[dict[str
     started = time.perf_counter()
     results = []
     try:
-        with delta_session(warehouse, "retail-datagen-bench", cores=WORKERS, driver_memory="4g") as spark:
+        with delta_session(warehouse, "retail-datagen-bench", WORKERS, "4g", c1_jit=False) as spark:
             check_executors(spark)  # starts the Python workers: part of the start-up, not of a run
             startup = time.perf_counter() - started
             for scale, days, factor in cases:

@@ -9,6 +9,7 @@ a script that starts its own Spark (PYSPARK_SUBMIT_ARGS, which pyspark reads at 
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,10 +38,17 @@ def _check_pyspark() -> None:
         )
 
 
-def delta_conf(warehouse: Path, cores: int) -> dict[str, str]:
-    """Spark settings of a quiet local session with Delta whose managed tables live under `warehouse`."""
+def delta_conf(warehouse: Path, cores: int, c1_jit: bool = True) -> dict[str, str]:
+    """Spark settings of a quiet local session with Delta whose managed tables live under `warehouse`.
+
+    `c1_jit` keeps the driver JVM on its quick compiler: Delta runs dozens of tiny Spark jobs per
+    generation, and on local[2] that halved the JVM's CPU time for start-up and for a small
+    generation. Long runs (bench/spark_bench.py) want the default optimizing compiler.
+    """
     _check_pyspark()
+    jvm = {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1"} if c1_jit else {}
     return {
+        **jvm,
         "spark.jars": ",".join(str(path) for path in require_jars()),
         **DELTA_SQL_CONF,
         "spark.sql.warehouse.dir": str(warehouse),
@@ -56,20 +64,23 @@ def delta_conf(warehouse: Path, cores: int) -> dict[str, str]:
 def submit_args(warehouse: Path, cores: int = 2, driver_memory: str = "1g") -> str:
     """PYSPARK_SUBMIT_ARGS that start local[cores] with Delta: --jars, then --conf for the rest."""
     conf = delta_conf(warehouse, cores)
-    args = [f"--master local[{cores}]", f"--driver-memory {driver_memory}", f"--jars {conf.pop('spark.jars')}"]
-    args += [f"--conf {key}={value}" for key, value in conf.items()]
-    return " ".join([*args, "pyspark-shell"])
+    args = ["--master", f"local[{cores}]", "--driver-memory", driver_memory, "--jars", conf.pop("spark.jars")]
+    for key, value in conf.items():
+        args += ["--conf", f"{key}={value}"]
+    return shlex.join([*args, "pyspark-shell"])  # pyspark splits it with shlex
 
 
 @contextmanager
-def delta_session(warehouse: Path, app_name: str, cores: int = 2, driver_memory: str = "1g") -> Iterator[SparkSession]:
-    """A local[cores] session with Delta, stopped on exit; its Python workers run this interpreter
-    (it has pyarrow and the project), through PYSPARK_PYTHON, which is put back afterwards."""
+def delta_session(
+    warehouse: Path, app_name: str, cores: int = 2, driver_memory: str = "1g", c1_jit: bool = True
+) -> Iterator[SparkSession]:
+    """A local[cores] session with Delta (see delta_conf), stopped on exit; its Python workers run this
+    interpreter (it has pyarrow and the project), through PYSPARK_PYTHON, which is put back afterwards."""
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master(f"local[{cores}]").appName(app_name)
     builder = builder.config("spark.driver.memory", driver_memory)
-    for key, value in delta_conf(warehouse, cores).items():
+    for key, value in delta_conf(warehouse, cores, c1_jit).items():
         builder = builder.config(key, value)
     previous = os.environ.get("PYSPARK_PYTHON")
     os.environ["PYSPARK_PYTHON"] = sys.executable
