@@ -45,9 +45,9 @@ manifest = run(DatasetSpec(scale=scale, days=days, scale_factor=sf), out, fmt="p
 wall = time.perf_counter() - started
 print(json.dumps({
     "wall": wall,
-    "rows": manifest["total_rows"],
-    "bytes": manifest["total_bytes"],
-    "tables": {t: [v["rows"], v["bytes"]] for t, v in manifest["tables"].items()},
+    "rows": manifest.total_rows,
+    "bytes": manifest.total_bytes,
+    "tables": {t: [v.rows, v.bytes] for t, v in manifest.tables.items()},
     "worker_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     "main_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
 }))
@@ -79,7 +79,7 @@ def run_spark(cases: list[tuple[str, int, float]]) -> tuple[float, list[dict[str
     sys.path.append(str(root / "tests"))  # for spark_session, the tests' Delta session
     from spark_session import delta_session
 
-    from generator.spark import check_executors, generate_to_spark
+    from generator.spark import SparkTarget, check_executors, generate_to_spark
     from generator.spec import DatasetSpec
 
     warehouse = Path(tempfile.mkdtemp(prefix="spark-bench-warehouse-"))
@@ -93,7 +93,7 @@ def run_spark(cases: list[tuple[str, int, float]]) -> tuple[float, list[dict[str
                 schema = f"bench_{scale}_{days}_{int(factor)}"
                 began = time.perf_counter()
                 spec = DatasetSpec(scale=scale, days=days, scale_factor=factor)
-                result = generate_to_spark(spark, spec, schema=schema)
+                result = generate_to_spark(spark, spec, SparkTarget.parse(schema=schema))
                 wall = time.perf_counter() - began
                 results.append(
                     {

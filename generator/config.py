@@ -1,4 +1,4 @@
-"""Validated parameters shared by the CLI, the MCP tools and the templates.
+"""Validated parameters shared by the CLI and the MCP tools, as pydantic models of the rules' field types.
 
 `DatasetConfig` fixes *what* rows are generated (same config and seed, same rows);
 `GenerateOptions` adds *where and how* they are written (format, folder, workers).
@@ -10,24 +10,24 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
-from generator.spec import (
-    DEFAULT_DAYS,
-    DEFAULT_END_DATE,
-    DEFAULT_SEED,
-    MAX_DAYS,
-    MAX_END_DATE,
-    MAX_SCALE_FACTOR,
-    MAX_SEED,
-    MIN_END_DATE,
-    DatasetSpec,
-    Volumes,
+from generator.fields import (
+    CustomerHistory,
+    Days,
+    DuckdbFile,
+    EndDate,
+    Mode,
+    Scale,
+    ScaleFactor,
+    Seed,
+    Workers,
+    refusals,
 )
+from generator.spec import DEFAULT_DAYS, DEFAULT_END_DATE, DEFAULT_SCALE, DEFAULT_SEED, DatasetSpec, Volumes
 
-ScaleName = Literal["small", "medium", "large"]
-OutputFormat = Literal["parquet", "csv", "delta"]
-MAX_WORKERS = 64
+OutputFormat = Literal["parquet", "csv", "delta", "duckdb"]
 
 
 class DatasetConfig(BaseModel):
@@ -35,51 +35,22 @@ class DatasetConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    scale: ScaleName = Field(
-        "small",
-        description="Volume preset: small (10 stores, 200 products, 2K customers, ~4K orders in 14 days), "
-        "medium (50 / 1K / 25K / ~75K), large (200 / 5K / 120K / ~500K).",
-    )
-    scale_factor: float = Field(
-        1.0,
-        gt=0,
-        le=MAX_SCALE_FACTOR,
-        allow_inf_nan=False,
-        description="Multiplies every volume of the preset (0.1 for a quick test, 10 for ten times more).",
-    )
-    days: int = Field(
-        DEFAULT_DAYS,
-        ge=1,
-        le=MAX_DAYS,
-        description="Days of order history ending on end_date; orders are a daily rate, so more days "
-        "means more orders.",
-    )
-    seed: int = Field(
-        DEFAULT_SEED,
-        ge=0,
-        le=MAX_SEED,
-        description="Random seed: the same parameters and seed give byte-identical files.",
-    )
-    end_date: date = Field(
-        DEFAULT_END_DATE,
-        ge=MIN_END_DATE,
-        le=MAX_END_DATE,
-        description="Last day of the order window (inclusive), ISO format YYYY-MM-DD.",
-    )
-
-    @field_validator("scale", mode="before")
-    @classmethod
-    def _normalise_scale(cls, value: object) -> object:
-        return value.strip().lower() if isinstance(value, str) else value
+    scale: Scale = DEFAULT_SCALE
+    scale_factor: ScaleFactor = 1.0
+    days: Days = DEFAULT_DAYS
+    seed: Seed = DEFAULT_SEED
+    end_date: EndDate = DEFAULT_END_DATE
+    customer_history: CustomerHistory = False
 
     def spec(self) -> DatasetSpec:
-        """The plain (pydantic-free) spec the build path takes."""
+        """The plain (pydantic-free) spec the build path takes; the fields were checked already."""
         return DatasetSpec(
             scale=self.scale,
-            scale_factor=float(self.scale_factor),
+            scale_factor=self.scale_factor,
             days=self.days,
             seed=self.seed,
             end_date=self.end_date,
+            customer_history=self.customer_history,
         )
 
     @property
@@ -100,44 +71,42 @@ class GenerateOptions(DatasetConfig):
         Path("sample_data"),
         description="Folder that receives one sub-folder per table and _manifest.json; replaced atomically.",
     )
-    format: OutputFormat = Field("parquet", description="File format: parquet (default), csv or delta.")
+    format: OutputFormat = Field(
+        "parquet",
+        description="parquet (default), csv or delta files per table, or duckdb: one DuckDB database file with "
+        "the seven tables, their types, primary and foreign keys.",
+    )
     overwrite: bool = Field(
         True,
         description="Replace an existing dataset in output_dir; false refuses to touch an existing one.",
     )
-    workers: int | None = Field(
-        None,
-        ge=1,
-        le=MAX_WORKERS,
-        description="Worker processes (default: the number of CPU cores). Never changes the output bytes.",
-    )
+    workers: Workers = None
+    mode: Mode = "overwrite"
+    duckdb_file: DuckdbFile = None
+
+    def given(self) -> set[str]:
+        """The dataset parameters and format the caller set: an incremental or merge run takes the
+        others from the dataset it changes."""
+        return self.model_fields_set & {*DatasetConfig.model_fields, "format"}
 
     @field_validator("format", mode="before")
     @classmethod
     def _normalise_format(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
-    def dataset(self) -> DatasetConfig:
-        """The row-determining part of these options."""
-        return DatasetConfig(**{name: getattr(self, name) for name in DatasetConfig.model_fields})
+    @field_validator("duckdb_file")
+    @classmethod
+    def _only_for_duckdb(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("format") != "duckdb":
+            accepted, reason = "null unless format is duckdb", f"format is {info.data.get('format')!r}"
+            context = {"detail": f"{reason}; must be {accepted}", "reason": reason, "accepted": accepted, "part": ""}
+            raise PydanticCustomError("rule", "{detail}", context)
+        return value
 
 
-def describe_validation_error(exc: Exception) -> str:
-    """One readable line per bad field: name, value given and what is accepted."""
-    from pydantic import ValidationError
-
+def describe_validation_error(exc: Exception, model: type[BaseModel] = GenerateOptions) -> str:
+    """One readable part per bad field (name, value given, what is accepted); an unknown parameter
+    is answered with the model's accepted parameters."""
     if not isinstance(exc, ValidationError):
         return str(exc)
-    lines = []
-    for error in exc.errors():
-        field = ".".join(str(part) for part in error["loc"]) or "input"
-        value = error.get("input")
-        shown = repr(value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
-        message = error["msg"]
-        if error["type"] == "extra_forbidden":
-            allowed = ", ".join(GenerateOptions.model_fields)
-            message = f"unknown parameter; accepted parameters are: {allowed}"
-        lines.append(f"{field}={shown}: {message}")
-    return "; ".join(lines)
+    return str(refusals(exc, accepted_fields=list(model.model_fields)))

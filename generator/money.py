@@ -11,9 +11,7 @@ BASIS_POINTS = 10_000  # 100.00% expressed in hundredths of a percent
 def apply_discount(cents: np.ndarray, discount_bp: np.ndarray | int) -> np.ndarray:
     """cents * (100% - discount), rounded half-up to the cent (all amounts are non-negative)."""
     cents = np.asarray(cents, dtype=np.int64)
-    return (
-        cents * (BASIS_POINTS - np.asarray(discount_bp, dtype=np.int64)) + BASIS_POINTS // 2
-    ) // BASIS_POINTS
+    return (cents * (BASIS_POINTS - np.asarray(discount_bp, dtype=np.int64)) + BASIS_POINTS // 2) // BASIS_POINTS
 
 
 def cents_to_decimal(cents: np.ndarray, type_: pa.Decimal128Type) -> pa.Array:

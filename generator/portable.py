@@ -21,8 +21,10 @@ def package_zip() -> bytes:
     """This package's modules plus the frozen name pools, as a zip (deterministic bytes)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(PACKAGE_DIR.glob("*.py")):
-            info = zipfile.ZipInfo(f"generator/{path.name}", date_time=(2020, 1, 1, 0, 0, 0))
+        for path in sorted(PACKAGE_DIR.rglob("*.py")):
+            info = zipfile.ZipInfo(
+                f"generator/{path.relative_to(PACKAGE_DIR).as_posix()}", date_time=(2020, 1, 1, 0, 0, 0)
+            )
             archive.writestr(info, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED)
         pools = json.dumps(pool_source(), sort_keys=True).encode()
         info = zipfile.ZipInfo("generator/name_pools.json", date_time=(2020, 1, 1, 0, 0, 0))

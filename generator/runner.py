@@ -1,13 +1,13 @@
-"""Runs a generation: plans chunks, builds them in a process pool, writes into a staging folder
-and swaps it in atomically, so a failure or kill leaves the previous dataset untouched.
+"""Runs a generation: builds the planned chunks in a process pool, writes into a staging folder and
+swaps it in atomically, so a failure or kill leaves the previous dataset untouched.
 
-`run` needs only the standard library, numpy and pyarrow (it also runs on a bare Databricks
-cluster); `generate` is its pydantic front door for the CLI and the MCP tools."""
+Needs only the standard library, numpy and pyarrow (it also runs on a bare Databricks cluster).
+`run` decides the run with `generator.preflight` and executes it; a caller that decided already (the
+MCP tool, which refuses before starting a background job) calls `execute` with its RunPlan."""
 
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import multiprocessing
 import os
@@ -15,33 +15,38 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from generator import GENERATOR_NAME, __version__
-from generator.chunks import ChunkResult, run_chunk
+from generator.chunks import ChunkResult, ChunkTask, run_chunk
+from generator.delta import commit_delta_table, delta_log_bytes
 from generator.errors import (
     GenerationCancelled,
-    InsufficientCapacityError,
     OutputBusyError,
-    OutputExistsError,
     OutputFolderError,
+    RevisionRefused,
+    WorkerDied,
+    classify_os_error,
 )
-from generator.estimate import capacity_problems, estimate_dataset
-from generator.plan import Chunk, chunk_cost, plan
-from generator.schema import TABLE_NAMES
+from generator.manifest import STATE_FOLDER, Manifest, RevisionRecord, TableManifest, read_manifest
+from generator.modes import MERGE, OVERWRITE
+from generator.plan import Chunk, chunk_cost
+from generator.preflight import RunPlan, check_output, preflight
+from generator.revise import finish_tables, orphan_deletes, part_files, revision_tasks, stage_previous
+from generator.schema import dataset_tables
 from generator.spec import DatasetSpec
-from generator.writers import MANIFEST_NAME, commit_delta_table, delta_log_bytes, remove_tree, swap_in
+from generator.writers import remove_tree, swap_in
 
 if TYPE_CHECKING:
     from generator.config import GenerateOptions
-    from generator.manifest import Manifest
 
 log = logging.getLogger(__name__)
+CANCELLED = "generation cancelled; the output folder was not touched."
 
 
 @dataclass(frozen=True)
@@ -57,30 +62,6 @@ class ProgressEvent:
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
-
-
-def _check_output(target: Path, overwrite: bool) -> None:
-    """Refuse, before anything is written, an output folder we must not or cannot replace."""
-    if target.exists() and not target.is_dir():
-        raise OutputFolderError(f"output_dir={str(target)!r} is a file; give a folder path (new or empty).")
-    if target.is_dir():
-        entries = [p.name for p in target.iterdir()]
-        if entries and MANIFEST_NAME not in entries:
-            raise OutputFolderError(
-                f"output_dir={str(target)!r} is not empty and holds no retail-datagen dataset "
-                f"({MANIFEST_NAME} is missing); choose a new or empty folder so nothing of yours is replaced."
-            )
-        if entries and not overwrite:
-            raise OutputExistsError(
-                f"output_dir={str(target)!r} already holds a dataset and overwrite is false; "
-                "pass overwrite=true to replace it or choose another folder."
-            )
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputFolderError(f"output_dir={str(target)!r}: cannot create its parent folder ({exc}).") from exc
-    if not os.access(target.parent, os.W_OK | os.X_OK):
-        raise OutputFolderError(f"output_dir={str(target)!r}: the parent folder is not writable.")
 
 
 class _OutputLock:
@@ -117,15 +98,20 @@ def _remove_leftovers(target: Path) -> None:
         remove_tree(stale)
 
 
+#: Libraries whose native thread pools do not survive a fork (a forked worker would hang on them).
+FORK_UNSAFE_MODULES = ("deltalake", "duckdb", "psycopg")
+
+
 def _pool_context() -> multiprocessing.context.BaseContext:
-    """fork when this process has a single thread (fast start); forkserver otherwise (safe in a
-    threaded server); the platform default where neither exists."""
+    """fork when this process has a single thread and no native runtime that a fork breaks (fast
+    start); forkserver otherwise (safe in a threaded server); the platform default where neither exists."""
     methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
+    forkable = threading.active_count() == 1 and not any(name in sys.modules for name in FORK_UNSAFE_MODULES)
+    if "fork" in methods and forkable:
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["generator.chunks", "generator.activity"])
+        context.set_forkserver_preload(["generator.chunks"])
         return context
     return multiprocessing.get_context()
 
@@ -151,45 +137,48 @@ def _versions(fmt: str) -> dict[str, str]:
         import deltalake
 
         versions["deltalake"] = deltalake.__version__
+    if fmt == "duckdb":
+        import duckdb
+
+        versions["duckdb"] = duckdb.__version__
     return versions
 
 
 def _execute(
-    chunks: list[Chunk],
-    config: DatasetSpec,
-    fmt: str,
-    root: Path,
-    workers: int,
-    on_done: Callable[[ChunkResult], None],
-    cancel: threading.Event,
+    tasks: list[ChunkTask], workers: int, on_done: Callable[[ChunkResult], None], cancel: threading.Event
 ) -> None:
-    """Run every chunk, largest first; stop everything as soon as `cancel` is set or a chunk fails."""
-    ordered = sorted(chunks, key=lambda c: -chunk_cost(c, config))
+    """Run every chunk task, largest first; stop everything as soon as `cancel` is set or a chunk fails."""
+    ordered = sorted(tasks, key=lambda task: -chunk_cost(task.chunk, task.spec))
     if workers == 1:
-        for chunk in ordered:
+        for task in ordered:
             if cancel.is_set():
-                raise GenerationCancelled("generation cancelled; the output folder was not touched.")
-            on_done(run_chunk(chunk, config, fmt, root))
+                raise GenerationCancelled(CANCELLED)
+            on_done(run_chunk(task))
         return
     finished: queue.Queue[tuple[bool, object]] = queue.Queue()
     pool = _pool_context().Pool(workers)
     try:
-        for chunk in ordered:
+        for task in ordered:
             pool.apply_async(
                 run_chunk,
-                (chunk, config, fmt, root),
+                (task,),
                 callback=lambda result: finished.put((True, result)),
                 error_callback=lambda error: finished.put((False, error)),
             )
+        started = list(pool._pool)  # type: ignore[attr-defined]  # the pool replaces a dead worker silently
         for _ in ordered:
             while True:
                 if cancel.is_set():
-                    raise GenerationCancelled("generation cancelled; the output folder was not touched.")
+                    raise GenerationCancelled(CANCELLED)
                 try:
                     ok, value = finished.get(timeout=0.1)
                     break
                 except queue.Empty:
-                    continue
+                    if any(worker.exitcode is not None for worker in started):
+                        raise WorkerDied(
+                            "a worker process died (killed, or out of memory); the output folder was not "
+                            "touched. Run again with fewer workers or a smaller scale_factor."
+                        ) from None
             if not ok:
                 raise value  # type: ignore[misc]
             on_done(value)  # type: ignore[arg-type]
@@ -207,109 +196,179 @@ def run(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
-) -> dict[str, Any]:
-    """Generate all seven tables into output_dir and return the manifest as a JSON-ready dict.
+    mode: str = OVERWRITE,
+    given: Collection[str] | None = None,
+    duckdb_file: str | None = None,
+) -> Manifest:
+    """Generate the dataset into output_dir (mode overwrite), append the days after its last day
+    (incremental) or bring it to `spec` (merge), and return the manifest (see generator.modes for
+    `mode` and `given`; a duckdb run writes the tables into `<output_dir>/<duckdb_file>`, default
+    retail.duckdb).
 
-    Raises OutputExistsError, OutputFolderError, OutputBusyError or GenerationCancelled
-    (all GenerationError) for expected failures; nothing is written to output_dir then.
+    Raises OutputExistsError, OutputFolderError, RevisionRefused, InsufficientCapacityError,
+    OutputBusyError, GenerationCancelled, DiskFullError, ReadOnlyFolderError or FolderPermissionError
+    (all GenerationError) for expected failures; output_dir is untouched then.
     """
+    decided = preflight(
+        spec, output_dir, fmt, overwrite=overwrite, workers=workers, mode=mode, given=given, duckdb_file=duckdb_file
+    )
+    decided.refuse_if_unfit()
+    return execute(decided, progress=progress, cancel=cancel)
+
+
+def _check_unchanged(decided: RunPlan) -> None:
+    """Refuse a revision whose dataset changed between the decision and the lock (another run got there first)."""
+    if decided.revision is None:
+        check_output(decided.output_dir, decided.overwrite or decided.mode != OVERWRITE)
+        return
+    try:
+        now = read_manifest(decided.output_dir).version
+    except (OSError, ValueError):
+        now = None
+    if now != decided.revision.previous.version:
+        raise RevisionRefused(
+            f"output_dir={str(decided.output_dir)!r} changed while this run was being decided (its dataset version "
+            f"is now {now}, the run was decided for {decided.revision.previous.version}); run it again."
+        )
+
+
+def execute(
+    decided: RunPlan, *, progress: ProgressCallback | None = None, cancel: threading.Event | None = None
+) -> Manifest:
+    """Run a decided plan (see `run`): build every chunk into a staging folder, then swap it in."""
     started = time.perf_counter()
-    if fmt not in ("parquet", "csv", "delta"):
-        raise ValueError(f"format={fmt!r}: accepted values are parquet, csv, delta")
-    target = Path(output_dir).expanduser().resolve()
-    _check_output(target, overwrite)
+    target = decided.output_dir
+    revision = decided.revision
+    if revision is not None and revision.no_op:
+        return revision.previous  # the dataset already holds what was asked (a re-run of an increment)
     cancel = cancel or threading.Event()
-    chunks = plan(spec)
-    used_workers = max(1, min(workers or os.cpu_count() or 1, len(chunks)))
-    problems = capacity_problems(estimate_dataset(spec, fmt, used_workers), target)
-    if problems:
-        raise InsufficientCapacityError("refused before writing anything: " + "; ".join(problems) + ".")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise classify_os_error(exc) or OutputFolderError(
+            f"output_dir={str(target)!r}: cannot create its parent folder ({exc})."
+        ) from exc
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise OutputFolderError(f"output_dir={str(target)!r}: the parent folder is not writable.")
+    chunks = list(decided.chunks)
     with _OutputLock(target):
-        _check_output(target, overwrite)  # again, now that no one else can write it
+        _check_unchanged(decided)  # again, now that no one else can write it
         _remove_leftovers(target)
         staging = target.with_name(f".{target.name}.staging-{os.getpid()}-{threading.get_ident()}")
-        staging.mkdir()
         try:
-            results: dict[int, ChunkResult] = {}
-            rows_done = 0
+            staging.mkdir()
+            if revision is None:
+                tasks = [ChunkTask(chunk, decided.spec, decided.fmt, staging) for chunk in chunks]
+            else:
+                stage_previous(revision, target, staging)
+                tasks = revision_tasks(revision, chunks, decided.fmt, target, staging)
+            results = _run_tasks(tasks, decided.workers, progress, cancel)
+            if revision is None:
+                tables, changes = _fresh_tables(chunks, results, staging, decided), {}
+                if decided.fmt == "duckdb":
+                    from generator.duckdb_dataset import build_database
 
-            def on_done(result: ChunkResult) -> None:
-                nonlocal rows_done
-                results[result.chunk_id] = result
-                rows = sum(entry.rows for entry in result.files.values())
-                rows_done += rows
-                if progress is not None:
-                    tables = tuple(result.files)
-                    progress(
-                        ProgressEvent(
-                            tables=tables,
-                            chunk_id=result.chunk_id,
-                            chunks_done=len(results),
-                            chunks_total=len(chunks),
-                            rows_done=rows_done,
-                            message=f"chunk {len(results)}/{len(chunks)} done: {', '.join(tables)} "
-                            f"(+{rows:,} rows, {rows_done:,} in all)",
-                        )
-                    )
-
-            _execute(chunks, spec, fmt, staging, used_workers, on_done, cancel)
-            tables = _collect(chunks, results, staging, fmt)
+                    tables = build_database(staging, tables, decided.duckdb_file, decided.workers, cancel)
+                    remove_tree(staging / STATE_FOLDER)  # a database is rebuilt whole: nothing continues it
+            else:
+                orphans = orphan_deletes(revision, chunks, target, staging) if revision.mode == MERGE else {}
+                finished = finish_tables(revision, chunks, results, orphans, decided.fmt, staging)
+                tables, changes = finished.tables, finished.changes
             if cancel.is_set():
-                raise GenerationCancelled("generation cancelled; the output folder was not touched.")
-            manifest = {
-                "generator": GENERATOR_NAME,
-                "generator_version": __version__,
-                "format": fmt,
-                "parameters": spec.dataset_fields(),
-                "tables": tables,
-                "total_rows": sum(t["rows"] for t in tables.values()),
-                "total_bytes": sum(t["bytes"] for t in tables.values()),
-                "workers": used_workers,
-                "chunks": len(chunks),
-                "duration_sec": round(time.perf_counter() - started, 3),
-                "versions": _versions(fmt),
-            }
-            (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+                raise GenerationCancelled(CANCELLED)
+            duration = round(time.perf_counter() - started, 3)
+            version = 0 if revision is None else revision.version
+            record = RevisionRecord(version, decided.mode, decided.spec.dataset_fields(), changes, duration)
+            manifest = Manifest(
+                generator_version=__version__,
+                format=decided.fmt,
+                parameters=decided.spec.dataset_fields(),
+                tables=tables,
+                workers=decided.workers,
+                chunks=len(chunks),
+                duration_sec=duration,
+                versions=_versions(decided.fmt),
+                version=version,
+                revisions=([] if revision is None else revision.previous.revisions) + [record],
+            )
+            manifest.write(staging)
             swap_in(staging, target)
-        except BaseException:
+        except BaseException as exc:
             remove_tree(staging)
+            typed = classify_os_error(exc)
+            if typed is not None:
+                raise typed from exc
             raise
     return manifest
 
 
-def generate(
-    options: GenerateOptions,
-    progress: ProgressCallback | None = None,
-    cancel: threading.Event | None = None,
-) -> Manifest:
-    """Generate the dataset described by validated options; see `run`."""
-    from generator.manifest import Manifest
+def _run_tasks(
+    tasks: list[ChunkTask], workers: int, progress: ProgressCallback | None, cancel: threading.Event
+) -> dict[int, ChunkResult]:
+    """Run the tasks, reporting each finished chunk; the results by chunk id."""
+    results: dict[int, ChunkResult] = {}
+    rows_done = 0
 
-    manifest = run(
-        options.dataset().spec(),
-        options.output_dir,
-        fmt=options.format,
-        overwrite=options.overwrite,
-        workers=options.workers,
-        progress=progress,
-        cancel=cancel,
-    )
-    return Manifest.model_validate(manifest)
+    def on_done(result: ChunkResult) -> None:
+        nonlocal rows_done
+        results[result.chunk_id] = result
+        rows = sum(entry.rows for entry in result.files.values())
+        rows_done += rows
+        if progress is not None:
+            tables = tuple(result.files) or tuple(result.changes)
+            progress(
+                ProgressEvent(
+                    tables=tables,
+                    chunk_id=result.chunk_id,
+                    chunks_done=len(results),
+                    chunks_total=len(tasks),
+                    rows_done=rows_done,
+                    message=f"chunk {len(results)}/{len(tasks)} done: {', '.join(tables)} "
+                    f"(+{rows:,} rows, {rows_done:,} in all)",
+                )
+            )
+
+    _execute(tasks, workers, on_done, cancel)
+    return results
 
 
-def _collect(
-    chunks: list[Chunk], results: dict[int, ChunkResult], staging: Path, fmt: str
-) -> dict[str, dict[str, Any]]:
-    """Per table: rows, bytes and files in part order; for delta, also commit each table."""
-    files: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLE_NAMES}
-    for chunk in chunks:
-        for table, written in results[chunk.chunk_id].files.items():
-            files[table].append({"path": written.path, "rows": written.rows, "bytes": written.bytes})
+def _fresh_tables(
+    chunks: list[Chunk], results: dict[int, ChunkResult], staging: Path, decided: RunPlan
+) -> dict[str, TableManifest]:
+    """Per table of a fresh dataset: rows, bytes and files in part order; for delta, also commit each table."""
     tables = {}
-    for name, entries in files.items():
-        size = sum(e["bytes"] for e in entries)
-        if fmt == "delta":
+    for name in dataset_tables(decided.spec.customer_history):
+        entries = part_files(chunks, results, name)
+        size = sum(e.bytes for e in entries)
+        version = None
+        if decided.fmt == "delta":
             commit_delta_table(staging / name)
             size += delta_log_bytes(staging / name)
-        tables[name] = {"rows": sum(e["rows"] for e in entries), "bytes": size, "files": entries}
+            version = 0
+        tables[name] = TableManifest(
+            rows=sum(e.rows for e in entries), bytes=size, files=entries, delta_version=version
+        )
     return tables
+
+
+def decide(options: GenerateOptions, output_dir: Path | None = None) -> RunPlan:
+    """The preflight of validated options (`output_dir` overrides theirs, e.g. resolved under a root)."""
+    return preflight(
+        options.spec(),
+        options.output_dir if output_dir is None else output_dir,
+        options.format,
+        overwrite=options.overwrite,
+        workers=options.workers,
+        mode=options.mode,
+        given=options.given(),
+        duckdb_file=options.duckdb_file,
+    )
+
+
+def generate(
+    options: GenerateOptions, progress: ProgressCallback | None = None, cancel: threading.Event | None = None
+) -> Manifest:
+    """`run` with validated options (the CLI's and the tools' front door)."""
+    decided = decide(options)
+    decided.refuse_if_unfit()
+    return execute(decided, progress=progress, cancel=cancel)

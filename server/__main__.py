@@ -18,7 +18,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    from server.tooling import install_log_masking
+    from server.adapters.secrets import install_log_masking
 
     install_log_masking()  # secrets never reach the log, whatever a library logs at DEBUG
     from server.settings import Settings, SettingsError

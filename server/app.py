@@ -1,30 +1,26 @@
-"""Builds the MCP server: its lifespan state (settings, generation jobs) and the chosen toolsets."""
+"""Builds the MCP server: its lifespan state (settings, generation jobs), the tools of the chosen
+toolsets (only the read-only ones in read-only mode) and the schema resources."""
 
 from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from types import ModuleType
 
 import anyio
 import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 
 from generator import __version__
-from server.jobs import JobRegistry
 from server.settings import Settings
+from server.tooling.calls import mcp_tool
+from server.tooling.definition import AppState, ToolDefinition
 
 logger = logging.getLogger(__name__)
 
 SERVER_NAME = "retail-datagen"
-
-#: Module that registers each toolset (`register(server, *, read_only)`).
-TOOLSET_MODULES: dict[str, str] = {
-    "local": "server.tools.local",
-    "databricks": "server.tools.databricks",
-}
 
 INSTRUCTIONS = """\
 Synthetic retail data (stores, products, customers, promotions, orders, order_items,
@@ -33,23 +29,35 @@ Typical flow: generate_data (defaults: small scale, 14 days, Parquet, about 1 s)
 describe_schema -> query_dataset (read-only DuckDB SQL) -> validate_dataset.
 Paths are relative to the server's data root unless absolute inside an allowed root.
 Big runs return a job_id: poll get_generation_status. For an editable script use
-init_project then execute_script.
+init_project then execute_script. Databases: generate_data(format="duckdb") writes one DuckDB
+file with keys; load_to_postgres (and load_to_lakebase) load a dataset into a PostgreSQL schema.
 Databricks (credentials from the environment or ~/.databrickscfg): upload_to_volume after
 generate_data; or deploy_generation_script once, then execute_script_on_cluster /
 generate_and_upload_on_cluster; or trigger_bundle_job (the bundle's Spark job writing Delta
 tables) and poll get_job_run."""
 
 
-@dataclass
-class AppState:
-    """State shared by all tool calls of one server run (the lifespan context)."""
+def toolset_modules(toolset: str) -> Iterator[ModuleType]:
+    """The tool modules of a toolset (`server/tools/<toolset>/`), in the order its MODULES lists them."""
+    package = importlib.import_module(f"server.tools.{toolset}")
+    for name in package.MODULES:
+        yield importlib.import_module(f"{package.__name__}.{name}")
 
-    settings: Settings
-    jobs: JobRegistry = field(default_factory=JobRegistry)
+
+def definitions(module: ModuleType) -> list[ToolDefinition]:
+    """The tools a module defines, in definition order."""
+    return [value for value in vars(module).values() if isinstance(value, ToolDefinition)]
 
 
 def build_server(settings: Settings) -> MCPServer[AppState]:
-    """An MCPServer with the toolsets of `settings` registered (read-only ones only when asked)."""
+    """An MCPServer with the toolsets of `settings` (read-only tools only when asked)."""
+    modules = [module for toolset in settings.toolsets for module in toolset_modules(toolset)]
+    tools = [
+        mcp_tool(definition)
+        for module in modules
+        for definition in definitions(module)
+        if definition.hints.read_only or not settings.read_only
+    ]
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
@@ -67,15 +75,10 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         log_level=settings.log_level,  # type: ignore[arg-type]  # validated by Settings
+        tools=tools,
     )
-    for toolset in settings.toolsets:
-        module_name = TOOLSET_MODULES[toolset]
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            logger.warning("Toolset %r is not available in this installation; skipping it", toolset)
-            continue
-        module.register(server, read_only=settings.read_only)
+    for module in modules:
+        register_resources = getattr(module, "register_resources", None)
+        if register_resources is not None:
+            register_resources(server)
     return server

@@ -157,8 +157,3 @@ def check_links_inside(folder: Path, roots: AllowedRoots, *, field: str = "path"
 def is_within(path: Path, roots: Sequence[Path]) -> bool:
     """True when `path` equals or lies below one of `roots` (both already resolved)."""
     return any(path == root or path.is_relative_to(root) for root in roots)
-
-
-def templates_dir() -> Path:
-    """The repository's `templates/` folder, which init_project copies into a project."""
-    return Path(__file__).resolve().parents[1] / "templates"

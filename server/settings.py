@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-#: Every toolset the server knows, in registration order; each maps to `server/tools/<name>.py`.
+#: Every toolset the server knows, in registration order; each is the package `server/tools/<name>/`.
 KNOWN_TOOLSETS: tuple[str, ...] = ("local", "databricks")
 DEFAULT_DATA_ROOT = "~/retail-datagen"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from generator.schema import TABLE_NAMES
-from generator.spark import qualified_name
+from generator.spark.ddl import qualified_name
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

@@ -3,10 +3,16 @@
 Use it through the ``standin`` and ``workspace_client`` pytest fixtures of ``tests/conftest.py``.
 """
 
-from .faults import FaultRule, Faults, LoggedRequest, RequestLog
+from pathlib import Path
+
+from .faults import FaultRule, Faults, LoggedRequest, RequestLog, StatementRule
 from .server import TEST_TOKEN, USER_NAME, StandinWorkspace, VolumeRef
 
+#: Scripts the stand-in's clusters and jobs run in tests (they stand for user code on Databricks).
+ASSETS = Path(__file__).resolve().parent / "assets"
+
 __all__ = [
+    "ASSETS",
     "TEST_TOKEN",
     "USER_NAME",
     "FaultRule",
@@ -14,5 +20,6 @@ __all__ = [
     "LoggedRequest",
     "RequestLog",
     "StandinWorkspace",
+    "StatementRule",
     "VolumeRef",
 ]

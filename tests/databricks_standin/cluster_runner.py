@@ -183,14 +183,18 @@ class ExecutionContextProcess:
 
 
 class ScriptRunProcess:
-    """A job task: ``python <script> <args...>`` with output captured to a log file."""
+    """A job task: ``python <script> <args...>`` with output captured to a log file.
 
-    def __init__(self, script: str, args: list[str], env: dict[str, str]) -> None:
+    ``mode="wheel"`` runs a ``python_wheel_task`` instead: ``script`` is the package name and the
+    first argument the entry point (see ``sandbox_main``).
+    """
+
+    def __init__(self, script: str, args: list[str], env: dict[str, str], *, mode: str = "script") -> None:
         self.workdir = tempfile.mkdtemp(prefix="standin-run-")
         self.log_path = Path(self.workdir) / "_task_output.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, str(SANDBOX_MAIN), "script", script, *args],
+            [sys.executable, str(SANDBOX_MAIN), mode, script, *args],
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -203,6 +207,10 @@ class ScriptRunProcess:
         code = self.proc.wait()
         self._log.close()
         return code
+
+    @property
+    def running(self) -> bool:
+        return self.proc.poll() is None
 
     def kill(self) -> None:
         kill_process_group(self.proc, grace=1.0)

@@ -41,6 +41,9 @@ class Cluster:
     ready_at: float | None = None
     state_message: str = ""
     starts: int = 0
+    cluster_source: str = "UI"
+    data_security_mode: str = "SINGLE_USER"
+    spark_version: str = "15.4.x-scala2.12"
 
     def current_state(self) -> str:
         if self.state == "PENDING" and self.ready_at is not None and time.monotonic() >= self.ready_at:
@@ -55,16 +58,15 @@ class Cluster:
             "cluster_name": self.cluster_name,
             "state": state,
             "state_message": self.state_message,
-            "spark_version": "15.4.x-scala2.12",
+            "spark_version": self.spark_version,
             "node_type_id": "i3.xlarge",
             "driver_node_type_id": "i3.xlarge",
             "num_workers": 0,
             "autotermination_minutes": 60,
-            "data_security_mode": "SINGLE_USER",
-            "single_user_name": creator,
+            "data_security_mode": self.data_security_mode,
             "creator_user_name": creator,
-            "cluster_source": "UI",
-        }
+            "cluster_source": self.cluster_source,
+        } | ({"single_user_name": creator} if self.data_security_mode == "SINGLE_USER" else {})
 
 
 @dataclass
@@ -144,15 +146,34 @@ class ComputeApi:
 
     # -- clusters ------------------------------------------------------------------------
 
-    def add_cluster(self, cluster_id: str, name: str, state: str, start_delay: float) -> Cluster:
-        cluster = Cluster(cluster_id=cluster_id, cluster_name=name, state=state, start_delay=start_delay)
+    def add_cluster(
+        self,
+        cluster_id: str,
+        name: str,
+        state: str,
+        start_delay: float,
+        *,
+        cluster_source: str = "UI",
+        data_security_mode: str = "SINGLE_USER",
+        spark_version: str = "15.4.x-scala2.12",
+    ) -> Cluster:
+        cluster = Cluster(
+            cluster_id=cluster_id,
+            cluster_name=name,
+            state=state,
+            start_delay=start_delay,
+            cluster_source=cluster_source,
+            data_security_mode=data_security_mode,
+            spark_version=spark_version,
+        )
         if state == "TERMINATED":
             cluster.state_message = "Inactive cluster terminated (inactive for 60 minutes)."
         with self._lock:
             self.clusters[cluster_id] = cluster
         return cluster
 
-    def _cluster(self, cluster_id: Any, legacy: bool = False) -> Cluster:
+    def cluster(self, cluster_id: Any, legacy: bool = False) -> Cluster:
+        """The cluster ``cluster_id``, or the API's error for an unknown id."""
         with self._lock:
             cluster = self.clusters.get(str(cluster_id or ""))
         if cluster is None:
@@ -161,7 +182,7 @@ class ComputeApi:
 
     def cluster_get(self, req: Request) -> Response:
         with self._lock:
-            return Response(200, self._cluster(req.query.get("cluster_id")).to_json(self.creator))
+            return Response(200, self.cluster(req.query.get("cluster_id")).to_json(self.creator))
 
     def cluster_list(self, req: Request) -> Response:
         with self._lock:
@@ -169,7 +190,7 @@ class ComputeApi:
 
     def cluster_start(self, req: Request) -> Response:
         with self._lock:
-            cluster = self._cluster(req.json().get("cluster_id"))
+            cluster = self.cluster(req.json().get("cluster_id"))
             state = cluster.current_state()
             if state != "TERMINATED":
                 raise ApiError(
@@ -177,11 +198,29 @@ class ComputeApi:
                     "INVALID_STATE",
                     f"Cluster {cluster.cluster_id} is in unexpected state {state.capitalize()}.",
                 )
-            cluster.state = "PENDING"
-            cluster.state_message = "Starting Spark"
-            cluster.ready_at = time.monotonic() + cluster.start_delay
-            cluster.starts += 1
+            self._start(cluster)
         return Response(200, {})
+
+    def _start(self, cluster: Cluster) -> None:
+        cluster.state = "PENDING"
+        cluster.state_message = "Starting Spark"
+        cluster.ready_at = time.monotonic() + cluster.start_delay
+        cluster.starts += 1
+
+    def state_for_run(self, cluster_id: str) -> str:
+        """The state of a cluster a job run needs, starting it first when TERMINATED (as the Jobs service does)."""
+        with self._lock:
+            cluster = self.cluster(cluster_id)
+            if cluster.current_state() == "TERMINATED":
+                self._start(cluster)
+            return cluster.current_state()
+
+    def terminate(self, cluster_id: str, message: str) -> None:
+        """End a cluster (a job cluster when its run is over)."""
+        with self._lock:
+            cluster = self.cluster(cluster_id)
+            cluster.state = "TERMINATED"
+            cluster.state_message = message
 
     # -- execution contexts --------------------------------------------------------------
 
@@ -189,7 +228,7 @@ class ComputeApi:
         body = req.json()
         language = str(body.get("language", "python")).lower()
         with self._lock:
-            cluster = self._cluster(body.get("clusterId"), legacy=True)
+            cluster = self.cluster(body.get("clusterId"), legacy=True)
             if cluster.current_state() != "RUNNING":
                 raise ApiError(
                     400,
@@ -215,7 +254,7 @@ class ComputeApi:
         return Response(200, {"id": context_id})
 
     def _context(self, cluster_id: Any, context_id: Any) -> Context:
-        self._cluster(cluster_id, legacy=True)
+        self.cluster(cluster_id, legacy=True)
         with self._lock:
             context = self.contexts.get(str(context_id or ""))
         if context is None or context.cluster_id != str(cluster_id):

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .cluster_runner import ScriptRunProcess
 from .faults import Faults
@@ -39,6 +39,7 @@ from .http_core import ApiError, Request, Response, Router, int_param
 LOG_TAIL_BYTES = 5 * 1024 * 1024
 TASK_FAILURE_MESSAGE = "Workload failed, see run output for details"
 DONE_STATES = {"TERMINATED", "SKIPPED", "INTERNAL_ERROR"}
+RUN_PAGE = "/?o=1234567890123456#job/"  # run_page_url after the host: the workspace id, then the run's place
 
 
 @dataclass
@@ -123,6 +124,106 @@ def _color_trace(trace: str) -> str:
         else:
             out.append(line)
     return "\n".join(out)
+
+
+def task_failure(output: str, code: int) -> tuple[str, str]:
+    """The ``error`` (the exception line) and coloured ``error_trace`` of a task process that failed."""
+    trimmed = output.rstrip()
+    last = trimmed.splitlines()[-1].strip() if trimmed else f"exit code {code}"
+    start = trimmed.rfind("Traceback (most recent call last)")
+    trace = trimmed[start:] if start >= 0 else trimmed[-4000:]
+    return last, _color_trace(trace)
+
+
+def task_failure_run_message(task_key: str) -> str:
+    """The run-level ``state_message`` of a run whose task ``task_key`` failed."""
+    return (
+        f"Task {task_key} failed with message: {TASK_FAILURE_MESSAGE}. This caused all downstream tasks to get skipped."
+    )
+
+
+def write_failing_script(path: Path, message: str) -> str:
+    """Write a task script that prints its arguments and raises ``RuntimeError(message)`` (injected faults)."""
+    path.write_text(
+        f"import sys\nprint('starting task', sys.argv[1:])\nraise RuntimeError({message!r})\n",
+        encoding="utf-8",
+    )
+    return str(path)
+
+
+def state_json(life_cycle_state: str, result_state: str | None, message: str) -> dict[str, Any]:
+    """A run's or task's ``state`` as ``runs/get`` answers it."""
+    state: dict[str, Any] = {
+        "life_cycle_state": life_cycle_state,
+        "state_message": message,
+        "user_cancelled_or_timedout": result_state in ("CANCELED", "TIMEDOUT"),
+    }
+    if result_state:
+        state["result_state"] = result_state
+    return state
+
+
+def cannot_read_file_message(path: str) -> str:
+    """The ``state_message`` of a run whose Python file cannot be read."""
+    return f"Run failed with error message\n Cannot read the python file {path}."
+
+
+def multi_task_output_error() -> ApiError:
+    """``runs/get-output`` on the parent run id: refused, as the real API refuses it for multi-task runs."""
+    return ApiError(
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "Retrieving the output of runs with multiple tasks is not supported. "
+        "Please retrieve the output of each individual task run instead.",
+    )
+
+
+def output_body(metadata: dict[str, Any], output: str, error: str | None, error_trace: str | None) -> dict[str, Any]:
+    """The ``runs/get-output`` answer of a task run: its metadata, the log tail, error and trace."""
+    data = output.encode("utf-8")
+    body: dict[str, Any] = {
+        "metadata": metadata,
+        "logs": data[-LOG_TAIL_BYTES:].decode("utf-8", errors="replace"),
+        "logs_truncated": len(data) > LOG_TAIL_BYTES,
+    }
+    if error:
+        body["error"] = error
+    if error_trace:
+        body["error_trace"] = error_trace
+    return body
+
+
+class CancellableRun(Protocol):
+    """What ``runs/cancel`` needs of a run, a job's or a one-time run."""
+
+    lock: threading.Lock
+    cancel_requested: bool
+    life_cycle_state: str
+
+    @property
+    def done(self) -> bool: ...
+
+
+def request_cancel(run: CancellableRun, processes: Callable[[], list[ScriptRunProcess]]) -> Response:
+    """``runs/cancel``: flag the run (RUNNING becomes TERMINATING) and kill its ``processes``; a run that is
+    over is left as it is."""
+    with run.lock:
+        if run.done:
+            return Response(200, {})
+        run.cancel_requested = True
+        if run.life_cycle_state == "RUNNING":
+            run.life_cycle_state = "TERMINATING"
+        running = processes()
+    for process in running:
+        process.kill()
+    return Response(200, {})
+
+
+def check_idempotency_token(token: Any) -> str | None:
+    """The ``idempotency_token`` of a request, refused as the Jobs API refuses it (at most 64 characters)."""
+    if token is not None and (not isinstance(token, str) or len(token) > 64):
+        raise ApiError(400, "INVALID_PARAMETER_VALUE", "idempotency_token must be at most 64 characters")
+    return token or None
 
 
 class JobsApi:
@@ -236,9 +337,7 @@ class JobsApi:
     def run_now(self, req: Request) -> Response:
         body = req.json()
         job = self._job(body.get("job_id"))
-        token = body.get("idempotency_token")
-        if token is not None and (not isinstance(token, str) or len(token) > 64):
-            raise ApiError(400, "INVALID_PARAMETER_VALUE", "idempotency_token must be at most 64 characters")
+        token = check_idempotency_token(body.get("idempotency_token"))
         python_params = body.get("python_params")
         job_parameters = body.get("job_parameters")
         overriding: dict[str, Any] = {}
@@ -297,22 +396,13 @@ class JobsApi:
         script = run.job.script
         failing = self.faults.failing_jobs.get(run.job.job_id)
         if failing is not None:
-            script = str(self._scratch / f"failing_task_{run.run_id}.py")
-            Path(script).write_text(
-                f"import sys\nprint('starting task', sys.argv[1:])\nraise RuntimeError({failing!r})\n",
-                encoding="utf-8",
-            )
+            script = write_failing_script(self._scratch / f"failing_task_{run.run_id}.py", failing)
         with run.lock:
             if run.cancel_requested:
                 self._finish(run, "TERMINATED", "CANCELED", "Run was cancelled by user.")
                 return
             if not Path(script).is_file():
-                self._finish(
-                    run,
-                    "INTERNAL_ERROR",
-                    "FAILED",
-                    f"Run failed with error message\n Cannot read the python file {script}.",
-                )
+                self._finish(run, "INTERNAL_ERROR", "FAILED", cannot_read_file_message(script))
                 return
             run.process = ScriptRunProcess(
                 script, [self._rewrite_arg(a) for a in run.params], run.job.process_env(self._process_env())
@@ -328,19 +418,13 @@ class JobsApi:
             elif code == 0:
                 self._finish(run, "TERMINATED", "SUCCESS", "")
             else:
-                trimmed = output.rstrip()
-                last = trimmed.splitlines()[-1].strip() if trimmed else f"exit code {code}"
-                start = trimmed.rfind("Traceback (most recent call last)")
-                trace = trimmed[start:] if start >= 0 else trimmed[-4000:]
-                run.error = last
-                run.error_trace = _color_trace(trace)
+                run.error, run.error_trace = task_failure(output, code)
                 run.task_state_message = TASK_FAILURE_MESSAGE
                 self._finish(
                     run,
                     "TERMINATED",
                     "FAILED",
-                    f"Task {run.job.task_key} failed with message: {TASK_FAILURE_MESSAGE}. "
-                    "This caused all downstream tasks to get skipped.",
+                    task_failure_run_message(run.job.task_key),
                 )
 
     def _finish(self, run: Run, life_cycle: str, result: str, message: str) -> None:
@@ -352,14 +436,8 @@ class JobsApi:
         run.end_time = int(time.time() * 1000)
 
     def _state(self, run: Run, task: bool) -> dict[str, Any]:
-        state: dict[str, Any] = {
-            "life_cycle_state": run.life_cycle_state,
-            "state_message": run.task_state_message if task else run.state_message,
-            "user_cancelled_or_timedout": run.result_state == "CANCELED",
-        }
-        if run.result_state:
-            state["result_state"] = run.result_state
-        return state
+        message = run.task_state_message if task else run.state_message
+        return state_json(run.life_cycle_state, run.result_state, message)
 
     def _task_json(self, run: Run) -> dict[str, Any]:
         return {
@@ -387,7 +465,7 @@ class JobsApi:
             "state": self._state(run, task=False),
             "start_time": run.start_time,
             "end_time": run.end_time,
-            "run_page_url": f"{self._base_url()}/?o=1234567890123456#job/{run.job.job_id}/run/{run.run_id}",
+            "run_page_url": f"{self._base_url()}{RUN_PAGE}{run.job.job_id}/run/{run.run_id}",
             "overriding_parameters": run.overriding,
             "tasks": [] if run.life_cycle_state == "SKIPPED" else [self._task_json(run)],
         }
@@ -409,38 +487,15 @@ class JobsApi:
         rid = int_param(req.query.get("run_id"), "run_id")
         run = self._run(rid)
         if rid == run.run_id:
-            raise ApiError(
-                400,
-                "INVALID_PARAMETER_VALUE",
-                "Retrieving the output of runs with multiple tasks is not supported. "
-                "Please retrieve the output of each individual task run instead.",
-            )
+            raise multi_task_output_error()
         with run.lock:
             output = run.output if run.done else (run.process.output() if run.process else "")
-            data = output.encode("utf-8")
-            body: dict[str, Any] = {
-                "metadata": self._task_json(run) | {"job_id": run.job.job_id},
-                "logs": data[-LOG_TAIL_BYTES:].decode("utf-8", errors="replace"),
-                "logs_truncated": len(data) > LOG_TAIL_BYTES,
-            }
-            if run.error:
-                body["error"] = run.error
-            if run.error_trace:
-                body["error_trace"] = run.error_trace
-        return Response(200, body)
+            metadata = self._task_json(run) | {"job_id": run.job.job_id}
+            return Response(200, output_body(metadata, output, run.error, run.error_trace))
 
     def cancel_run(self, req: Request) -> Response:
         run = self._run(req.json().get("run_id"))
-        with run.lock:
-            if run.done:
-                return Response(200, {})
-            run.cancel_requested = True
-            if run.life_cycle_state == "RUNNING":
-                run.life_cycle_state = "TERMINATING"
-            process = run.process
-        if process is not None:
-            process.kill()
-        return Response(200, {})
+        return request_cancel(run, lambda: [run.process] if run.process is not None else [])
 
     def close_all(self) -> None:
         with self._lock:

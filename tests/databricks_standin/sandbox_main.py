@@ -17,6 +17,12 @@ Run by path with the test interpreter (``sys.executable``) in one of two modes:
     separated folders or pure-Python wheels: the job's libraries) are put on ``sys.path``
     after the isolation below, like the wheels a job installs on its cluster.
 
+``python sandbox_main.py wheel <package_name> <entry_point> [args...]``
+    Runs a ``python_wheel_task`` as Databricks does: the entry point named ``entry_point`` of the
+    installed distribution ``package_name`` (from its ``entry_points.txt``, e.g. a console script),
+    or else the function ``entry_point`` of the module ``package_name``, with
+    ``sys.argv = [package_name, *args]``. The libraries are on ``sys.path`` as in script mode.
+
 In both modes the process first makes itself look like a cluster, which does not have
 this project installed: it removes setuptools' editable-install finders (which would
 otherwise let ``import generator`` / ``import server`` succeed from the venv) and every
@@ -140,16 +146,42 @@ def _context_main() -> int:
         proto.flush()
 
 
+def _enter_task(first_paths: list[str]) -> None:
+    """Put ``first_paths`` and the job's libraries first on ``sys.path``; SIGTERM (a cancel) exits."""
+    libraries = [p for p in os.environ.get("STANDIN_JOB_LIBRARIES", "").split(os.pathsep) if p]
+    sys.path[0:0] = [*first_paths, *libraries]
+    sys.path_importer_cache.clear()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 def _script_main(argv: list[str]) -> int:
     import runpy
 
     script = argv[0]
     sys.argv = [script, *argv[1:]]
-    libraries = [p for p in os.environ.get("STANDIN_JOB_LIBRARIES", "").split(os.pathsep) if p]
-    sys.path[0:0] = [str(Path(script).resolve().parent), *libraries]
-    sys.path_importer_cache.clear()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    _enter_task([str(Path(script).resolve().parent)])
     runpy.run_path(script, run_name="__main__")
+    return 0
+
+
+def _wheel_main(argv: list[str]) -> int:
+    import importlib
+    import re
+    from importlib import metadata
+
+    package, entry_point, *args = argv
+    sys.argv = [package, *args]
+    _enter_task([])
+
+    def canonical(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    wanted = canonical(package)
+    dist = next((d for d in metadata.distributions() if canonical(d.metadata["Name"] or "") == wanted), None)
+    named = [ep for ep in (dist.entry_points if dist is not None else []) if ep.name == entry_point]
+    module = package.replace("-", "_")
+    function = named[0].load() if named else getattr(importlib.import_module(module), entry_point)
+    function()  # its return value is ignored, as on Databricks; sys.exit(code) sets the exit code
     return 0
 
 
@@ -160,7 +192,9 @@ def main() -> int:
         return _context_main()
     if mode == "script" and len(sys.argv) > 2:
         return _script_main(sys.argv[2:])
-    sys.stderr.write("usage: sandbox_main.py context | script <path> [args...]\n")
+    if mode == "wheel" and len(sys.argv) > 3:
+        return _wheel_main(sys.argv[2:])
+    sys.stderr.write("usage: sandbox_main.py context | script <path> [args...] | wheel <package> <entry> [args...]\n")
     return 2
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.cli import main
+
+Rows = dict[str, list[dict[str, Any]]]
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -30,8 +39,8 @@ def test_bad_arguments_exit_2_with_one_line_naming_each_field(tmp_path: Path) ->
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert "days='400'" in lines[0] and "365" in lines[0]
-    assert "scale='huge'" in lines[0] and "'small', 'medium' or 'large'" in lines[0]
+    assert "days='400': must be a whole number from 1 to 365" in lines[0]
+    assert "scale='huge': must be one of small, medium, large" in lines[0]
     assert not (tmp_path / "out").exists()
 
 
@@ -49,6 +58,47 @@ def test_estimate_and_validate(tmp_path: Path) -> None:
     cli("generate", "--scale-factor", "0.1", "--days", "3", "--output-dir", "out", cwd=tmp_path)
     validate = cli("validate", "out", cwd=tmp_path)
     assert validate.returncode == 0, validate.stdout
-    assert "all checks passed" in validate.stdout
+    assert "PASSED: all checks hold." in validate.stdout
     missing = cli("validate", "nowhere", cwd=tmp_path)
     assert missing.returncode == 2
+
+
+def test_the_validate_command_prints_checks_and_sets_exit_code(
+    rows: Rows, make_dataset: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = make_dataset(rows, "csv")
+    assert main(["validate", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "PASSED" in out and "inventory_flow" in out
+
+    rows["orders"][2]["order_total"] = Decimal("28.40")
+    bad = make_dataset(rows, "delta")
+    assert main(["validate", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "order_total" in out and "order_id=10030001" in out
+
+    assert main(["validate", str(bad), "--json"]) == 1
+    assert '"passed": false' in capsys.readouterr().out
+
+    assert main(["validate", str(tmp_path / "nowhere")]) == 2
+    assert "not a dataset" in capsys.readouterr().err
+
+
+def test_incremental_and_merge_modes_on_the_command_line(tmp_path: Path) -> None:
+    first = cli("generate", "--scale-factor", "0.3", "--days", "5", "--output-dir", "out", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    grown = cli("generate", "--mode", "incremental", "--days", "3", "--output-dir", "out", cwd=tmp_path)
+    assert grown.returncode == 0, grown.stderr
+    assert "version 1" in grown.stdout and "inserted" in grown.stdout and "_changes" in grown.stdout
+    manifest = json.loads((tmp_path / "out" / "_manifest.json").read_text())
+    assert manifest["parameters"]["days"] == 8 and manifest["parameters"]["end_date"] == "2026-01-03"
+    again = cli("generate", "--mode", "incremental", "--end-date", "2026-01-03", "--output-dir", "out", cwd=tmp_path)
+    assert again.returncode == 0 and "nothing to add" in again.stdout
+    gap = cli("generate", "--mode", "incremental", "--end-date", "2025-12-01", "--output-dir", "out", cwd=tmp_path)
+    assert gap.returncode == 2
+    assert "end_date='2025-12-01'" in gap.stderr and "must be on or after 2026-01-03" in gap.stderr
+    merged = cli("generate", "--mode", "merge", "--customer-history", "--output-dir", "out", cwd=tmp_path)
+    assert merged.returncode == 0, merged.stderr
+    assert (tmp_path / "out" / "customers_history").is_dir() and "merge run" in merged.stdout
+    bad = cli("generate", "--mode", "sideways", "--output-dir", "out", cwd=tmp_path)
+    assert bad.returncode == 2 and "mode='sideways'" in bad.stderr

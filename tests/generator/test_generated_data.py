@@ -15,7 +15,7 @@ import pytest
 from generator.config import GenerateOptions
 from generator.readers import connect_dataset
 from generator.runner import generate
-from generator.validate import validate_dataset
+from generator.validation import validate_dataset
 
 # A window long enough for weekly patterns, reorders, promotions, stock-outs and new stores.
 BEHAVIOUR = {"scale": "medium", "scale_factor": 0.5, "days": 56, "seed": 7}

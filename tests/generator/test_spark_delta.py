@@ -19,19 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fetch_delta_jars import DELTA_VERSION, DeltaJarsMissing, fetch, jar_paths, require_jars
+from pyspark.sql import SparkSession
+from pyspark.sql import types as T
+from spark_session import delta_conf
+from spark_tables import FailingSql, fingerprints, tables_in
 
-pytest.importorskip("pyspark")  # an optional extra; CI installs it
-
-from fetch_delta_jars import DELTA_VERSION, DeltaJarsMissing, fetch, jar_paths, require_jars  # noqa: E402
-from pyspark.sql import SparkSession  # noqa: E402
-from pyspark.sql import types as T  # noqa: E402
-from spark_session import delta_conf  # noqa: E402
-from spark_tables import FailingSql, fingerprints, tables_in  # noqa: E402
-
-from generator import spark as gs  # noqa: E402
-from generator.errors import OutputExistsError  # noqa: E402
-from generator.schema import TABLE_NAMES, TABLES  # noqa: E402
-from generator.spec import DatasetSpec  # noqa: E402
+from generator import spark as gs
+from generator.errors import OutputExistsError
+from generator.schema import TABLE_NAMES, TABLES
+from generator.spark import ddl
+from generator.spec import DatasetSpec
 
 SCHEMA = "retail_delta_test"
 TINY = DatasetSpec(scale="small", scale_factor=0.1, days=2)
@@ -174,8 +172,8 @@ def test_swap_failure_restores_replaced_targets_and_drops_created_ones(spark: Sp
     stores is replaced (new schema), products created, customers and promotions overwritten in
     place, then orders fails; every replaced table goes back to its version, products is dropped."""
     prefix = "swap_"
-    name = {t: gs.qualified_name(None, SCHEMA, f"{prefix}{t}") for t in TABLE_NAMES}
-    first = gs.generate_to_spark(spark, TINY, schema=SCHEMA, table_prefix=prefix)
+    name = {t: ddl.qualified_name(None, SCHEMA, f"{prefix}{t}") for t in TABLE_NAMES}
+    first = gs.generate_to_spark(spark, TINY, gs.SparkTarget.parse(schema=SCHEMA, table_prefix=prefix))
     assert first.format == "delta"  # detected from the session's extension and catalog
     original = fingerprints(spark, SCHEMA, prefix)
     spark.sql(f"CREATE OR REPLACE TABLE {name['stores']} (store_id INT NOT NULL) USING DELTA")
@@ -188,7 +186,7 @@ def test_swap_failure_restores_replaced_targets_and_drops_created_ones(spark: Sp
     # The swap runs in TABLE_NAMES order: stores, products, customers, promotions, then orders fails.
     failing = FailingSql(spark, lambda q: q.startswith(f"INSERT OVERWRITE TABLE {name['orders']}"))
     with pytest.raises(RuntimeError, match="injected failure"):
-        gs.generate_to_spark(failing, TINY, schema=SCHEMA, table_prefix=prefix)  # type: ignore[arg-type]
+        gs.generate_to_spark(failing, TINY, gs.SparkTarget.parse(schema=SCHEMA, table_prefix=prefix))  # type: ignore[arg-type]
     restores = [q for q in failing.executed if q.startswith("RESTORE")]
     assert restores == [
         f"RESTORE TABLE {name[t]} TO VERSION AS OF {versions[t]}" for t in ("promotions", "customers", "stores")
@@ -218,12 +216,12 @@ def test_swap_failure_restores_replaced_targets_and_drops_created_ones(spark: Sp
 
 def test_non_delta_targets_are_refused_before_generating(spark: SparkSession) -> None:
     prefix = "legacy_"
-    legacy = gs.qualified_name(None, SCHEMA, f"{prefix}stores")
-    spark.sql(f"CREATE TABLE {legacy} ({gs.column_ddl('stores')}) USING parquet")
+    legacy = ddl.qualified_name(None, SCHEMA, f"{prefix}stores")
+    spark.sql(f"CREATE TABLE {legacy} ({ddl.column_ddl('stores')}) USING parquet")
     with pytest.raises(gs.SparkTargetError, match="not Delta tables"):
-        gs.generate_to_spark(spark, TINY, schema=SCHEMA, table_prefix=prefix)
+        gs.generate_to_spark(spark, TINY, gs.SparkTarget.parse(schema=SCHEMA, table_prefix=prefix))
     with pytest.raises(OutputExistsError, match="overwrite is false"):
-        gs.generate_to_spark(spark, TINY, schema=SCHEMA, table_prefix=prefix, overwrite=False)
+        gs.generate_to_spark(spark, TINY, gs.SparkTarget.parse(schema=SCHEMA, table_prefix=prefix), overwrite=False)
     assert {t for t in tables_in(spark, SCHEMA) if t.startswith(prefix)} == {f"{prefix}stores"}  # nothing staged
     assert _detail(spark, legacy).format == "parquet"
     assert [f.name for f in spark.table(legacy).schema] == TABLES["stores"].schema.names

@@ -36,7 +36,7 @@ import mcp
 import pytest
 from mcp.types import CallToolResult
 
-from tests.server.mcp_helpers import REPO, SMALL
+from tests.server.mcp_helpers import REPO, SMALL, clear_databricks_env
 
 #: A dataset generated in a few hundredths of a second (after the first run of a process).
 TINY = {"scale": "small", "scale_factor": 0.01, "days": 1, "workers": 1}
@@ -204,22 +204,16 @@ def generate_dataset(folder: Path, **params: Any) -> dict[str, str]:
 # --------------------------------------------------------------------------- environment
 
 
-_DATABRICKS_PREFIXES = ("DATABRICKS_", "ARM_", "AZURE_", "GOOGLE_CREDENTIALS")
-
-
 @pytest.fixture(autouse=True)
 def no_databricks_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """No test of these suites may reach a real workspace: no Databricks variables, an empty
     config file, and a short retry budget for the stand-in tests that set a host."""
-    for name in list(os.environ):
-        if name.startswith(_DATABRICKS_PREFIXES):
-            monkeypatch.delenv(name, raising=False)
     empty = tmp_path_factory.mktemp("no-databrickscfg") / "databrickscfg"
     empty.write_text("", encoding="utf-8")
-    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(empty))
+    clear_databricks_env(monkeypatch, empty)
     monkeypatch.setenv("RETAIL_DATAGEN_DATABRICKS_RETRY_SEC", "3")
     with contextlib.suppress(ImportError):
-        from server.databricks.auth import clear_client_cache
+        from server.adapters.databricks.auth import clear_client_cache
 
         clear_client_cache()
 

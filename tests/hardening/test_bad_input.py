@@ -63,30 +63,33 @@ BASE_VALUES: dict[str, Any] = {
     "workspace_path": "/Workspace/Users/someone@example.com/retail/generate_data.py",
     "volume_output_path": "/Volumes/main/default/vol/out",
     "run_id": 1,
+    "instance_name": "retail-lakebase",
 }
 #: Small values for optional parameters of the tools that write, so that an accepted call is cheap.
-CHEAP_VALUES: dict[str, dict[str, Any]] = {"generate_data": {**TINY, "background": False}}
+CHEAP_VALUES: dict[str, dict[str, Any]] = {
+    "generate_data": {**TINY, "background": False},
+    "load_to_postgres": {"path": "sample_data"},  # load an existing dataset rather than generate one per case
+    "load_to_lakebase": {"path": "sample_data"},
+}
 
 
 # --------------------------------------------------------------------------- the arena
 
 
 def _tool_models() -> dict[str, type[BaseModel]]:
-    """Each registered tool's input model (the oracle of the generated battery)."""
-    from server.tools import local
+    """Each tool's input model (the oracle of the generated battery)."""
+    from server.app import definitions, toolset_modules
+    from server.settings import KNOWN_TOOLSETS
 
-    specs = list(local.SPECS)
-    try:
-        from server.tools import databricks
-    except ImportError:  # the Databricks toolset is optional
-        pass
-    else:
-        specs += list(databricks.SPECS)
-    return {spec.name: spec.input_model for spec in specs}
+    return {
+        definition.name: definition.input_model
+        for toolset in KNOWN_TOOLSETS
+        for module in toolset_modules(toolset)
+        for definition in definitions(module)
+    }
 
 
 MODELS = _tool_models()
-DATABRICKS_TOOLS_PRESENT = "upload_to_volume" in MODELS
 
 
 @pytest.fixture(scope="module")
@@ -371,8 +374,8 @@ NUMBERS: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
     ("generate_data", {"scale_factor": 0}, ("scale_factor=0",)),
     ("generate_data", {"scale_factor": -1}, ("scale_factor=-1",)),
     ("generate_data", {"scale_factor": 1e308}, ("scale_factor=1e+308", "1000")),
-    ("generate_data", {"scale_factor": "NaN"}, ("scale_factor='NaN'", "finite")),
-    ("generate_data", {"scale_factor": "inf"}, ("scale_factor='inf'", "finite")),
+    ("generate_data", {"scale_factor": "NaN"}, ("scale_factor='NaN'", "a number > 0 and <= 1000")),
+    ("generate_data", {"scale_factor": "inf"}, ("scale_factor='inf'", "a number > 0 and <= 1000")),
     ("generate_data", {"scale_factor": "-Infinity"}, ("scale_factor=",)),
     ("generate_data", {"scale_factor": "1e999"}, ("scale_factor=",)),
     ("generate_data", {"seed": -1}, ("seed=-1",)),
@@ -416,12 +419,12 @@ NUMBERS: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
     ("execute_script", {"project_path": "proj", "timeout_sec": -5}, ("timeout_sec=-5",)),
     ("execute_script", {"project_path": "proj", "timeout_sec": 10**9}, ("timeout_sec=",)),
     ("execute_script", {"project_path": "proj", "env": "A=1"}, ("env=",)),
-    ("execute_script", {"project_path": "proj", "env": {"A": 1}}, ("env.A=1",)),
+    ("execute_script", {"project_path": "proj", "env": {"A": 1}}, ("env[A]=1",)),
     ("execute_script", {"project_path": "proj", "env": {"SCALE_FACTOR": "9"}}, ("SCALE_FACTOR",)),
     ("execute_script", {"project_path": "proj", "env": {"OUTPUT_PATH": "/etc"}}, ("OUTPUT_PATH",)),
-    ("execute_script", {"project_path": "proj", "env": {"": "x"}}, ("invalid variable names",)),
-    ("execute_script", {"project_path": "proj", "env": {"A=B": "x"}}, ("invalid variable names",)),
-    ("execute_script", {"project_path": "proj", "env": {"A": "\x00"}}, ("invalid variable names",)),
+    ("execute_script", {"project_path": "proj", "env": {"": "x"}}, ("env name=''", "a mapping of NAME")),
+    ("execute_script", {"project_path": "proj", "env": {"A=B": "x"}}, ("env name='A=B'", "a mapping of NAME")),
+    ("execute_script", {"project_path": "proj", "env": {"A": "\x00"}}, ("env[A]=", "values without NUL")),
     ("execute_script", {"project_path": "sample_data"}, ("no generate_data.py",)),
     ("execute_script", {"project_path": "nonexistent"}, ("not a folder",)),
     ("execute_script", {"project_path": "afile.txt"}, ("not a folder",)),
@@ -462,6 +465,17 @@ NAMES: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
     ("validate_dataset", {"path": LONG}, ("path=", "too long")),
     ("query_dataset", {"sql": "select 1", "path": "a\x00b"}, ("path=", "NUL")),
     ("list_datasets", {"under": "\x1b]0;title\x07"}, ("under=", "control character")),
+    ("load_to_postgres", {"path": "sample_data", "schema": 're"tail'}, ("schema=", "[A-Za-z_]")),
+    ("load_to_postgres", {"path": "sample_data", "schema": "re.tail"}, ("schema=",)),
+    ("load_to_postgres", {"path": "sample_data", "schema": "r" * 64}, ("schema=", "64 bytes")),
+    ("load_to_postgres", {"path": "sample_data", "schema": "pg_x"}, ("schema=", "reserved")),
+    ("load_to_postgres", {"path": "sample_data", "dsn": "host=x password=hunter2secret port"}, ("dsn=", "key=value")),
+    ("load_to_postgres", {"path": "sample_data", "dsn": ""}, ("dsn=",)),
+    ("load_to_postgres", {"path": "sample_data", "overwrite": "maybe"}, ("overwrite=",)),
+    ("load_to_postgres", {"path": "sample_data", "days": 30}, ("not both",)),
+    ("load_to_postgres", {"days": 0}, ("days=0",)),
+    ("load_to_postgres", {"path": "afile.txt"}, ("path=", "a file")),
+    ("load_to_postgres", {"path": "proj"}, ("path=",)),
 ]
 SQL: list[tuple[str, tuple[str, ...]]] = [
     ("", ("sql=''",)),
@@ -634,12 +648,11 @@ def test_a_dataset_whose_table_folder_links_outside_is_not_read(client: SyncClie
         assert problem is None, problem
 
 
-@pytest.mark.skipif(not DATABRICKS_TOOLS_PRESENT, reason="the Databricks toolset is not installed")
 def test_an_upload_of_a_folder_holding_links_outside_is_refused(
     arena: Path, standin: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """upload_to_volume must not send files that a link inside the folder points at outside the roots."""
-    from server.databricks.auth import clear_client_cache
+    from server.adapters.databricks.auth import clear_client_cache
 
     monkeypatch.setenv("DATABRICKS_HOST", standin.url)
     monkeypatch.setenv("DATABRICKS_TOKEN", standin.token)
@@ -692,6 +705,12 @@ def _databricks_cases(schemas: dict[str, dict[str, Any]]) -> list[tuple[str, dic
         if "workspace_path" in props:
             for bad in ["relative.py", "/Workspace/../etc/passwd", "", "/Users/x/\x00.py", "/Workspace/a\nb.py"]:
                 cases.append((name, {**base, "workspace_path": bad}, ("workspace_path",)))
+        if "instance_name" in props:
+            for bad in ["", "bad name!", "-leading", "x" * 64, "a.b", "inst\n"]:
+                cases.append((name, {**base, "instance_name": bad}, ("instance_name",)))
+        if "database" in props:
+            for bad in ["", "a\x00b", "é" * 40, 5]:
+                cases.append((name, {**base, "database": bad}, ("database",)))
         if "cluster_id" in props:
             for bad in ["", "abc; rm -rf /", "a" * 1000, "../x", "id with spaces", "\n"]:
                 cases.append((name, {**base, "cluster_id": bad}, ("cluster_id",)))
@@ -722,20 +741,19 @@ def _databricks_cases(schemas: dict[str, dict[str, Any]]) -> list[tuple[str, dic
     return cases
 
 
-def _local_tools() -> set[str]:
-    from server.tools import local
+def _toolset_tools(toolset: str) -> set[str]:
+    from server.app import definitions, toolset_modules
 
-    return {spec.name for spec in local.SPECS}
-
-
-DATABRICKS_TOOLS = set(MODELS) - _local_tools()
+    return {definition.name for module in toolset_modules(toolset) for definition in definitions(module)}
 
 
-@pytest.mark.skipif(not DATABRICKS_TOOLS, reason="the Databricks toolset is not installed")
+DATABRICKS_TOOLS = _toolset_tools("databricks")
+
+
 def test_databricks_names_and_numbers_are_refused_before_any_request(
     arena: Path, standin: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from server.databricks.auth import clear_client_cache
+    from server.adapters.databricks.auth import clear_client_cache
 
     monkeypatch.setenv("DATABRICKS_HOST", standin.url)
     monkeypatch.setenv("DATABRICKS_TOKEN", standin.token)

@@ -25,6 +25,7 @@ from typing import Any
 import anyio
 import mcp
 import pytest
+from databricks_standin import ASSETS
 
 from server.app import build_server
 from tests.hardening.conftest import (
@@ -40,8 +41,6 @@ from tests.hardening.conftest import (
     tmpfs,
 )
 from tests.server.mcp_helpers import SMALL, make_settings, ok
-
-ASSETS = Path(__file__).resolve().parents[1] / "server" / "databricks" / "assets"
 
 
 def _fault(name: str, problem: str | None) -> None:
@@ -125,11 +124,9 @@ def small_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     """A data root on an 8 MiB tmpfs holding a small dataset. The capacity check is bypassed (it
     keeps 512 MiB free and would refuse every run here), as when another process fills the disk
     after the check: the run itself then meets ENOSPC."""
-    import generator.estimate
-    import generator.runner
+    import generator.preflight
 
-    monkeypatch.setattr(generator.runner, "capacity_problems", lambda *args: [])
-    monkeypatch.setattr(generator.estimate, "capacity_problems", lambda *args: [])
+    monkeypatch.setattr(generator.preflight, "capacity_problems", lambda *args: [])
     with tmpfs(tmp_path / "disk", "8m") as mount:
         root = mount / "root"
         generate_dataset(root / "sample_data")
@@ -174,6 +171,21 @@ async def test_a_disk_that_fills_up_during_a_run_loses_nothing(
             ok(await client.call_tool("generate_data", {**SMALL, "seed": 9, "output_dir": "sample_data"}))
             await _validate(client, "sample_data")
         assert snapshot(dataset) != before and leftovers(dataset) == []
+
+
+async def test_a_disk_that_fills_up_while_the_duckdb_file_is_written_loses_nothing(small_disk: Path) -> None:
+    """The Parquet parts of medium/7 days fit the 8 MiB disk, the DuckDB file with its key indexes does not."""
+    with counted("disk full while a DuckDB file is written"):
+        dataset = small_disk / "sample_data"
+        before = snapshot(dataset)
+        args = {"scale": "medium", "days": 7, "format": "duckdb", "background": False, "output_dir": "sample_data"}
+        async with mcp.Client(build_server(make_settings(small_disk))) as client:
+            text = assert_refused(await client.call_tool("generate_data", args), "generate_data")
+            assert "No space left on device" in text and "is full" in text and "unchanged" in text, text
+            assert snapshot(dataset) == before, "the previous dataset changed"
+            assert leftovers(dataset) == [], "the failed run left staging files on the full disk"
+            ok(await client.call_tool("generate_data", {**TINY, "format": "duckdb", "output_dir": "sample_data"}))
+            await _validate(client, "sample_data")
 
 
 # --------------------------------------------------------------------------- read-only and immutable folders
@@ -366,9 +378,8 @@ async def test_a_script_that_floods_and_succeeds_returns_a_capped_result(tmp_pat
 @pytest.fixture
 def workspace(standin: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The stand-in workspace as the server's credentials (environment), with fast retries."""
-    pytest.importorskip("server.tools.databricks")
-    import server.databricks._common as common
-    from server.databricks.auth import clear_client_cache
+    import server.adapters.databricks.calls as common
+    from server.adapters.databricks.auth import clear_client_cache
 
     monkeypatch.setattr(common, "RETRY_BASE_DELAY", 0.05)
     monkeypatch.setenv("DATABRICKS_HOST", standin.url)

@@ -63,9 +63,9 @@ async def test_a_small_file_system_refuses_a_run_that_would_fill_it(tmp_path: Pa
 async def test_more_workers_than_the_memory_holds_is_refused_up_front(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import generator.estimate
+    import generator.preflight
 
-    monkeypatch.setattr(generator.estimate, "_available_memory_bytes", lambda: 300 * 1024**2)
+    monkeypatch.setattr(generator.preflight, "_available_memory_bytes", lambda: 300 * 1024**2)
     root = tmp_path / "root"
     async with mcp.Client(build_server(make_settings(root))) as client:
         args = {"scale": "large", "days": 30, "workers": 8, "background": True, "output_dir": "ds"}

@@ -20,13 +20,12 @@ from typing import Any
 
 import mcp
 import pytest
+from databricks_standin import ASSETS
 from mcp.client.stdio import stdio_client
 
 from server.app import build_server
 from tests.hardening.conftest import TINY, generate_dataset, result_text, tally
 from tests.server.mcp_helpers import make_settings, stdio_params
-
-ASSETS = Path(__file__).resolve().parents[1] / "server" / "databricks" / "assets"
 
 
 def _tokens() -> tuple[str, str]:
@@ -46,7 +45,6 @@ def _leaks(text: str, tokens: tuple[str, ...]) -> list[str]:
 @pytest.fixture
 def secret_workspace(tmp_path: Path) -> Any:
     """A stand-in workspace that accepts only the environment token."""
-    pytest.importorskip("server.tools.databricks")
     from databricks_standin import StandinWorkspace
 
     env_token, profile_token = _tokens()
@@ -132,6 +130,10 @@ async def test_tokens_never_appear_in_results_errors_or_logs(tmp_path: Path, sec
         ("get_job_run", {"run_id": 987654321}),
         ("get_job_run", {"run_id": 1, "profile": "other"}),
         ("cancel_job_run", {"run_id": 987654321}),
+        ("load_to_lakebase", {"instance_name": "no-such-instance", "path": "sample_data"}),
+        # the agent passes the secret itself, as a password of an unreachable server
+        ("load_to_postgres", {"path": "sample_data", "dsn": f"host=127.0.0.1 port=1 password={env_token}"}),
+        ("load_to_postgres", {"path": "sample_data", "dsn": f"postgresql://me:{env_token}@127.0.0.1:1/db"}),
     ]
     log_path = tmp_path / "server-stderr.log"
     outputs: list[str] = []
@@ -188,12 +190,12 @@ async def test_an_unexpected_error_quoting_the_token_is_masked_in_the_result_and
 ) -> None:
     token = f"envtok-{secrets.token_hex(12)}"
     monkeypatch.setenv("DATABRICKS_TOKEN", token)
-    import server.schema_docs
+    import server.tools.local.describe_schema
 
     def explode(table: str | None = None) -> None:
         raise RuntimeError(f"could not talk to https://x.example?token={token} with {token}")
 
-    monkeypatch.setattr(server.schema_docs, "describe_tables", explode)
+    monkeypatch.setattr(server.tools.local.describe_schema, "describe_tables", explode)
     async with mcp.Client(build_server(make_settings(tmp_path / "root"))) as client:
         with caplog.at_level(logging.DEBUG):
             result = await client.call_tool("describe_schema", {})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -56,3 +57,48 @@ def stdio_params(root: Path, *args: str, **env: str) -> StdioServerParameters:
     environment.pop("RETAIL_DATAGEN_TOOLSETS", None)
     environment.update(env)
     return StdioServerParameters(command=sys.executable, args=["-m", "server", *args], env=environment, cwd=REPO)
+
+
+#: Environment variables through which the Databricks SDK could find credentials.
+DATABRICKS_ENV_PREFIXES = ("DATABRICKS_", "ARM_", "AZURE_", "GOOGLE_CREDENTIALS")
+
+
+def clear_databricks_env(monkeypatch: pytest.MonkeyPatch, config_file: Path) -> None:
+    """No Databricks variable in the environment and `config_file` as the (possibly missing) ~/.databrickscfg."""
+    for name in list(os.environ):
+        if name.startswith(DATABRICKS_ENV_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(config_file))
+
+
+def texts(result: CallToolResult) -> str:
+    """Every text block of a result, joined."""
+    return " ".join(getattr(block, "text", "") for block in result.content)
+
+
+def assert_no_secret(secret: str, *results: CallToolResult) -> None:
+    """`secret` is in no text and no structured content of `results`."""
+    for result in results:
+        assert secret not in texts(result)
+        assert secret not in json.dumps(result.structured_content)
+
+
+class ProgressLog:
+    """A progress callback for `call_tool` that keeps every notification."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[float, float | None, str | None]] = []
+
+    async def __call__(self, done: float, total: float | None, message: str | None) -> None:
+        self.events.append((done, total, message))
+
+    def assert_increasing(self) -> None:
+        assert self.events, "no progress notifications arrived"
+        values = [done for done, _, _ in self.events]
+        assert values == sorted(values) and len(set(values)) == len(values), values
+        assert all(message for _, _, message in self.events)
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    """Every file below `folder` (relative POSIX path -> bytes)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

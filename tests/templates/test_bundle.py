@@ -300,7 +300,6 @@ def test_job_script_refuses_bad_parameters_before_spark(args: list[str], message
 
 
 def test_job_script_writes_the_seven_tables_on_local_spark(tmp_path: Path) -> None:
-    pytest.importorskip("pyspark")  # an optional extra; CI installs it
     warehouse = tmp_path / "warehouse"
     # Delta's jars, extension and catalog reach the script's own Spark through PYSPARK_SUBMIT_ARGS.
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_SUBMIT_ARGS": submit_args(warehouse)}
@@ -318,7 +317,7 @@ def test_job_script_writes_the_seven_tables_on_local_spark(tmp_path: Path) -> No
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     manifest = run(DatasetSpec(scale="small", scale_factor=0.3, days=5, seed=42), tmp_path / "local", workers=1)
     for table in TABLE_NAMES:
-        rows = manifest["tables"][table]["rows"]
+        rows = manifest.tables[table].rows
         assert f"{table}: {rows:,} rows generated into staging" in result.stdout
         assert re.search(rf"{table}\s+{rows:,} rows", result.stdout), table
         # Read the table's folder back as the Delta table it is (its log, not a folder listing).

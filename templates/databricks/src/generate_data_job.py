@@ -79,26 +79,25 @@ class _BadParameters(Exception):
     """A parameter failed validation; the message says which and what is accepted."""
 
 
-def validate(args: argparse.Namespace) -> tuple[object, str, str]:
-    """The DatasetSpec and the catalog and schema names, checked before Spark starts."""
-    from generator.spark import validate_uc_name
+def validate(args: argparse.Namespace) -> tuple[object, object]:
+    """The DatasetSpec and the SparkTarget, checked before Spark starts."""
+    from generator.rules import RuleErrors
+    from generator.spark import SparkTarget
     from generator.spec import DatasetSpec
 
     problems = []
-    spec = None
+    spec = target = None
     try:
-        spec = DatasetSpec(scale=args.scale, scale_factor=args.scale_factor, days=args.days, seed=args.seed)
-    except ValueError as exc:
+        spec = DatasetSpec.parse(scale=args.scale, scale_factor=args.scale_factor, days=args.days, seed=args.seed)
+    except RuleErrors as exc:
         problems.append(str(exc))
-    names = []
-    for what in ("catalog", "schema"):
-        try:
-            names.append(validate_uc_name(getattr(args, what), what))
-        except ValueError as exc:
-            problems.append(str(exc))
+    try:
+        target = SparkTarget.parse(catalog=args.catalog, schema=args.schema)
+    except RuleErrors as exc:
+        problems.append(str(exc))
     if problems:
         raise _BadParameters("; ".join(problems))
-    return spec, names[0], names[1]
+    return spec, target
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_FAILED
     try:
-        spec, catalog, schema = validate(args)
+        spec, target = validate(args)
     except _BadParameters as exc:
         log.error("bad parameter: %s", exc)
         return EXIT_BAD_PARAMETER
@@ -135,8 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         args.scale_factor,
         args.days,
         args.seed,
-        catalog,
-        schema,
+        args.catalog,
+        args.schema,
         str(args.overwrite).lower(),
     )
     started = time.perf_counter()
@@ -148,8 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         result = generate_to_spark(
             spark,
             spec,  # type: ignore[arg-type]
-            catalog=catalog,
-            schema=schema,
+            target,  # type: ignore[arg-type]
             overwrite=args.overwrite,
             progress=lambda message: log.info("%s", message),
         )

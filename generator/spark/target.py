@@ -1,0 +1,145 @@
+"""Where a Spark run writes: the target tables, checked before Spark is touched, and their state.
+
+A SparkTarget names `<catalog>.<schema>.<prefix><table>` (or `<schema>.<...>`, or bare names in local
+mode); its parts pass the rules of `generator.rules` once, when it is made.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from generator import rules
+from generator.errors import GenerationError, OutputExistsError
+from generator.schema import TABLE_NAMES
+from generator.spark.ddl import qualified_name, quote
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+log = logging.getLogger(__name__)
+
+#: Catalog name of Spark's built-in session catalog (the local metastore).
+SESSION_CATALOG = "spark_catalog"
+#: Environment variable set on Databricks Runtime drivers; there Delta is always the table format.
+DATABRICKS_RUNTIME_ENV = "DATABRICKS_RUNTIME_VERSION"
+
+
+class SparkTargetError(GenerationError):
+    """A target table cannot be replaced (not a Delta table where Delta is written)."""
+
+
+@dataclass(frozen=True)
+class SparkTarget:
+    """The checked names of a run's destination (catalog and schema as Unity Catalog stores them)."""
+
+    catalog: str | None = None
+    schema: str | None = None
+    table_prefix: str = ""
+
+    @classmethod
+    def parse(cls, catalog: object = None, schema: object = None, table_prefix: object = "") -> SparkTarget:
+        """A target from raw names; RuleErrors lists every refused one (a catalog needs a schema)."""
+        checks: dict[str, tuple[rules.Rule, object]] = {"table_prefix": (rules.TABLE_PREFIX, table_prefix)}
+        if catalog is not None:
+            checks["catalog"] = (rules.UC_NAME, catalog)
+        if schema is not None:
+            checks["schema"] = (rules.UC_NAME, schema)
+        elif catalog is not None:
+            raise rules.refusal("schema", None, "a schema name", "a catalog was given without one")
+        return cls(**rules.check_all(**checks))
+
+    def table(self, table: str, suffix: str = "") -> str:
+        """The quoted full name of `<prefix><table><suffix>`."""
+        return qualified_name(self.catalog, self.schema, f"{self.table_prefix}{table}{suffix}")
+
+    @property
+    def namespace(self) -> str | None:
+        """The quoted schema (with its catalog), or None for bare table names."""
+        if self.schema is None:
+            return None
+        return qualified_name(self.catalog, None, self.schema) if self.catalog else quote(self.schema)
+
+    def rename_target(self, full: str) -> str:
+        """The name to give ALTER TABLE ... RENAME TO: Spark's session catalog takes at most two
+        parts there, other catalogs (Unity Catalog) the full three."""
+        if self.catalog and self.catalog != SESSION_CATALOG:
+            return full
+        return full.split(".", 1)[1] if self.catalog else full
+
+
+@dataclass(frozen=True)
+class RunTables:
+    """Full names of one run's targets, staging and retired tables (the token keeps runs apart)."""
+
+    target: SparkTarget
+    token: str
+
+    def final(self, table: str) -> str:
+        return self.target.table(table)
+
+    def staging(self, table: str) -> str:
+        return self.target.table(table, f"__staging_{self.token}")
+
+    def retired(self, table: str) -> str:
+        return self.target.table(table, f"__retired_{self.token}")
+
+
+def detect_table_format(spark: SparkSession) -> str:
+    """'delta' on Databricks Runtime or when the Delta extension and catalog are configured, else
+    the session's default data source (parquet unless changed)."""
+    if os.environ.get(DATABRICKS_RUNTIME_ENV):
+        return "delta"
+    extensions = spark.conf.get("spark.sql.extensions", "") or ""
+    session_catalog = spark.conf.get("spark.sql.catalog.spark_catalog", "") or ""
+    if "DeltaSparkSessionExtension" in extensions and "DeltaCatalog" in session_catalog:
+        return "delta"
+    return (spark.conf.get("spark.sql.sources.default", "parquet") or "parquet").lower()
+
+
+def table_exists(spark: SparkSession, name: str) -> bool:
+    return bool(spark.catalog.tableExists(name))
+
+
+def is_delta(spark: SparkSession, name: str) -> bool:
+    try:
+        row = spark.sql(f"DESCRIBE DETAIL {name}").select("format").first()
+    except Exception:  # a view, or a table the Delta commands do not know
+        return False
+    return row is not None and str(row[0]).lower() == "delta"
+
+
+def delta_version(spark: SparkSession, name: str) -> int:
+    row = spark.sql(f"DESCRIBE HISTORY {name} LIMIT 1").select("version").first()
+    if row is None:
+        raise SparkTargetError(f"{name} has no Delta history; cannot record a version to restore")
+    return int(row[0])
+
+
+def check_targets(spark: SparkSession, names: RunTables, fmt: str, overwrite: bool) -> None:
+    """Refuse, before generating, targets we must not (overwrite false) or cannot replace."""
+    existing = [names.final(t) for t in TABLE_NAMES if table_exists(spark, names.final(t))]
+    if existing and not overwrite:
+        raise OutputExistsError(
+            f"overwrite is false and {len(existing)} target table(s) already exist ({', '.join(existing)}); "
+            "pass overwrite=true to replace them, or choose another schema or table prefix."
+        )
+    if fmt == "delta":
+        foreign = [name for name in existing if not is_delta(spark, name)]
+        if foreign:
+            raise SparkTargetError(
+                f"{', '.join(foreign)} exist but are not Delta tables, so they cannot be replaced with a restore "
+                "point; drop or rename them, or choose another schema or table prefix."
+            )
+
+
+def drop_quietly(spark: SparkSession, tables: Sequence[str]) -> None:
+    """Drop tables if they exist; a failure is logged, never raised (the data is already decided)."""
+    for name in tables:
+        try:
+            spark.sql(f"DROP TABLE IF EXISTS {name}")
+        except Exception as exc:
+            log.warning("could not drop %s (%s); drop it by hand", name, exc)

@@ -1,0 +1,183 @@
+"""execute_script_on_cluster and generate_and_upload_on_cluster: the workspace's generation script run on
+an all-purpose cluster through the Command Execution API, writing straight into a Volume."""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from generator.fields import CatalogName, ClusterId, ClusterTimeout, SchemaName, VolumeFolder, VolumeName
+from generator.fields import WorkspacePath as AnyWorkspacePath
+from server.adapters.secrets import redact
+from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
+from server.tooling.work import Progress
+from server.tools.databricks.calls import run_databricks, workspace_client
+from server.tools.databricks.parameters import (
+    Clean,
+    OptionalDays,
+    OptionalScale,
+    OptionalSeed,
+    Profile,
+    RemoteSubfolder,
+    ScriptScaleFactor,
+    script_env,
+)
+
+WorkspacePath = Annotated[
+    AnyWorkspacePath,
+    Field(
+        description="Absolute workspace path of the generation script, e.g. "
+        "/Workspace/Users/<you>/retail_datagen/generate_data.py (put it there with deploy_generation_script).",
+    ),
+]
+
+
+class ExecuteScriptOnClusterInput(ToolInput):
+    """Parameters of execute_script_on_cluster."""
+
+    cluster_id: ClusterId
+    workspace_path: WorkspacePath
+    volume_output_path: VolumeFolder = Field(
+        description="Folder the script writes into, given to it as OUTPUT_PATH: "
+        "/Volumes/<catalog>/<schema>/<volume>/<folder> (a folder inside the volume, not its root).",
+    )
+    scale_factor: ScriptScaleFactor = 1.0
+    timeout_sec: ClusterTimeout = 600
+    scale: OptionalScale = None
+    days: OptionalDays = None
+    seed: OptionalSeed = None
+    profile: Profile = None
+
+
+class ClusterRunOutput(BaseModel):
+    """Outcome of a script run on a cluster (a failed script is a result with success=false)."""
+
+    success: bool = Field(description="True when the script finished without an exception.")
+    output: str = Field(
+        description="What the script printed (head and tail when long), with notes such as a cluster start."
+    )
+    error: str | None = Field(
+        description="Why the run failed (Python error and traceback, timeout, cancel); null on success."
+    )
+    duration_sec: float = Field(description="Wall time in seconds, a cluster start included.")
+    cluster_started: bool = Field(description="True when the cluster was stopped and this call started it.")
+
+
+# --------------------------------------------------------------------------- generate_and_upload_on_cluster
+
+
+with schema_field_allowed():
+
+    class GenerateOnClusterInput(ToolInput):
+        """Parameters of generate_and_upload_on_cluster."""
+
+        cluster_id: ClusterId
+        workspace_path: WorkspacePath
+        catalog: CatalogName
+        schema: SchemaName
+        volume: VolumeName
+        scale_factor: ScriptScaleFactor = 1.0
+        remote_subfolder: RemoteSubfolder = "incoming_data"
+        clean: Clean = True
+        timeout_sec: ClusterTimeout = 600
+        scale: OptionalScale = None
+        days: OptionalDays = None
+        seed: OptionalSeed = None
+        profile: Profile = None
+
+
+class ClusterGenerateOutput(ClusterRunOutput):
+    """Outcome of a generation on a cluster straight into a volume."""
+
+    volume_path: str = Field(description="/Volumes/<catalog>/<schema>/<volume>/<remote_subfolder> (OUTPUT_PATH).")
+
+
+def _cluster_output(raw: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "success": bool(raw["success"]),
+        "output": redact(raw["output"]),
+        "error": redact(raw["error"]) if raw["error"] is not None else None,
+        "duration_sec": raw["duration_sec"],
+        "cluster_started": bool(raw["cluster_started"]),
+    }
+
+
+@tool(
+    title="Run the generation script on a cluster",
+    # Runs workspace code (which may write or delete anything it can reach) and may start a cluster.
+    hints=Hints(read_only=False, destructive=True, idempotent=False, open_world=True),
+)
+async def execute_script_on_cluster(args: ExecuteScriptOnClusterInput, tc: ToolContext) -> ClusterRunOutput:
+    """Run a Python script that lives in the workspace (workspace_path) on an all-purpose cluster,
+    with OUTPUT_PATH=volume_output_path and SCALE_FACTOR set (plus SCALE, DAYS, SEED when given),
+    so it writes its tables straight into a Volume.
+
+    Use it to generate on Databricks compute after deploy_generation_script (or with your own
+    script that follows the same contract); generate_and_upload_on_cluster also cleans the folder
+    and checks that files arrived. A stopped cluster is started first (that alone takes 3-7
+    minutes on Databricks: prefer a running cluster, since clients may cut a call at ~60 s; progress
+    is reported while waiting). A script error comes back as success=false with the Python error
+    and traceback. Cost: cluster time for the run (seconds for small data); timeout_sec bounds the
+    whole call and cancelling the call cancels the command on the cluster.
+    """
+
+    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+        from server.adapters.databricks.cluster import execute_script_on_cluster as run_on_cluster
+
+        client = workspace_client(args.profile)
+        return run_on_cluster.raw_function(
+            args.cluster_id,
+            args.workspace_path,
+            args.volume_output_path,
+            args.scale_factor,
+            args.timeout_sec,
+            client=client,
+            extra_env=script_env(args.scale, args.days, args.seed),
+            progress=progress,
+            cancel=cancel,
+        )
+
+    return ClusterRunOutput(**_cluster_output(await run_databricks(tc, "execute_script_on_cluster", work)))
+
+
+@tool(
+    title="Generate on a cluster into a Volume",
+    # clean=true deletes the remote folder; runs workspace code.
+    hints=Hints(read_only=False, destructive=True, idempotent=False, open_world=True),
+)
+async def generate_and_upload_on_cluster(args: GenerateOnClusterInput, tc: ToolContext) -> ClusterGenerateOutput:
+    """Generate on a Databricks cluster straight into /Volumes/<catalog>/<schema>/<volume>/<remote_subfolder>:
+    checks the volume exists, deletes the folder first when clean=true, runs the workspace script
+    with OUTPUT_PATH set to it (as execute_script_on_cluster), then checks that files arrived.
+
+    Use it for the cluster workflow after deploy_generation_script; nothing is generated on this
+    machine and no data crosses the network from here. A script that fails, or that writes nothing
+    under OUTPUT_PATH, gives success=false with the reason. Cost: as execute_script_on_cluster
+    (a stopped cluster takes minutes to start; prefer a running one) plus deleting the old folder.
+    Progress is reported; cancelling the call cancels the command on the cluster.
+    """
+
+    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+        from server.adapters.databricks.cluster import generate_and_upload_on_cluster as run_on_cluster
+
+        client = workspace_client(args.profile)
+        return run_on_cluster.raw_function(
+            args.cluster_id,
+            args.workspace_path,
+            args.catalog,
+            args.schema,
+            args.volume,
+            args.scale_factor,
+            args.remote_subfolder,
+            args.clean,
+            args.timeout_sec,
+            client=client,
+            extra_env=script_env(args.scale, args.days, args.seed),
+            progress=progress,
+            cancel=cancel,
+        )
+
+    raw = await run_databricks(tc, "generate_and_upload_on_cluster", work)
+    return ClusterGenerateOutput(**_cluster_output(raw), volume_path=raw["volume_path"])

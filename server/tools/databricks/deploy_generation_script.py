@@ -1,0 +1,71 @@
+"""deploy_generation_script: the portable generate_data.py (generator embedded) into the workspace."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from generator.fields import WorkspacePath
+from server.tooling.definition import Hints, ToolContext, ToolInput, tool
+from server.tooling.work import Progress
+from server.tools.databricks.calls import run_databricks, workspace_client
+from server.tools.databricks.parameters import Profile
+
+
+class DeployGenerationScriptInput(ToolInput):
+    """Parameters of deploy_generation_script."""
+
+    workspace_path: WorkspacePath = Field(
+        description="Absolute workspace path to create, e.g. /Workspace/Users/<you>/retail_datagen/generate_data.py "
+        "(parent folders are created). Keep the .py ending: the script then stays a workspace file.",
+    )
+    overwrite: bool = Field(True, description="Replace an existing object at workspace_path; false refuses.")
+    profile: Profile = None
+
+
+class DeployGenerationScriptOutput(BaseModel):
+    """The script written into the workspace."""
+
+    workspace_path: str = Field(description="Workspace path actually created.")
+    bytes: int = Field(description="Size of the script (the generator is embedded in it).")
+    message: str = Field(description="What to do next.")
+
+
+@tool(
+    title="Put the generation script in the workspace",
+    # overwrite=true replaces the object at workspace_path; the same bytes every time.
+    hints=Hints(read_only=False, destructive=True, idempotent=True, open_world=True),
+)
+async def deploy_generation_script(args: DeployGenerationScriptInput, tc: ToolContext) -> DeployGenerationScriptOutput:
+    """Write the portable generation script (generate_data.py with the generator package embedded,
+    ~110 KB) into the Databricks workspace at workspace_path, creating parent folders.
+
+    Use it once per workspace before execute_script_on_cluster or generate_and_upload_on_cluster:
+    the script then runs on any cluster that has numpy and pyarrow (every Databricks Runtime), with
+    nothing to install. It reads SCALE_FACTOR, OUTPUT_PATH, SCALE, DAYS and SEED. overwrite=true
+    (the default) replaces an existing object at that path. Cost: one upload, about a second.
+    """
+
+    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+        from generator.portable import portable_script
+        from server.adapters.databricks.workspace import upload_script_to_workspace
+
+        script = portable_script()
+        client = workspace_client(args.profile)
+        progress(0, 1, f"Uploading the generation script to {args.workspace_path}")
+        return upload_script_to_workspace.raw_function(
+            args.workspace_path, client=client, overwrite=args.overwrite, content=script
+        )
+
+    raw = await run_databricks(tc, "deploy_generation_script", work)
+    path = raw["workspace_path"]
+    return DeployGenerationScriptOutput(
+        workspace_path=path,
+        bytes=raw["bytes"],
+        message=f"Next: execute_script_on_cluster(cluster_id=..., workspace_path='{path}', "
+        "volume_output_path='/Volumes/<catalog>/<schema>/<volume>/incoming_data') or "
+        f"generate_and_upload_on_cluster(cluster_id=..., workspace_path='{path}', catalog=..., schema=..., "
+        "volume=...).",
+    )

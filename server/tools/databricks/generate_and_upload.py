@@ -1,0 +1,130 @@
+"""generate_and_upload: run a project's generate_data.py locally, then upload its data to a Volume."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from typing import Any
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from generator.fields import CatalogName, SchemaName, ScriptTimeout, VolumeName
+from server.adapters.secrets import redact
+from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
+from server.tooling.work import Progress
+from server.tools.databricks.calls import run_databricks, workspace_client
+from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder, ScriptScaleFactor
+from server.tools.databricks.upload_to_volume import UploadToVolumeOutput, upload_output
+from server.tools.local.execute_script import ScriptRunOutput
+
+with schema_field_allowed():
+
+    class GenerateAndUploadInput(ToolInput):
+        """Parameters of generate_and_upload."""
+
+        project_path: str = Field(
+            min_length=1,
+            description="Project folder holding generate_data.py (written by init_project); relative paths resolve "
+            "under the data root. The data lands in <project_path>/data first.",
+        )
+        catalog: CatalogName
+        schema: SchemaName
+        volume: VolumeName
+        scale_factor: ScriptScaleFactor = 1.0
+        remote_subfolder: RemoteSubfolder = "incoming_data"
+        clean: Clean = True
+        timeout_sec: ScriptTimeout = 300
+        profile: Profile = None
+
+
+class GenerateAndUploadOutput(BaseModel):
+    """The local generation and, when it succeeded, the upload."""
+
+    success: bool = Field(description="True when the script exited 0 and every file arrived in the volume.")
+    generation: ScriptRunOutput = Field(description="The local run: exit code, capped output and the log path.")
+    upload: UploadToVolumeOutput | None = Field(description="The upload; null when the generation failed.")
+    message: str = Field(description="What happened and what to do next.")
+
+
+@tool(
+    title="Generate locally and upload to a Volume",
+    # Runs a user-editable script, replaces <project>/data and the remote folder.
+    hints=Hints(read_only=False, destructive=True, idempotent=False, open_world=True),
+    uses_roots=True,
+)
+async def generate_and_upload(args: GenerateAndUploadInput, tc: ToolContext) -> GenerateAndUploadOutput:
+    """Run <project_path>/generate_data.py locally (SCALE_FACTOR set, output in <project_path>/data),
+    then, only when it exits 0, upload that data folder to
+    /Volumes/<catalog>/<schema>/<volume>/<remote_subfolder> as upload_to_volume does.
+
+    Use it for the one-shot local workflow with an editable project (init_project); for the
+    standard dataset, generate_data then upload_to_volume does the same. Names, the volume and the
+    credentials are checked before the script runs, so a typo costs no generation. A script that
+    fails is reported with its output and nothing is uploaded (success=false). Cost: the script's
+    run time (a few seconds at scale_factor 1 of the template) plus the upload; clean=true deletes
+    remote_subfolder first. Progress is reported; cancelling the call kills the script or stops the
+    upload.
+    """
+    from server.adapters.scripts import SCRIPT_NAME
+
+    project = tc.resolve_tree(args.project_path, field="project_path")
+    if not (project / SCRIPT_NAME).is_file():
+        raise ToolError(
+            f"There is no {SCRIPT_NAME} in {project}; run init_project(project_path='{project}') to write one, "
+            "or put your own script there."
+        )
+
+    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+        from server.adapters.databricks.local_pipeline import generate_and_upload as run_pipeline
+        from server.adapters.scripts import ScriptCancelledError
+
+        client = workspace_client(args.profile)
+        try:
+            return run_pipeline.raw_function(
+                str(project),
+                args.catalog,
+                args.schema,
+                args.volume,
+                args.scale_factor,
+                args.remote_subfolder,
+                args.clean,
+                None,
+                args.timeout_sec,
+                client=client,
+                progress=progress,
+                cancel=cancel,
+            )
+        except subprocess.TimeoutExpired:
+            raise ToolError(
+                f"{SCRIPT_NAME} did not finish within timeout_sec={args.timeout_sec} and was killed with its child "
+                f"processes; nothing was uploaded. Use a smaller scale_factor or raise timeout_sec. Full log: "
+                f"{project / 'generation.log'}."
+            ) from None
+        except ScriptCancelledError:
+            raise ToolError("The run was cancelled and the script's processes were killed.") from None
+
+    raw = await run_databricks(tc, "generate_and_upload", work)
+    generation = raw["generation"]
+    run = ScriptRunOutput(
+        exit_code=generation["exit_code"],
+        stdout=redact(generation["stdout"]),
+        stderr=redact(generation["stderr"]),
+        truncated=bool(generation.get("truncated", False)),
+        duration_sec=generation["duration_sec"],
+        log_path=generation["log_path"],
+    )
+    upload = upload_output(raw["upload"]) if raw["upload"] is not None else None
+    if upload is None:
+        message = (
+            f"{SCRIPT_NAME} failed with exit code {run.exit_code}; nothing was uploaded. See generation.stderr "
+            f"(full log: {run.log_path}), fix the script and run again."
+        )
+    else:
+        message = upload.message
+    return GenerateAndUploadOutput(
+        success=run.exit_code == 0 and upload is not None and upload.success,
+        generation=run,
+        upload=upload,
+        message=message,
+    )

@@ -1,0 +1,232 @@
+"""trigger_bundle_job, get_job_run and cancel_job_run: the bundle's Spark job started, followed and stopped."""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from generator.fields import CatalogName, Days, Id, JobName, Scale, SchemaName, Seed, seconds
+from generator.spec import DEFAULT_DAYS, DEFAULT_SCALE, DEFAULT_SEED
+from server.adapters.secrets import redact
+from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
+from server.tooling.work import Progress
+from server.tools.databricks.calls import run_databricks, workspace_client
+from server.tools.databricks.parameters import Profile
+
+#: Longest time trigger_bundle_job waits: clients cut a call at about 60 s.
+MAX_TRIGGER_WAIT_SEC = 45
+#: How long cancel_job_run waits for the run to stop.
+CANCEL_RUN_WAIT_SEC = 20.0
+MAX_TASKS_LISTED = 20
+JOB_LOG_TAIL_CHARS = 4_000
+RunId = Annotated[Id, Field(description="run_id returned by trigger_bundle_job (or shown in the Jobs UI).")]
+
+
+with schema_field_allowed():
+
+    class TriggerBundleJobInput(ToolInput):
+        """Parameters of trigger_bundle_job."""
+
+        catalog: CatalogName
+        schema: SchemaName
+        scale: Scale = Field(DEFAULT_SCALE, description="Volume preset: small, medium or large.")
+        days: Days = Field(DEFAULT_DAYS, description="Days of order history (1 to 365).")
+        overwrite: bool = Field(True, description="Let the job replace existing tables; false makes it refuse them.")
+        seed: Seed = Field(DEFAULT_SEED, description="Random seed: same seed, same rows.")
+        job_name: JobName = Field(
+            "retail_data_generation",
+            description="Name of the bundle's job; a development-mode copy '[dev <user>] <job_name>' is found too "
+            "(yours preferred).",
+        )
+        job_id: Id | None = Field(None, description="Run this job id instead of looking job_name up.")
+        wait_sec: seconds(0, MAX_TRIGGER_WAIT_SEC, "Seconds to wait.") = Field(  # type: ignore[valid-type]
+            30,
+            description=f"Wait up to this many seconds (max {MAX_TRIGGER_WAIT_SEC}) for the run to finish before "
+            "returning its handle; 0 returns at once. Follow a run that is not done with get_job_run.",
+        )
+        profile: Profile = None
+
+
+class JobRunHandle(BaseModel):
+    """A job run and where it is."""
+
+    run_id: int = Field(description="Handle of the run: pass it to get_job_run or cancel_job_run.")
+    job_id: int | None = Field(description="The job the run belongs to.")
+    run_page_url: str | None = Field(description="The run's page in the Databricks UI.")
+    life_cycle_state: str = Field(
+        description="QUEUED, PENDING, RUNNING, TERMINATING, TERMINATED, SKIPPED or INTERNAL_ERROR."
+    )
+    result_state: str | None = Field(description="SUCCESS, FAILED, TIMEDOUT, CANCELED, ... once the run ended.")
+    state_message: str = Field(description="The workspace's message about the state (may be empty).")
+    done: bool = Field(description="True once the run ended (TERMINATED, SKIPPED or INTERNAL_ERROR).")
+    success: bool = Field(description="True only when result_state is SUCCESS (a failed run also ends TERMINATED).")
+    message: str = Field(description="What the state means and what to do next.")
+
+
+class JobRunInput(ToolInput):
+    """Names one job run."""
+
+    run_id: RunId
+    profile: Profile = None
+
+
+class GetJobRunInput(JobRunInput):
+    """Parameters of get_job_run."""
+
+
+class CancelJobRunInput(JobRunInput):
+    """Parameters of cancel_job_run."""
+
+
+class TaskRunOutput(BaseModel):
+    """One task of a job run."""
+
+    task_key: str = Field(description="The task's key in the job.")
+    run_id: int | None = Field(description="The task run's id.")
+    life_cycle_state: str | None = Field(description="The task's life-cycle state.")
+    result_state: str | None = Field(description="The task's result state once it ended.")
+    state_message: str = Field(description="The workspace's message about the task's state.")
+    error: str | None = Field(description="The task's error (exception line), when it failed.")
+    error_trace: str | None = Field(description="The task's traceback (head and tail when long), when it failed.")
+    logs: str | None = Field(description="The last characters of the task's output (stdout/stderr).")
+
+
+class JobRunDetails(JobRunHandle):
+    """A job run with its tasks' errors and output tails."""
+
+    tasks: list[TaskRunOutput] = Field(description="The run's tasks (at most 20).")
+    error: str | None = Field(description="The first task error, or why the run failed; null when it did not fail.")
+
+
+def _handle_fields(raw: dict[str, Any]) -> dict[str, Any]:
+    run_id = raw["run_id"]
+    if raw["done"] and raw["success"]:
+        message = f"Run {run_id} succeeded."
+    elif raw["done"]:
+        ended = raw["result_state"] or raw["life_cycle_state"]
+        message = (
+            f"Run {run_id} ended {ended}"
+            + (f": {raw['state_message']}" if raw["state_message"] else "")
+            + f". get_job_run(run_id={run_id}) shows each task's error and the end of its output."
+        )
+    else:
+        message = (
+            f"Run {run_id} is {raw['life_cycle_state']}. Poll get_job_run(run_id={run_id}) every 30-60 s (a job "
+            f"cluster takes minutes to start); cancel_job_run(run_id={run_id}) stops it."
+        )
+    if raw.get("run_page_url"):
+        message += f" Run page: {raw['run_page_url']}"
+    return {
+        "run_id": run_id,
+        "job_id": raw["job_id"],
+        "run_page_url": raw["run_page_url"],
+        "life_cycle_state": raw["life_cycle_state"],
+        "result_state": raw["result_state"],
+        "state_message": redact(raw["state_message"]),
+        "done": bool(raw["done"]),
+        "success": bool(raw["success"]),
+        "message": redact(message),
+    }
+
+
+@tool(
+    title="Run the bundle's data generation job",
+    # Every call starts a new run; overwrite=true lets the job replace tables.
+    hints=Hints(read_only=False, destructive=True, idempotent=False, open_world=True),
+)
+async def trigger_bundle_job(args: TriggerBundleJobInput, tc: ToolContext) -> JobRunHandle:
+    """Start a run of the Databricks Asset Bundle's data generation job (retail_data_generation,
+    deployed with `databricks bundle deploy`; its dev-mode copy is found too) with catalog, schema,
+    scale, days, overwrite and seed, and wait up to wait_sec for it.
+
+    Use it to generate the dataset as Unity Catalog tables on a job cluster. It returns a run
+    handle at once or after wait_sec (max 45 s): done=false means the run goes on; poll
+    get_job_run(run_id) every 30-60 s. success is true only when the run's result_state is SUCCESS.
+    overwrite=true lets the job replace existing tables. Cost: a job cluster for the run's length
+    (a few minutes for small, including the cluster start). Each call starts a new run; cancelling
+    the call cancels the run it started.
+    """
+
+    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+        from server.adapters.databricks.jobs import build_python_params
+        from server.adapters.databricks.jobs import trigger_bundle_job as trigger
+
+        build_python_params(args.catalog, args.schema, args.scale, args.days, args.overwrite, args.seed)
+        client = workspace_client(args.profile)
+        return trigger.raw_function(
+            args.catalog,
+            args.schema,
+            args.scale,
+            args.days,
+            args.overwrite,
+            args.seed,
+            args.wait_sec,
+            job_name=args.job_name,
+            job_id=args.job_id,
+            client=client,
+            progress=progress,
+            cancel=cancel,
+        )
+
+    return JobRunHandle(**_handle_fields(await run_databricks(tc, "trigger_bundle_job", work)))
+
+
+@tool(
+    title="State of a Databricks job run",
+    hints=Hints(read_only=True, destructive=False, idempotent=True, open_world=True),
+)
+async def get_job_run(args: GetJobRunInput, tc: ToolContext) -> JobRunDetails:
+    """State of a job run: life-cycle and result state, success, and per task its state, error,
+    traceback and the last ~4,000 characters of its output.
+
+    Use it to follow a run started by trigger_bundle_job (every 30-60 s until done=true) and to
+    find out why a run failed. Cost: read-only, a few requests, about a second.
+    """
+
+    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+        from server.adapters.databricks.jobs import get_job_run as get_run
+
+        client = workspace_client(args.profile)
+        return get_run.raw_function(args.run_id, client=client, max_output_chars=JOB_LOG_TAIL_CHARS)
+
+    raw = await run_databricks(tc, "get_job_run", work)
+    tasks = [
+        TaskRunOutput(
+            task_key=str(task["task_key"]),
+            run_id=task["run_id"],
+            life_cycle_state=task["life_cycle_state"],
+            result_state=task["result_state"],
+            state_message=redact(task["state_message"]),
+            error=redact(task["error"]) if task["error"] is not None else None,
+            error_trace=redact(task["error_trace"]) if task["error_trace"] is not None else None,
+            logs=redact(task["logs"]) if task["logs"] is not None else None,
+        )
+        for task in raw["tasks"][:MAX_TASKS_LISTED]
+    ]
+    error = redact(raw["error"]) if raw["error"] is not None else None
+    return JobRunDetails(**_handle_fields(raw), tasks=tasks, error=error)
+
+
+@tool(
+    title="Cancel a Databricks job run",
+    # Stops a run; deletes nothing. Cancelling twice is the same as once.
+    hints=Hints(read_only=False, destructive=False, idempotent=True, open_world=True),
+)
+async def cancel_job_run(args: CancelJobRunInput, tc: ToolContext) -> JobRunHandle:
+    """Cancel a job run and wait up to 20 s for it to stop; returns its state (CANCELED once stopped).
+
+    Use it to stop a run started by mistake or that takes too long. Tables the job already
+    replaced stay as they are. Cancelling a run that already ended changes nothing and returns its
+    final state. Cost: a few requests.
+    """
+
+    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+        from server.adapters.databricks.jobs import cancel_job_run as cancel_run
+
+        client = workspace_client(args.profile)
+        progress(0, None, f"Cancelling run {args.run_id}")
+        return cancel_run.raw_function(args.run_id, client=client, wait_sec=CANCEL_RUN_WAIT_SEC)
+
+    return JobRunHandle(**_handle_fields(await run_databricks(tc, "cancel_job_run", work)))

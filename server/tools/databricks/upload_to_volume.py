@@ -1,0 +1,134 @@
+"""upload_to_volume: a local folder (a dataset) into a Unity Catalog Volume, data first, manifest last."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from generator.fields import CatalogName, MaxFiles, SchemaName, VolumeName
+from server.adapters.secrets import redact
+from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
+from server.tooling.work import Progress
+from server.tools.databricks.calls import run_databricks, workspace_client
+from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder
+
+#: Paths and error lines listed in an upload result; the rest are counted.
+MAX_LISTED_PATHS = 50
+MAX_LISTED_ERRORS = 50
+
+
+with schema_field_allowed():
+
+    class UploadToVolumeInput(ToolInput):
+        """Parameters of upload_to_volume."""
+
+        catalog: CatalogName
+        schema: SchemaName
+        volume: VolumeName
+        local_data_dir: str = Field(
+            "sample_data",
+            min_length=1,
+            description="Local folder to upload, usually a dataset written by generate_data (one sub-folder per "
+            "table plus _manifest.json), or any folder of files. Relative paths resolve under the data root; "
+            "absolute ones must lie inside the data root or the client's roots.",
+        )
+        remote_subfolder: RemoteSubfolder = "incoming_data"
+        clean: Clean = True
+        max_files: MaxFiles = None
+        profile: Profile = None
+
+
+class UploadToVolumeOutput(BaseModel):
+    """What arrived in the volume (a partial failure is a result with success=false, not an error)."""
+
+    success: bool = Field(description="True only when every file arrived.")
+    files_uploaded: int = Field(description="Files written to the volume.")
+    uploaded_paths: list[str] = Field(
+        description=f"/Volumes paths of the files written, sorted; at most the first {MAX_LISTED_PATHS}."
+    )
+    uploaded_paths_omitted: int = Field(
+        description="Uploaded paths left out of uploaded_paths to keep the result short."
+    )
+    errors: list[str] = Field(
+        description=f"One line per file that did not arrive, with why; at most {MAX_LISTED_ERRORS}."
+    )
+    errors_omitted: int = Field(description="Error lines left out of errors.")
+    remote_base: str = Field(description="/Volumes/<catalog>/<schema>/<volume>/<remote_subfolder>.")
+    message: str = Field(description="What happened and what to do next.")
+
+
+def upload_output(raw: dict[str, Any]) -> UploadToVolumeOutput:
+    paths = list(raw["uploaded_paths"])
+    errors = [redact(line) for line in raw["errors"]]
+    base = raw["remote_base"]
+    if raw["success"]:
+        message = (
+            f"Uploaded {raw['files_uploaded']} files to {base}. In Databricks read a table with "
+            f"spark.read.parquet('{base}/<table>'), or SELECT * FROM parquet.`{base}/orders`."
+        )
+    else:
+        message = (
+            f"{len(errors)} file(s) did not arrive (see errors); {raw['files_uploaded']} did. "
+            "Fix the cause and run upload_to_volume again (clean=true replaces the folder)."
+        )
+    return UploadToVolumeOutput(
+        success=raw["success"],
+        files_uploaded=raw["files_uploaded"],
+        uploaded_paths=paths[:MAX_LISTED_PATHS],
+        uploaded_paths_omitted=max(0, len(paths) - MAX_LISTED_PATHS),
+        errors=errors[:MAX_LISTED_ERRORS],
+        errors_omitted=max(0, len(errors) - MAX_LISTED_ERRORS),
+        remote_base=base,
+        message=message,
+    )
+
+
+@tool(
+    title="Upload a dataset to a Databricks Volume",
+    # clean=true deletes the remote folder and same-named files are replaced; same input, same result.
+    hints=Hints(read_only=False, destructive=True, idempotent=True, open_world=True),
+    uses_roots=True,
+)
+async def upload_to_volume(args: UploadToVolumeInput, tc: ToolContext) -> UploadToVolumeOutput:
+    """Upload a local folder (a dataset written by generate_data, or any folder of files) to a Unity
+    Catalog Volume at /Volumes/<catalog>/<schema>/<volume>/<remote_subfolder>, keeping relative paths.
+
+    Use it after generate_data (or execute_script) to make the data readable in Databricks; the
+    volume must exist (the error gives the CREATE VOLUME statement). clean=true first deletes
+    everything in remote_subfolder. Files go up 8 at a time with retries; _manifest.json goes last
+    and only when every other file arrived. A file that still fails is listed in errors with the
+    reason (success=false) while the others stay uploaded. Cost: a small dataset (~25 files, a few
+    MB) takes a few seconds; time grows with bytes and your upload bandwidth. Progress is reported
+    per file; cancelling the call stops the upload. Needs Databricks credentials (see profile).
+    """
+    local = tc.resolve_tree(args.local_data_dir, field="local_data_dir")
+    if not local.is_dir():
+        what = "is not a folder" if local.exists() else "does not exist"
+        raise ToolError(
+            f"local_data_dir={args.local_data_dir!r} ({local}) {what}; generate a dataset there with generate_data, "
+            "or find one with list_datasets."
+        )
+
+    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+        from server.adapters.databricks.volumes import upload_to_volume as upload
+
+        if not any(path.is_file() for path in local.rglob("*")):
+            raise ToolError(f"local_data_dir={args.local_data_dir!r} ({local}) holds no files to upload.")
+        client = workspace_client(args.profile)
+        return upload.raw_function(
+            args.catalog,
+            args.schema,
+            args.volume,
+            str(local),
+            args.remote_subfolder,
+            args.clean,
+            args.max_files,
+            client=client,
+            progress=progress,
+            cancel=cancel,
+        )
+
+    return upload_output(await run_databricks(tc, "upload_to_volume", work))
