@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from generator import rules
 from generator.errors import GenerationError, OutputExistsError
-from generator.schema import TABLE_NAMES
 from generator.spark.ddl import qualified_name, quote
 
 if TYPE_CHECKING:
@@ -26,6 +25,8 @@ log = logging.getLogger(__name__)
 SESSION_CATALOG = "spark_catalog"
 #: Environment variable set on Databricks Runtime drivers; there Delta is always the table format.
 DATABRICKS_RUNTIME_ENV = "DATABRICKS_RUNTIME_VERSION"
+#: The table beside a Delta dataset's tables that records what they hold (see generator.spark.state).
+STATE_TABLE = "retail_datagen_state"
 
 
 class SparkTargetError(GenerationError):
@@ -63,6 +64,11 @@ class SparkTarget:
             return None
         return qualified_name(self.catalog, None, self.schema) if self.catalog else quote(self.schema)
 
+    def describe(self) -> str:
+        """How messages name the dataset: its schema, and its table prefix when there is one."""
+        where = self.namespace or "the current schema"
+        return f"{where} (tables {self.table_prefix}*)" if self.table_prefix else where
+
     def rename_target(self, full: str) -> str:
         """The name to give ALTER TABLE ... RENAME TO: Spark's session catalog takes at most two
         parts there, other catalogs (Unity Catalog) the full three."""
@@ -86,6 +92,14 @@ class RunTables:
 
     def retired(self, table: str) -> str:
         return self.target.table(table, f"__retired_{self.token}")
+
+    def state(self) -> str:
+        """The state table: the manifest and the stock an increment continues."""
+        return self.target.table(STATE_TABLE)
+
+    def view(self, part: str) -> str:
+        """A temporary view of this run (a MERGE source): session-local, so unqualified."""
+        return quote(f"retail_datagen_{self.token}_{part}")
 
 
 def detect_table_format(spark: SparkSession) -> str:
@@ -112,6 +126,12 @@ def is_delta(spark: SparkSession, name: str) -> bool:
     return row is not None and str(row[0]).lower() == "delta"
 
 
+def table_properties(spark: SparkSession, name: str) -> dict[str, str]:
+    """A Delta table's properties (DESCRIBE DETAIL)."""
+    row = spark.sql(f"DESCRIBE DETAIL {name}").select("properties").first()
+    return dict(row[0] or {}) if row is not None else {}
+
+
 def delta_version(spark: SparkSession, name: str) -> int:
     row = spark.sql(f"DESCRIBE HISTORY {name} LIMIT 1").select("version").first()
     if row is None:
@@ -119,9 +139,9 @@ def delta_version(spark: SparkSession, name: str) -> int:
     return int(row[0])
 
 
-def check_targets(spark: SparkSession, names: RunTables, fmt: str, overwrite: bool) -> None:
+def check_targets(spark: SparkSession, names: RunTables, fmt: str, overwrite: bool, tables: Sequence[str]) -> None:
     """Refuse, before generating, targets we must not (overwrite false) or cannot replace."""
-    existing = [names.final(t) for t in TABLE_NAMES if table_exists(spark, names.final(t))]
+    existing = [names.final(t) for t in tables if table_exists(spark, names.final(t))]
     if existing and not overwrite:
         raise OutputExistsError(
             f"overwrite is false and {len(existing)} target table(s) already exist ({', '.join(existing)}); "

@@ -38,6 +38,7 @@ from generator.runner import run
 from generator.schema import TABLE_NAMES, TABLES
 from generator.spark import ddl, executors
 from generator.spark import target as targets
+from generator.spark.target import STATE_TABLE
 from generator.spec import DatasetSpec
 
 SPEC = DatasetSpec(scale="small", scale_factor=0.3, days=10)
@@ -47,6 +48,8 @@ TARGET = gs.SparkTarget.parse(CATALOG, SCHEMA)
 #: Where the Parquet tables go (activity tests, renaming swap): never mixed with the Delta targets.
 PARQUET_SCHEMA = "retail_spark_parquet"
 PARQUET_TARGET = gs.SparkTarget.parse(CATALOG, PARQUET_SCHEMA)
+#: A Delta dataset's tables: the seven and the state table that records what they hold.
+DELTA_TABLES = {*TABLE_NAMES, STATE_TABLE}
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +150,7 @@ def test_reports_format_rows_and_one_simulation(
     assert generated.activity_simulations == 1
     assert generated.rows == {t: manifest.tables[t].rows for t in TABLE_NAMES}
     assert generated.tables["orders"] == f"`{CATALOG}`.`{SCHEMA}`.`orders`"
-    assert tables_in(spark, SCHEMA) == set(TABLE_NAMES)  # no staging or retired table left
+    assert tables_in(spark, SCHEMA) == DELTA_TABLES  # no staging or retired table left
 
 
 @pytest.mark.parametrize("table", TABLE_NAMES)
@@ -211,7 +214,7 @@ def test_overwrite_false_refuses_before_generating(generated: gs.SparkGeneration
     with pytest.raises(OutputExistsError, match="overwrite is false"):
         gs.generate_to_spark(spark, OTHER_SPEC, TARGET, overwrite=False)
     assert fingerprints(spark, SCHEMA) == before
-    assert tables_in(spark, SCHEMA) == set(TABLE_NAMES)
+    assert tables_in(spark, SCHEMA) == DELTA_TABLES
 
 
 def test_failure_on_an_executor_leaves_targets_unchanged(
@@ -238,7 +241,7 @@ def test_failure_on_an_executor_leaves_targets_unchanged(
     monkeypatch.undo()
     assert fingerprints(spark, SCHEMA) == before  # the four dimension tables were staged, never swapped in
     assert {t: targets.delta_version(spark, generated.tables[t]) for t in TABLE_NAMES} == versions  # no commit
-    assert tables_in(spark, SCHEMA) == set(TABLE_NAMES)
+    assert tables_in(spark, SCHEMA) == DELTA_TABLES
 
 
 @pytest.mark.parametrize("persist_allowed", [True, False], ids=["persisted", "persist-refused"])

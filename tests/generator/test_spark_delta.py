@@ -29,6 +29,7 @@ from generator import spark as gs
 from generator.errors import OutputExistsError
 from generator.schema import TABLE_NAMES, TABLES
 from generator.spark import ddl
+from generator.spark.target import STATE_TABLE
 from generator.spec import DatasetSpec
 
 SCHEMA = "retail_delta_test"
@@ -211,7 +212,7 @@ def test_swap_failure_restores_replaced_targets_and_drops_created_ones(spark: Sp
     assert untouched == {t: p for t, p in original.items() if t not in ("stores", "products")}
     assert {t: _detail(spark, name[t]).id for t in kept} == ids  # the same tables, not new ones
     left = {t for t in tables_in(spark, SCHEMA) if t.startswith(prefix)}
-    assert left == {f"{prefix}{t}" for t in kept}  # and no staging table
+    assert left == {f"{prefix}{t}" for t in (*kept, STATE_TABLE)}  # and no staging table (the state: untouched)
 
 
 def test_non_delta_targets_are_refused_before_generating(spark: SparkSession) -> None:

@@ -163,13 +163,15 @@ def test_job_parameters_match_the_script_and_the_pipeline(
         for option in action.option_strings
         if option.startswith("--") and option != "--help"
     }
-    assert set(params) == set(script_flags)
+    assert set(params) == set(script_flags) - {"--end-date"}  # optional: it makes an increment's re-run a no-op
+    assert script_flags["--end-date"].default is None
     parsed = parser.parse_args([_resolve_vars(item, bundle) for pair in params.items() for item in pair])
     assert vars(parsed) == vars(parser.parse_args([]))  # the job's values are the script's defaults
     assert params["--catalog"] == "${var.catalog}"
     assert params["--schema"] == "${var.schema}"
     assert {name: params[f"--{name}"] for name in PIPELINE_DEFAULTS} == PIPELINE_DEFAULTS
     assert params["--scale-factor"] == "1.0"
+    assert (params["--mode"], params["--customer-history"]) == ("overwrite", "false")
 
 
 # --- deploy.sh ---------------------------------------------------------------------------------
@@ -181,7 +183,7 @@ def test_deploy_script_is_executable_and_parses() -> None:
     text = DEPLOY.read_text(encoding="utf-8")
     assert "set -euo pipefail" in text
     usage = subprocess.run([str(DEPLOY), "--help"], capture_output=True, text=True, check=True).stdout
-    assert "./deploy.sh [target] [scale] [days] [overwrite] [seed]" in usage
+    assert "./deploy.sh [target] [scale] [days] [overwrite] [seed] [scale_factor] [mode] [customer_history]" in usage
 
 
 def _fake_cli(folder: Path, summary: dict[str, Any]) -> dict[str, str]:
@@ -223,7 +225,8 @@ def test_deploy_flow_with_a_stand_in_cli(
         "resources": {"jobs": {JOB_KEY: {"id": "123", "tasks": [{"spark_python_task": {"parameters": deployed}}]}}}
     }
     env = _fake_cli(tmp_path / "bin", summary)
-    subprocess.run([str(DEPLOY), "prod", "medium", "30", "false", "7"], env=env, check=True, capture_output=True)
+    deploy = [str(DEPLOY), "prod", "medium", "30", "false", "7", "1.0", "incremental", "true"]
+    subprocess.run(deploy, env=env, check=True, capture_output=True)
     calls, request = _run_now_params(tmp_path / "bin")
     assert calls[0] == "bundle deploy -t prod"
     assert request["job_id"] == 123
@@ -237,6 +240,7 @@ def test_deploy_flow_with_a_stand_in_cli(
         7,
         1.0,
     )
+    assert (args.mode, args.customer_history, args.end_date) == ("incremental", True, None)
 
 
 def test_deploy_finds_the_dev_job_by_name_when_the_summary_has_no_id(tmp_path: Path) -> None:
@@ -257,6 +261,8 @@ def test_deploy_finds_the_dev_job_by_name_when_the_summary_has_no_id(tmp_path: P
         ["dev", "small", "0"],
         ["dev", "small", "14", "maybe"],
         ["dev", "small", "14", "true", "-1"],
+        ["dev", "small", "14", "true", "42", "1.0", "append"],
+        ["dev", "small", "14", "true", "42", "1.0", "merge", "maybe"],
     ],
 )
 def test_deploy_refuses_bad_arguments(args: list[str], tmp_path: Path) -> None:
@@ -288,6 +294,10 @@ def test_deploy_says_when_the_cli_is_missing(tmp_path: Path) -> None:
         (["--scale-factor", "0"], "scale_factor=0.0"),
         (["--overwrite", "maybe"], "must be true or false"),
         (["--scale", "huge"], "invalid choice"),
+        (["--mode", "append"], "invalid choice"),
+        (["--end-date", "2025-02-30"], "end_date='2025-02-30'"),
+        (["--customer-history", "sometimes"], "must be true or false"),
+        (["--da", "3"], "unrecognized arguments: --da"),  # no abbreviations: `given` sees every flag as typed
     ],
 )
 def test_job_script_refuses_bad_parameters_before_spark(args: list[str], message: str) -> None:
@@ -297,6 +307,13 @@ def test_job_script_refuses_bad_parameters_before_spark(args: list[str], message
     assert result.returncode == 2
     assert message in result.stdout + result.stderr
     assert "SparkSession" not in result.stdout + result.stderr
+
+
+def test_job_script_passes_the_parameters_given_as_given(job_script: ModuleType) -> None:
+    """An incremental or merge run takes the parameters not on the command line from the tables."""
+    argv = ["--catalog", "main", "--days", "2", "--mode", "incremental", "--end-date=2026-01-03", "--seed", "7"]
+    assert job_script.given_parameters(argv) == {"days", "end_date", "seed"}
+    assert job_script.given_parameters(["--mode", "merge", "--customer-history", "true"]) == {"customer_history"}
 
 
 def test_job_script_writes_the_seven_tables_on_local_spark(tmp_path: Path) -> None:

@@ -3,16 +3,26 @@
 The bundle runs this file as a spark_python_task on a job cluster that has the retail-datagen
 wheel installed (the bundle builds and attaches it). Parameters arrive as command-line flags:
 
-  --catalog       catalog that receives the tables (must exist)          default main
-  --schema        schema inside it (created when missing)                default retail_demo
-  --scale         small | medium | large                                 default small
-  --days          days of order history, 1..365                          default 14
-  --overwrite     true | false: replace existing tables or refuse        default true
-  --seed          random seed: same seed, same rows                      default 42
-  --scale-factor  multiplies the scale's volumes (10 = ten times large)  default 1.0
+  --catalog           catalog that receives the tables (must exist)          default main
+  --schema            schema inside it (created when missing)                default retail_demo
+  --scale             small | medium | large                                 default small
+  --days              days of order history, 1..365 (incremental: days to add) default 14
+  --overwrite         true | false: replace existing tables or refuse        default true
+  --seed              random seed: same seed, same rows                      default 42
+  --scale-factor      multiplies the scale's volumes (10 = ten times large)  default 1.0
+  --mode              overwrite | incremental | merge (see below)            default overwrite
+  --customer-history  true | false: also write customers_history (type 2)    default false
+  --end-date          last day of the window, YYYY-MM-DD (optional)          default 2025-12-31
+
+--mode incremental appends the days after the tables' last day, up to --end-date (or --days more),
+continuing the stock saved beside the tables; --mode merge brings the tables to the parameters given
+(MERGE INTO on the primary keys). Both take the parameters not given on the command line from what
+the tables hold (their state table), refuse a gap or other parameters (exit code 2, saying what the
+tables hold), and do nothing when the tables already hold what was asked (a re-run with the same
+--end-date). Delta's change data feed shows what each run changed: table_changes('<table>', <version>).
 
 Everything is checked before Spark is touched; a bad value exits with code 2 and says which one.
-The seven tables are written all or nothing (see generator.spark): on any failure the existing
+The tables are written all or nothing (see generator.spark): on any failure the existing
 tables are left as they were, the error is logged and the run fails (exit code 1).
 
 Locally (pyspark installed) it runs the same way on a local session, for example:
@@ -35,6 +45,17 @@ DEFAULTS: dict[str, str] = {
     "overwrite": "true",
     "seed": "42",
     "scale_factor": "1.0",
+    "mode": "overwrite",
+    "customer_history": "false",
+}
+#: The flags of the dataset's parameters: those given on the command line are the run's `given`.
+DATASET_FLAGS = {
+    "--scale": "scale",
+    "--scale-factor": "scale_factor",
+    "--days": "days",
+    "--seed": "seed",
+    "--end-date": "end_date",
+    "--customer-history": "customer_history",
 }
 EXIT_OK, EXIT_FAILED, EXIT_BAD_PARAMETER = 0, 1, 2
 
@@ -51,19 +72,22 @@ def parse_bool(value: str) -> bool:
     raise argparse.ArgumentTypeError(f"{value!r}: must be true or false")
 
 
+def _flag(parser: argparse.ArgumentParser, flag: str, help_text: str) -> None:
+    """A true/false parameter whose default is in DEFAULTS."""
+    name = flag.removeprefix("--").replace("-", "_")
+    parser.add_argument(flag, dest=name, default=parse_bool(DEFAULTS[name]), type=parse_bool, help=help_text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The job's parameters; the bundle's job definition passes exactly these flags."""
-    parser = argparse.ArgumentParser(description="Generate the retail dataset into catalog tables with Spark.")
+    parser = argparse.ArgumentParser(
+        description="Generate the retail dataset into catalog tables with Spark.", allow_abbrev=False
+    )
     parser.add_argument("--catalog", default=DEFAULTS["catalog"], help="target catalog (must exist)")
     parser.add_argument("--schema", default=DEFAULTS["schema"], help="target schema (created when missing)")
     parser.add_argument("--scale", default=DEFAULTS["scale"], choices=("small", "medium", "large"))
     parser.add_argument("--days", default=int(DEFAULTS["days"]), type=int, help="days of order history, 1..365")
-    parser.add_argument(
-        "--overwrite",
-        default=parse_bool(DEFAULTS["overwrite"]),
-        type=parse_bool,
-        help="true: replace existing tables; false: refuse when any exists",
-    )
+    _flag(parser, "--overwrite", "true: replace existing tables; false: refuse when any exists")
     parser.add_argument("--seed", default=int(DEFAULTS["seed"]), type=int, help="random seed (same seed, same rows)")
     parser.add_argument(
         "--scale-factor",
@@ -72,7 +96,16 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="multiplies every volume of the scale",
     )
+    parser.add_argument("--mode", default=DEFAULTS["mode"], choices=("overwrite", "incremental", "merge"))
+    _flag(parser, "--customer-history", "true: also write customers_history, every version of every customer")
+    parser.add_argument("--end-date", dest="end_date", default=None, help="last day of the window, YYYY-MM-DD")
     return parser
+
+
+def given_parameters(argv: list[str]) -> set[str]:
+    """The dataset parameters set on the command line: an incremental or merge run takes the others
+    from the tables (the parser takes no abbreviations, so the flags are exactly these)."""
+    return {DATASET_FLAGS[flag] for token in argv if (flag := token.split("=", 1)[0]) in DATASET_FLAGS}
 
 
 class _BadParameters(Exception):
@@ -88,7 +121,15 @@ def validate(args: argparse.Namespace) -> tuple[object, object]:
     problems = []
     spec = target = None
     try:
-        spec = DatasetSpec.parse(scale=args.scale, scale_factor=args.scale_factor, days=args.days, seed=args.seed)
+        dates = {} if args.end_date is None else {"end_date": args.end_date}
+        spec = DatasetSpec.parse(
+            scale=args.scale,
+            scale_factor=args.scale_factor,
+            days=args.days,
+            seed=args.seed,
+            customer_history=args.customer_history,
+            **dates,
+        )
     except RuleErrors as exc:
         problems.append(str(exc))
     try:
@@ -106,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stdout, force=True
     )
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed the problem
@@ -125,17 +167,18 @@ def main(argv: list[str] | None = None) -> int:
         log.error("bad parameter: %s", exc)
         return EXIT_BAD_PARAMETER
 
-    from generator.errors import GenerationError
+    from generator.errors import GenerationError, RevisionRefused
     from generator.spark import generate_to_spark, result_summary
 
     log.info(
-        "generating scale=%s scale_factor=%g days=%d seed=%d into %s.%s (overwrite=%s)",
+        "generating scale=%s scale_factor=%g days=%d seed=%d into %s.%s (mode=%s, overwrite=%s)",
         args.scale,
         args.scale_factor,
         args.days,
         args.seed,
         args.catalog,
         args.schema,
+        args.mode,
         str(args.overwrite).lower(),
     )
     started = time.perf_counter()
@@ -150,7 +193,12 @@ def main(argv: list[str] | None = None) -> int:
             target,  # type: ignore[arg-type]
             overwrite=args.overwrite,
             progress=lambda message: log.info("%s", message),
+            mode=args.mode,
+            given=given_parameters(argv),
         )
+    except RevisionRefused as exc:  # the parameters do not fit what the tables hold
+        log.error("refused, tables left as they were: %s", exc)
+        return EXIT_BAD_PARAMETER
     except GenerationError as exc:
         log.error("generation failed, existing tables left as they were: %s", exc)
         return EXIT_FAILED
