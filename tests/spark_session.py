@@ -41,12 +41,14 @@ def _check_pyspark() -> None:
 def delta_conf(warehouse: Path, cores: int, c1_jit: bool = True) -> dict[str, str]:
     """Spark settings of a quiet local session with Delta whose managed tables live under `warehouse`.
 
-    `c1_jit` keeps the driver JVM on its quick compiler: Delta runs dozens of tiny Spark jobs per
-    generation, and on local[2] that halved the JVM's CPU time for start-up and for a small
-    generation. Long runs (bench/spark_bench.py) want the default optimizing compiler.
+    `c1_jit` keeps the driver JVM on its quick compiler (with room for its code): Delta runs dozens
+    of tiny Spark jobs per generation, and on local[2] that halved the JVM's CPU time for start-up
+    and for a small generation. Long runs (bench/spark_bench.py) want the default optimizing compiler.
     """
     _check_pyspark()
-    jvm = {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1"} if c1_jit else {}
+    # C1 alone gets the non-tiered 48 MB code cache, which a session of many Delta commands fills:
+    # the JVM then stops compiling and runs everything interpreted.
+    jvm = {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m"} if c1_jit else {}
     return {
         **jvm,
         "spark.jars": ",".join(str(path) for path in require_jars()),
@@ -61,9 +63,16 @@ def delta_conf(warehouse: Path, cores: int, c1_jit: bool = True) -> dict[str, st
     }
 
 
-def submit_args(warehouse: Path, cores: int = 2, driver_memory: str = "1g") -> str:
-    """PYSPARK_SUBMIT_ARGS that start local[cores] with Delta: --jars, then --conf for the rest."""
+def submit_args(warehouse: Path, cores: int = 2, driver_memory: str = "1g", metastore: Path | None = None) -> str:
+    """PYSPARK_SUBMIT_ARGS that start local[cores] with Delta: --jars, then --conf for the rest.
+
+    With `metastore`, the session keeps its catalog in a Derby metastore in that folder (Hive
+    support), so a later process sees the tables an earlier one made, as runs of a job do in a
+    workspace; without it the catalog lives and dies with the process."""
     conf = delta_conf(warehouse, cores)
+    if metastore is not None:
+        conf["spark.sql.catalogImplementation"] = "hive"
+        conf["spark.driver.extraJavaOptions"] += f" -Dderby.system.home={metastore}"
     args = ["--master", f"local[{cores}]", "--driver-memory", driver_memory, "--jars", conf.pop("spark.jars")]
     for key, value in conf.items():
         args += ["--conf", f"{key}={value}"]

@@ -29,8 +29,14 @@ def fingerprints(spark: SparkSession, schema: str, prefix: str = "") -> dict[str
 
 
 def tables_in(spark: SparkSession, schema: str) -> set[str]:
-    """Names of the tables in `schema` (staging and retired tables included)."""
-    return {row.tableName for row in spark.sql(f"SHOW TABLES IN {schema}").collect()}
+    """Names of the tables in `schema` (staging and retired tables included; not the session's
+    temporary views, which SHOW TABLES lists in every schema)."""
+    return {row.tableName for row in spark.sql(f"SHOW TABLES IN {schema}").collect() if not row.isTemporary}
+
+
+def run_views(spark: SparkSession) -> list[str]:
+    """The temporary views a run left behind (a run's MERGE sources are named retail_datagen_<token>_...)."""
+    return [row.viewName for row in spark.sql("SHOW VIEWS").collect() if row.viewName.startswith("retail_datagen_")]
 
 
 class FailingSql:

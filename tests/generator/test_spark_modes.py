@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 from pyspark.sql import SparkSession
-from spark_tables import FailingSql, fingerprints, tables_in
+from spark_tables import FailingSql, fingerprints, run_views, tables_in
 
 from generator import spark as gs
 from generator.chunks import ChunkBuild
@@ -129,6 +129,7 @@ def test_a_failure_in_the_third_table_restores_every_table(
         t: before["versions"][t] for t in ("customers", "promotions", "orders", STATE_TABLE)
     }  # never committed to
     assert _state_manifest(spark).parameters == SHORT.dataset_fields()
+    assert run_views(spark) == []  # the MERGE sources are dropped too
 
 
 def test_an_increment_equals_one_longer_run(
@@ -142,6 +143,7 @@ def test_an_increment_equals_one_longer_run(
     manifest = _state_manifest(spark)
     assert manifest.parameters == LONG.dataset_fields()
     assert [r.mode for r in manifest.revisions] == ["overwrite", "incremental"]
+    assert run_views(spark) == []
 
 
 def test_an_increment_appends_the_facts_and_merges_the_dimensions_one_commit_each(

@@ -25,6 +25,7 @@ from spark_session import submit_args
 
 from generator.runner import run
 from generator.schema import TABLE_NAMES
+from generator.spark.target import STATE_TABLE
 from generator.spec import DatasetSpec
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -340,4 +341,4 @@ def test_job_script_writes_the_seven_tables_on_local_spark(tmp_path: Path) -> No
         # Read the table's folder back as the Delta table it is (its log, not a folder listing).
         assert DeltaTable(warehouse / "retail_job.db" / table).to_pyarrow_table().num_rows == rows
     assert "summary (delta tables" in result.stdout
-    assert sorted(p.name for p in (warehouse / "retail_job.db").iterdir()) == sorted(TABLE_NAMES)
+    assert sorted(p.name for p in (warehouse / "retail_job.db").iterdir()) == sorted([*TABLE_NAMES, STATE_TABLE])
