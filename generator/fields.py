@@ -167,6 +167,21 @@ IdempotencyToken = rule_type(
 MaxFiles = whole_number(
     0, rules.MAX_ID, "Upload at most this many files (for a quick test); null uploads everything.", optional=True
 )
+WarehouseId = rule_type(
+    rules.WAREHOUSE_ID,
+    str,
+    "SQL warehouse to run the statements on. Default (null): a running one, else a stopped one, started.",
+    optional=True,
+)
+TargetCatalog = rule_type(rules.UC_NAME, str, "Catalog that receives the tables.", optional=True)
+TargetSchema = rule_type(rules.UC_NAME, str, "Schema that receives the tables.", optional=True)
+StatementsTimeout = whole_number(
+    1,
+    rules.MAX_STATEMENTS_TIMEOUT_SEC,
+    "Limit in seconds for the whole call, a warehouse start included; statements still running then are "
+    "cancelled and nothing is replaced.",
+)
+EnvironmentVersion = whole_number(1, 99, "Serverless environment version of the run (its environment_version).")
 PostgresSchema = rule_type(
     rules.PG_SCHEMA,
     str,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from generator.schema import TABLE_NAMES
+from generator.schema import ALL_TABLES
 from generator.spark.ddl import qualified_name
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ def fingerprints(spark: SparkSession, schema: str, prefix: str = "") -> dict[str
     from pyspark.sql import functions as F
 
     prints = {}
-    for table in TABLE_NAMES:
+    for table in ALL_TABLES:
         name = qualified_name(None, schema, f"{prefix}{table}")
         if spark.catalog.tableExists(name):
             frame = spark.table(name)

@@ -1,4 +1,4 @@
-"""The seven tables in Spark terms: exact types, schemas and CREATE TABLE statements.
+"""The tables of generator.schema in Spark terms: exact types, schemas and CREATE TABLE statements.
 
 Why not CTAS or saveAsTable: they make every column nullable (SPARK-28837), so tables are created
 from this DDL and then filled with INSERT.
@@ -27,7 +27,7 @@ def qualified_name(catalog: str | None, schema: str | None, table: str) -> str:
 
 
 def spark_type(arrow_type: pa.DataType) -> DataType:
-    """The Spark type of an Arrow type used in TABLES (timestamp[us] without zone -> TIMESTAMP_NTZ)."""
+    """The Spark type of an Arrow type used in the registry (timestamp[us] without zone -> TIMESTAMP_NTZ)."""
     from pyspark.sql import types as T
 
     if pa.types.is_boolean(arrow_type):

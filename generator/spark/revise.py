@@ -21,7 +21,7 @@ from generator.errors import RevisionRefused
 from generator.manifest import TableChanges, TableManifest
 from generator.modes import INCREMENTAL, Revision, decide_revision
 from generator.plan import Chunk, plan
-from generator.schema import ALL_TABLES, dataset_tables
+from generator.schema import ALL_TABLES
 from generator.spark.activity import ActivityFrames
 from generator.spark.ddl import create_table_sql, insert_sql, merge_sql, same_schema, spark_schema
 from generator.spark.executors import (
@@ -42,7 +42,7 @@ from generator.spark.state import (
     write_state,
 )
 from generator.spark.swap import DeltaRollback
-from generator.spark.target import RunTables, delta_version, drop_quietly, table_exists
+from generator.spark.target import RunTables, delta_version, say_stale_tables, table_exists
 from generator.spec import DatasetSpec
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ def revise(
     spec, previous = revision.spec, revision.previous
     chunks = plan(spec)
     activity = [c for c in chunks if c.kind == "activity"]
-    held = dataset_tables(spec.customer_history)
+    held = names.tables
     commits = RevisionCommits(revision, chunks=len(chunks))
     views: list[str] = []
 
@@ -170,8 +170,6 @@ def revise(
                 frames.frame(STOCK).createOrReplaceTempView(names.view(STOCK))
                 views.append(names.view(STOCK))
                 tables = {t: commits.tables[t] for t in held}
-                for table in set(previous.tables) - set(held):  # no longer asked for: dropped once committed
-                    commits.changes[table] = TableChanges(0, 0, previous.tables[table].rows, [])
                 run = (revision.version, revision.mode, commits.changes, started)
                 manifest = spark_manifest(spark, spec, tables, chunks, num_partitions, run, previous)
                 write_state(spark, rollback, names, names.view(STOCK), manifest)
@@ -179,7 +177,7 @@ def revise(
     finally:
         for view in views:
             spark.catalog.dropTempView(view.strip("`"))
-    drop_quietly(spark, [names.final(t) for t in previous.tables if t not in held])
+    say_stale_tables(spark, names, say)  # e.g. customers_history when a merge no longer asks for it
     return commits
 
 

@@ -7,14 +7,14 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from generator import rules
 from generator.manifest import TableChanges, TableManifest
 from generator.modes import OVERWRITE, Revision
 from generator.plan import plan
-from generator.schema import ALL_TABLES, dataset_tables
+from generator.schema import dataset_tables
 from generator.spark.activity import ActivityFrames
 from generator.spark.ddl import create_table_sql
 from generator.spark.executors import ACTIVITY_TABLES, STOCK, check_executors, slot_frame, table_frame
@@ -28,6 +28,7 @@ from generator.spark.target import (
     check_targets,
     detect_table_format,
     drop_quietly,
+    say_stale_tables,
 )
 from generator.spec import DatasetSpec
 
@@ -110,6 +111,7 @@ def generate_to_spark(
     fmt, mode = checked["table_format"], checked["mode"]
     names = RunTables(target, uuid.uuid4().hex[:12])
     revision = None if mode == OVERWRITE else decide_spark_revision(spark, names, mode, spec, given, fmt)
+    names = replace(names, tables=dataset_tables((spec if revision is None else revision.spec).customer_history))
     if revision is not None and revision.no_op:
         say(f"{target.describe()} already holds {revision.spec.days} days to {revision.spec.end_date}: nothing to do")
         return _revised(revision, names, None, 0.0)
@@ -142,8 +144,8 @@ def _fresh(
     if namespace is not None and not spark.catalog.databaseExists(namespace):
         say(f"creating schema {namespace}")
         spark.sql(f"CREATE SCHEMA IF NOT EXISTS {namespace}")
-    held = dataset_tables(spec.customer_history)
-    check_targets(spark, names, fmt, overwrite, held)
+    held = names.tables
+    check_targets(spark, names, fmt, overwrite)
     chunks = plan(spec)
     activity = [c for c in chunks if c.kind == "activity"]
     staged = [names.staging(t) for t in (*held, STATE_TABLE)]
@@ -169,7 +171,7 @@ def _fresh(
                 spark.sql(stock_staging_sql(names.staging(STATE_TABLE)))
                 frames.frame(STOCK).write.insertInto(names.staging(STATE_TABLE))
         if not overwrite:  # someone may have created a target while we generated
-            check_targets(spark, names, fmt, overwrite, held)
+            check_targets(spark, names, fmt, overwrite)
         say(f"all {len(held)} tables staged ({sum(rows.values()):,} rows); swapping them in")
 
         def finish(rollback: DeltaRollback) -> None:
@@ -180,14 +182,13 @@ def _fresh(
             manifest = spark_manifest(spark, spec, tables, chunks, num_partitions, (0, mode, {}, started), None)
             write_state(spark, rollback, names, names.staging(STATE_TABLE), manifest)
 
-        retired = swap_in(spark, names, fmt, held, say, finish)
+        retired = swap_in(spark, names, fmt, say, finish)
     except BaseException:
         drop_quietly(spark, staged)
         raise
-    stale = [names.final(t) for t in ALL_TABLES if t not in held]  # an earlier dataset's optional tables
-    if fmt != "delta":
-        stale.append(names.state())  # Parquet tables are no dataset an increment continues
-    drop_quietly(spark, staged + retired + stale)
+    # Parquet tables are no dataset an increment continues: an earlier Delta run's record goes.
+    drop_quietly(spark, staged + retired + ([] if fmt == "delta" else [names.state()]))
+    say_stale_tables(spark, names, say)
     return SparkGenerationResult(
         format=fmt,
         rows={t: rows[t] for t in held},

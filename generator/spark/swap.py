@@ -9,7 +9,7 @@ keeping the old table under a retired name until the end so that a failure can r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from generator.errors import GenerationError
@@ -69,28 +69,19 @@ class DeltaRollback:
 Finish = Callable[[DeltaRollback], None]
 
 
-def swap_in(
-    spark: SparkSession,
-    names: RunTables,
-    fmt: str,
-    tables: Sequence[str],
-    say: Callable[[str], None],
-    finish: Finish,
-) -> list[str]:
+def swap_in(spark: SparkSession, names: RunTables, fmt: str, say: Callable[[str], None], finish: Finish) -> list[str]:
     """Replace every target by its staging table (then, for Delta, run `finish`); on failure put back
     what was replaced, re-raise. Returns the retired tables to drop (renaming swap only)."""
     if fmt == "delta":
-        swap_delta(spark, names, tables, say, finish)
+        swap_delta(spark, names, say, finish)
         return []
-    return swap_rename(spark, names, tables, say)
+    return swap_rename(spark, names, say)
 
 
-def swap_delta(
-    spark: SparkSession, names: RunTables, tables: Sequence[str], say: Callable[[str], None], finish: Finish
-) -> None:
+def swap_delta(spark: SparkSession, names: RunTables, say: Callable[[str], None], finish: Finish) -> None:
     """Overwrite each Delta target from its staging table, then `finish`, all under one rollback."""
     with DeltaRollback(spark) as rollback:
-        for table in tables:
+        for table in names.tables:
             target, staging = names.final(table), names.staging(table)
             if not rollback.touch(target):
                 spark.sql(create_table_sql("CREATE TABLE", target, table, "delta"))
@@ -104,7 +95,7 @@ def swap_delta(
         finish(rollback)
 
 
-def swap_rename(spark: SparkSession, names: RunTables, tables: Sequence[str], say: Callable[[str], None]) -> list[str]:
+def swap_rename(spark: SparkSession, names: RunTables, say: Callable[[str], None]) -> list[str]:
     """Rename each target to its retired name and its staging table to the target name."""
     steps: list[tuple[str, str]] = []  # (from, to) renames done, in order
     retired: list[str] = []
@@ -114,7 +105,7 @@ def swap_rename(spark: SparkSession, names: RunTables, tables: Sequence[str], sa
         steps.append((source, destination))
 
     try:
-        for table in tables:
+        for table in names.tables:
             target = names.final(table)
             if table_exists(spark, target):
                 rename(target, names.retired(table))

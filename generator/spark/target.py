@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from generator import rules
 from generator.errors import GenerationError, OutputExistsError
+from generator.schema import OPTIONAL_TABLES, TABLE_NAMES
 from generator.spark.ddl import qualified_name, quote
 
 if TYPE_CHECKING:
@@ -27,6 +28,13 @@ SESSION_CATALOG = "spark_catalog"
 DATABRICKS_RUNTIME_ENV = "DATABRICKS_RUNTIME_VERSION"
 #: The table beside a Delta dataset's tables that records what they hold (see generator.spark.state).
 STATE_TABLE = "retail_datagen_state"
+#: How Databricks says that a privilege is missing (error class, error code).
+PERMISSION_MARKERS = ("INSUFFICIENT_PERMISSIONS", "PERMISSION_DENIED")
+#: What to do about a refused table write, wherever the tables are written from.
+TABLE_PRIVILEGES_HINT = (
+    "Creating these tables needs USE CATALOG, USE SCHEMA and CREATE TABLE, and replacing one needs its ownership: "
+    "ask the owner of the schema or table for them, or choose a schema you own."
+)
 
 
 class SparkTargetError(GenerationError):
@@ -79,10 +87,12 @@ class SparkTarget:
 
 @dataclass(frozen=True)
 class RunTables:
-    """Full names of one run's targets, staging and retired tables (the token keeps runs apart)."""
+    """Full names of one run's targets, staging and retired tables (the token keeps runs apart), and which
+    tables the run writes: the seven, then the optional ones its spec asks for."""
 
     target: SparkTarget
     token: str
+    tables: tuple[str, ...] = TABLE_NAMES
 
     def final(self, table: str) -> str:
         return self.target.table(table)
@@ -139,9 +149,9 @@ def delta_version(spark: SparkSession, name: str) -> int:
     return int(row[0])
 
 
-def check_targets(spark: SparkSession, names: RunTables, fmt: str, overwrite: bool, tables: Sequence[str]) -> None:
+def check_targets(spark: SparkSession, names: RunTables, fmt: str, overwrite: bool) -> None:
     """Refuse, before generating, targets we must not (overwrite false) or cannot replace."""
-    existing = [names.final(t) for t in tables if table_exists(spark, names.final(t))]
+    existing = [names.final(t) for t in names.tables if table_exists(spark, names.final(t))]
     if existing and not overwrite:
         raise OutputExistsError(
             f"overwrite is false and {len(existing)} target table(s) already exist ({', '.join(existing)}); "
@@ -163,3 +173,11 @@ def drop_quietly(spark: SparkSession, tables: Sequence[str]) -> None:
             spark.sql(f"DROP TABLE IF EXISTS {name}")
         except Exception as exc:
             log.warning("could not drop %s (%s); drop it by hand", name, exc)
+
+
+def say_stale_tables(spark: SparkSession, names: RunTables, say: Callable[[str], None]) -> None:
+    """Say which optional tables an earlier run left that this run's dataset does not hold (they are
+    left as they were: the run never deletes a table it did not write)."""
+    stale = [names.final(t) for t in OPTIONAL_TABLES if t not in names.tables and table_exists(spark, names.final(t))]
+    if stale:
+        say(f"{', '.join(stale)} left as it was: it comes from an earlier run (this one has no such table)")

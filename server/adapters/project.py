@@ -84,8 +84,11 @@ def init_project(project: Path, *, overwrite: bool, templates: Path = TEMPLATES_
 #: Bundle lines that reach the retail-datagen checkout (whose wheel the job installs), as written
 #: in templates/databricks/, relative to the file that holds them.
 _BUNDLE_CHECKOUT_LINKS = {
-    Path("databricks/databricks.yml"): (("path: ../..", "path: {root}"), ("- ../../dist", "- {dist}")),
-    Path("databricks/resources/data_generation_job.yml"): (("whl: ../../../dist/", "whl: {dist}/"),),
+    Path("databricks/databricks.yml"): (
+        ("path: ../..", "path: {root}"),
+        ("- ../../dist", "- {dist}"),  # the synced folder and the serverless targets' dependency
+        ("whl: ../../dist/", "whl: {dist}/"),  # the classic target's library
+    ),
 }
 
 

@@ -35,21 +35,23 @@ from generator.manifest import Manifest
 from generator.plan import plan
 from generator.rules import RuleErrors
 from generator.runner import run
-from generator.schema import TABLE_NAMES, TABLES
+from generator.schema import ALL_TABLES, dataset_tables
 from generator.spark import ddl, executors
 from generator.spark import target as targets
 from generator.spark.target import STATE_TABLE
 from generator.spec import DatasetSpec
 
-SPEC = DatasetSpec(scale="small", scale_factor=0.3, days=10)
-OTHER_SPEC = DatasetSpec(scale="small", scale_factor=0.3, days=10, seed=7)
+SPEC = DatasetSpec(scale="small", scale_factor=0.3, days=10, customer_history=True)
+OTHER_SPEC = DatasetSpec(scale="small", scale_factor=0.3, days=10, seed=7, customer_history=True)
+#: What SPEC writes: the seven tables and the optional customers_history.
+WRITTEN = dataset_tables(customer_history=True)
 CATALOG, SCHEMA = "spark_catalog", "retail_spark_test"
 TARGET = gs.SparkTarget.parse(CATALOG, SCHEMA)
 #: Where the Parquet tables go (activity tests, renaming swap): never mixed with the Delta targets.
 PARQUET_SCHEMA = "retail_spark_parquet"
 PARQUET_TARGET = gs.SparkTarget.parse(CATALOG, PARQUET_SCHEMA)
-#: A Delta dataset's tables: the seven and the state table that records what they hold.
-DELTA_TABLES = {*TABLE_NAMES, STATE_TABLE}
+#: SPEC's Delta tables: those it writes and the state table that records what they hold.
+DELTA_TABLES = {*WRITTEN, STATE_TABLE}
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +117,7 @@ def test_envelopes_carry_the_activity_rows_unchanged() -> None:
     envelopes = list(executors.build_slots(spec, [chunks], executors.ACTIVITY_TABLES, True, iter([slot_ids])))
     for index, table in enumerate(executors.ACTIVITY_TABLES):
         mine = [e.filter(pa.compute.equal(e.column(executors.TAG_COLUMN), index)) for e in envelopes]
-        decoded = pa.Table.from_batches(list(executors.open_envelopes(iter(mine))), schema=TABLES[table].schema)
+        decoded = pa.Table.from_batches(list(executors.open_envelopes(iter(mine))), schema=ALL_TABLES[table].schema)
         direct = pa.concat_tables(part[table] for chunk in chunks for part in build_chunk(chunk, spec))
         assert decoded.num_rows > 0
         assert decoded.equals(direct)
@@ -148,12 +150,12 @@ def test_reports_format_rows_and_one_simulation(
     _, manifest = local_dataset
     assert generated.format == "delta"  # detected from the session's Delta extension and catalog
     assert generated.activity_simulations == 1
-    assert generated.rows == {t: manifest.tables[t].rows for t in TABLE_NAMES}
+    assert generated.rows == {t: manifest.tables[t].rows for t in WRITTEN}
     assert generated.tables["orders"] == f"`{CATALOG}`.`{SCHEMA}`.`orders`"
     assert tables_in(spark, SCHEMA) == DELTA_TABLES  # no staging or retired table left
 
 
-@pytest.mark.parametrize("table", TABLE_NAMES)
+@pytest.mark.parametrize("table", WRITTEN)
 def test_rows_equal_the_local_generator(
     table: str, generated: gs.SparkGenerationResult, local_dataset: tuple[Path, Manifest], spark: SparkSession
 ) -> None:
@@ -161,36 +163,36 @@ def test_rows_equal_the_local_generator(
     expected = Counter(tuple(row.values()) for row in pq.read_table(folder / table).to_pylist())
     actual = Counter(tuple(row) for row in spark.table(generated.tables[table]).collect())
     assert actual == expected
-    assert spark.table(generated.tables[table]).columns == TABLES[table].schema.names
+    assert spark.table(generated.tables[table]).columns == ALL_TABLES[table].schema.names
 
 
-@pytest.mark.parametrize("table", TABLE_NAMES)
+@pytest.mark.parametrize("table", WRITTEN)
 def test_column_types_are_the_real_ones(table: str, generated: gs.SparkGenerationResult, spark: SparkSession) -> None:
     actual = spark.table(generated.tables[table]).schema
     expected = ddl.spark_schema(table)
     assert [(f.name, f.dataType, f.nullable) for f in actual.fields] == [
         (f.name, f.dataType, f.nullable) for f in expected.fields
     ]  # Delta keeps NOT NULL (a Parquet table would read back all nullable)
-    assert [f.nullable for f in expected.fields] == [f.nullable for f in TABLES[table].schema]
+    assert [f.nullable for f in expected.fields] == [f.nullable for f in ALL_TABLES[table].schema]
     assert [f.metadata["comment"] for f in actual.fields] == [
-        TABLES[table].column_description(name) for name in TABLES[table].schema.names
+        ALL_TABLES[table].column_description(name) for name in ALL_TABLES[table].schema.names
     ]
 
 
-@pytest.mark.parametrize("table", TABLE_NAMES)
+@pytest.mark.parametrize("table", WRITTEN)
 def test_targets_are_delta_tables_with_their_description(
     table: str, generated: gs.SparkGenerationResult, spark: SparkSession
 ) -> None:
     detail = spark.sql(f"DESCRIBE DETAIL {generated.tables[table]}").first()
     assert detail.format == "delta"
-    assert detail.description == TABLES[table].description
-    has_ntz = any(pa.types.is_timestamp(f.type) and f.type.tz is None for f in TABLES[table].schema)
+    assert detail.description == ALL_TABLES[table].description
+    has_ntz = any(pa.types.is_timestamp(f.type) and f.type.tz is None for f in ALL_TABLES[table].schema)
     assert ("timestampNtz" in detail.tableFeatures) == has_ntz
     assert detail.numFiles > 0
 
 
 def test_spark_types_match_arrow(generated: gs.SparkGenerationResult, spark: SparkSession) -> None:
-    types = {(t, f.name): f.dataType for t in TABLE_NAMES for f in spark.table(generated.tables[t]).schema.fields}
+    types = {(t, f.name): f.dataType for t in WRITTEN for f in spark.table(generated.tables[t]).schema.fields}
     assert types[("orders", "order_ts")] == T.TimestampNTZType()
     assert types[("customers", "signup_ts")] == T.TimestampNTZType()
     assert types[("orders", "order_total")] == T.DecimalType(12, 2)
@@ -200,6 +202,7 @@ def test_spark_types_match_arrow(generated: gs.SparkGenerationResult, spark: Spa
     assert types[("order_items", "line_number")] == T.ShortType()
     assert types[("orders", "order_id")] == T.LongType()
     assert types[("inventory_snapshots", "on_hand")] == T.IntegerType()
+    assert types[("customers_history", "is_current")] == T.BooleanType()
 
 
 def test_executor_frames_carry_exact_nullability(spark: SparkSession) -> None:
@@ -221,7 +224,7 @@ def test_failure_on_an_executor_leaves_targets_unchanged(
     generated: gs.SparkGenerationResult, spark: SparkSession, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     before = fingerprints(spark, SCHEMA)
-    versions = {t: targets.delta_version(spark, generated.tables[t]) for t in TABLE_NAMES}
+    versions = {t: targets.delta_version(spark, generated.tables[t]) for t in WRITTEN}
     _worker_hook(
         spark,
         monkeypatch,
@@ -239,8 +242,8 @@ def test_failure_on_an_executor_leaves_targets_unchanged(
     with pytest.raises(Exception, match="injected activity failure"):
         gs.generate_to_spark(spark, OTHER_SPEC, TARGET)
     monkeypatch.undo()
-    assert fingerprints(spark, SCHEMA) == before  # the four dimension tables were staged, never swapped in
-    assert {t: targets.delta_version(spark, generated.tables[t]) for t in TABLE_NAMES} == versions  # no commit
+    assert fingerprints(spark, SCHEMA) == before  # the dimension tables were staged, never swapped in
+    assert {t: targets.delta_version(spark, generated.tables[t]) for t in WRITTEN} == versions  # no commit
     assert tables_in(spark, SCHEMA) == DELTA_TABLES
 
 
@@ -308,7 +311,7 @@ def test_failure_during_the_renaming_swap_puts_targets_back(
     assert any("`promotions__staging_" in q for q in renames)  # four tables were swapped in ...
     assert any(q.startswith(f"ALTER TABLE `{CATALOG}`.`{PARQUET_SCHEMA}`.`promotions` RENAME") for q in renames)
     assert fingerprints(spark, PARQUET_SCHEMA) == before  # ... and put back
-    assert tables_in(spark, PARQUET_SCHEMA) == set(TABLE_NAMES)
+    assert tables_in(spark, PARQUET_SCHEMA) == set(WRITTEN)
 
 
 def test_clear_message_when_executors_cannot_import_generator(

@@ -31,7 +31,9 @@ LOCAL_TOOLS = {
 WRITING_TOOLS = {"generate_data", "cancel_generation", "init_project", "execute_script", "load_to_postgres"}
 DATABRICKS_TOOLS = {
     "upload_to_volume",
+    "create_tables_from_volume",
     "generate_and_upload",
+    "submit_generation_run",
     "deploy_generation_script",
     "execute_script_on_cluster",
     "generate_and_upload_on_cluster",

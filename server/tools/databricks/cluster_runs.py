@@ -4,16 +4,16 @@ an all-purpose cluster through the Command Execution API, writing straight into 
 from __future__ import annotations
 
 import threading
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from generator.fields import CatalogName, ClusterId, ClusterTimeout, SchemaName, VolumeFolder, VolumeName
 from generator.fields import WorkspacePath as AnyWorkspacePath
 from server.adapters.secrets import redact
 from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
 from server.tooling.work import Progress
-from server.tools.databricks.calls import run_databricks, workspace_client
+from server.tools.databricks.calls import run_on_workspace
 from server.tools.databricks.parameters import (
     Clean,
     OptionalDays,
@@ -22,8 +22,12 @@ from server.tools.databricks.parameters import (
     Profile,
     RemoteSubfolder,
     ScriptScaleFactor,
+    WorkspaceResult,
     script_env,
 )
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
 
 WorkspacePath = Annotated[
     AnyWorkspacePath,
@@ -48,10 +52,15 @@ class ExecuteScriptOnClusterInput(ToolInput):
     scale: OptionalScale = None
     days: OptionalDays = None
     seed: OptionalSeed = None
+    start_cluster: bool = Field(
+        True,
+        description="Start the cluster when it is TERMINATED (3-7 minutes on Databricks); false refuses a stopped "
+        "cluster at once (then use submit_generation_run, which needs no cluster).",
+    )
     profile: Profile = None
 
 
-class ClusterRunOutput(BaseModel):
+class ClusterRunOutput(WorkspaceResult):
     """Outcome of a script run on a cluster (a failed script is a result with success=false)."""
 
     success: bool = Field(description="True when the script finished without an exception.")
@@ -94,8 +103,9 @@ class ClusterGenerateOutput(ClusterRunOutput):
     volume_path: str = Field(description="/Volumes/<catalog>/<schema>/<volume>/<remote_subfolder> (OUTPUT_PATH).")
 
 
-def _cluster_output(raw: dict[str, Any]) -> dict[str, Any]:
+def _cluster_output(raw: dict[str, Any], host: str) -> dict[str, Any]:
     return {
+        "workspace_host": host,
         "success": bool(raw["success"]),
         "output": redact(raw["output"]),
         "error": redact(raw["error"]) if raw["error"] is not None else None,
@@ -114,19 +124,20 @@ async def execute_script_on_cluster(args: ExecuteScriptOnClusterInput, tc: ToolC
     with OUTPUT_PATH=volume_output_path and SCALE_FACTOR set (plus SCALE, DAYS, SEED when given),
     so it writes its tables straight into a Volume.
 
-    Use it to generate on Databricks compute after deploy_generation_script (or with your own
+    Use it to generate on an all-purpose cluster after deploy_generation_script (or with your own
     script that follows the same contract); generate_and_upload_on_cluster also cleans the folder
-    and checks that files arrived. A stopped cluster is started first (that alone takes 3-7
+    and checks that files arrived. Serverless compute, SQL warehouses and job clusters cannot run
+    commands: they are refused before anything is sent, naming the tool that works there
+    (submit_generation_run, create_tables_from_volume). A stopped cluster is started first (that alone takes 3-7
     minutes on Databricks: prefer a running cluster, since clients may cut a call at ~60 s; progress
     is reported while waiting). A script error comes back as success=false with the Python error
     and traceback. Cost: cluster time for the run (seconds for small data); timeout_sec bounds the
     whole call and cancelling the call cancels the command on the cluster.
     """
 
-    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+    def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
         from server.adapters.databricks.cluster import execute_script_on_cluster as run_on_cluster
 
-        client = workspace_client(args.profile)
         return run_on_cluster.raw_function(
             args.cluster_id,
             args.workspace_path,
@@ -137,9 +148,12 @@ async def execute_script_on_cluster(args: ExecuteScriptOnClusterInput, tc: ToolC
             extra_env=script_env(args.scale, args.days, args.seed),
             progress=progress,
             cancel=cancel,
+            start_cluster=args.start_cluster,
         )
 
-    return ClusterRunOutput(**_cluster_output(await run_databricks(tc, "execute_script_on_cluster", work)))
+    return ClusterRunOutput(
+        **_cluster_output(*await run_on_workspace(tc, "execute_script_on_cluster", args.profile, work))
+    )
 
 
 @tool(
@@ -159,10 +173,9 @@ async def generate_and_upload_on_cluster(args: GenerateOnClusterInput, tc: ToolC
     Progress is reported; cancelling the call cancels the command on the cluster.
     """
 
-    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+    def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
         from server.adapters.databricks.cluster import generate_and_upload_on_cluster as run_on_cluster
 
-        client = workspace_client(args.profile)
         return run_on_cluster.raw_function(
             args.cluster_id,
             args.workspace_path,
@@ -179,5 +192,5 @@ async def generate_and_upload_on_cluster(args: GenerateOnClusterInput, tc: ToolC
             cancel=cancel,
         )
 
-    raw = await run_databricks(tc, "generate_and_upload_on_cluster", work)
-    return ClusterGenerateOutput(**_cluster_output(raw), volume_path=raw["volume_path"])
+    raw, host = await run_on_workspace(tc, "generate_and_upload_on_cluster", args.profile, work)
+    return ClusterGenerateOutput(**_cluster_output(raw, host), volume_path=raw["volume_path"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from generator import rules
 from generator.fields import RelativeFolder, ScaleFactor, rule_type
@@ -13,9 +13,9 @@ from generator.fields import RelativeFolder, ScaleFactor, rule_type
 Profile = Annotated[
     str | None,
     Field(
-        description="Profile (section) of ~/.databrickscfg to use. Default (null): DATABRICKS_HOST and "
-        "DATABRICKS_TOKEN from the server's environment, else the profile named by DATABRICKS_CONFIG_PROFILE, "
-        "else the DEFAULT profile.",
+        description="Profile (section) of ~/.databrickscfg to use; a named profile is used alone (the server's "
+        "DATABRICKS_* variables are ignored). Default (null): DATABRICKS_HOST and DATABRICKS_TOKEN from the "
+        "server's environment, else the profile named by DATABRICKS_CONFIG_PROFILE, else the DEFAULT profile.",
     ),
 ]
 RemoteSubfolder = Annotated[
@@ -54,6 +54,12 @@ OptionalSeed = rule_type(
     "Random seed passed as SEED (same seed, same bytes). Default (null): the script's (42).",
     optional=True,
 )
+
+
+class WorkspaceResult(BaseModel):
+    """Base of every Databricks tool's output: the workspace the call used."""
+
+    workspace_host: str = Field(description="URL of the workspace this call used (from profile or environment).")
 
 
 def script_env(scale: str | None, days: int | None, seed: int | None) -> dict[str, str]:

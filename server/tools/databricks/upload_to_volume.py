@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from generator.fields import CatalogName, MaxFiles, SchemaName, VolumeName
 from server.adapters.secrets import redact
 from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
 from server.tooling.work import Progress
-from server.tools.databricks.calls import run_databricks, workspace_client
-from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder
+from server.tools.databricks.calls import run_on_workspace
+from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder, WorkspaceResult
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
 
 #: Paths and error lines listed in an upload result; the rest are counted.
 MAX_LISTED_PATHS = 50
@@ -41,7 +44,7 @@ with schema_field_allowed():
         profile: Profile = None
 
 
-class UploadToVolumeOutput(BaseModel):
+class UploadToVolumeOutput(WorkspaceResult):
     """What arrived in the volume (a partial failure is a result with success=false, not an error)."""
 
     success: bool = Field(description="True only when every file arrived.")
@@ -60,13 +63,13 @@ class UploadToVolumeOutput(BaseModel):
     message: str = Field(description="What happened and what to do next.")
 
 
-def upload_output(raw: dict[str, Any]) -> UploadToVolumeOutput:
+def upload_output(raw: dict[str, Any], host: str) -> UploadToVolumeOutput:
     paths = list(raw["uploaded_paths"])
     errors = [redact(line) for line in raw["errors"]]
     base = raw["remote_base"]
     if raw["success"]:
         message = (
-            f"Uploaded {raw['files_uploaded']} files to {base}. In Databricks read a table with "
+            f"Uploaded {raw['files_uploaded']} files to {base} in {host}. In Databricks read a table with "
             f"spark.read.parquet('{base}/<table>'), or SELECT * FROM parquet.`{base}/orders`."
         )
     else:
@@ -83,6 +86,7 @@ def upload_output(raw: dict[str, Any]) -> UploadToVolumeOutput:
         errors_omitted=max(0, len(errors) - MAX_LISTED_ERRORS),
         remote_base=base,
         message=message,
+        workspace_host=host,
     )
 
 
@@ -112,12 +116,11 @@ async def upload_to_volume(args: UploadToVolumeInput, tc: ToolContext) -> Upload
             "or find one with list_datasets."
         )
 
-    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+    def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
         from server.adapters.databricks.volumes import upload_to_volume as upload
 
         if not any(path.is_file() for path in local.rglob("*")):
             raise ToolError(f"local_data_dir={args.local_data_dir!r} ({local}) holds no files to upload.")
-        client = workspace_client(args.profile)
         return upload.raw_function(
             args.catalog,
             args.schema,
@@ -131,4 +134,4 @@ async def upload_to_volume(args: UploadToVolumeInput, tc: ToolContext) -> Upload
             cancel=cancel,
         )
 
-    return upload_output(await run_databricks(tc, "upload_to_volume", work))
+    return upload_output(*await run_on_workspace(tc, "upload_to_volume", args.profile, work))

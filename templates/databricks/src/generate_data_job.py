@@ -1,29 +1,33 @@
 """Databricks job: generate the retail dataset into Unity Catalog tables with Spark.
 
-The bundle runs this file as a spark_python_task on a job cluster that has the retail-datagen
-wheel installed (the bundle builds and attaches it). Parameters arrive as command-line flags:
+The bundle runs this file as a spark_python_task, on serverless compute whose environment has the
+retail-datagen core wheel as a dependency (or on a job cluster with it as a library); the
+submit_generation_run tool submits it the same way as a one-time run. Parameters arrive as
+command-line flags:
 
-  --catalog           catalog that receives the tables (must exist)          default main
-  --schema            schema inside it (created when missing)                default retail_demo
-  --scale             small | medium | large                                 default small
-  --days              days of order history, 1..365 (incremental: days to add) default 14
-  --overwrite         true | false: replace existing tables or refuse        default true
-  --seed              random seed: same seed, same rows                      default 42
-  --scale-factor      multiplies the scale's volumes (10 = ten times large)  default 1.0
-  --mode              overwrite | incremental | merge (see below)            default overwrite
-  --customer-history  true | false: also write customers_history (type 2)    default false
-  --end-date          last day of the window, YYYY-MM-DD (optional)          default 2025-12-31
+  --catalog       catalog that receives the tables (must exist)          default main
+  --schema        schema inside it (created when missing)                default retail_demo
+  --scale         small | medium | large                                 default small
+  --days          days of order history, 1..365 (incremental: to add)    default 14
+  --overwrite     true | false: replace existing tables or refuse        default true
+  --seed          random seed: same seed, same rows                      default 42
+  --scale-factor  multiplies the scale's volumes (10 = ten times large)  default 1.0
+  --end-date      last day of the order window, YYYY-MM-DD               default 2025-12-31
+  --customer-history  true | false: also write customers_history,     default false
+                  every version of every customer (type 2)
+  --mode          overwrite | incremental | merge (see below)            default overwrite
 
 --mode incremental appends the days after the tables' last day, up to --end-date (or --days more),
 continuing the stock saved beside the tables; --mode merge brings the tables to the parameters given
-(MERGE INTO on the primary keys). Both take the parameters not given on the command line from what
+(MERGE INTO on the primary keys). Both take the dataset parameters not on the command line from what
 the tables hold (their state table), refuse a gap or other parameters (exit code 2, saying what the
 tables hold), and do nothing when the tables already hold what was asked (a re-run with the same
 --end-date). Delta's change data feed shows what each run changed: table_changes('<table>', <version>).
 
 Everything is checked before Spark is touched; a bad value exits with code 2 and says which one.
-The tables are written all or nothing (see generator.spark): on any failure the existing
-tables are left as they were, the error is logged and the run fails (exit code 1).
+The seven tables (and customers_history when asked for) are written all or nothing (see
+generator.spark): on any failure the existing tables are left as they were, the error is logged and
+the run fails (exit code 1).
 
 Locally (pyspark installed) it runs the same way on a local session, for example:
   PYSPARK_SUBMIT_ARGS="--master local[2] pyspark-shell" \
@@ -45,18 +49,18 @@ DEFAULTS: dict[str, str] = {
     "overwrite": "true",
     "seed": "42",
     "scale_factor": "1.0",
-    "mode": "overwrite",
+    "end_date": "2025-12-31",
     "customer_history": "false",
+    "mode": "overwrite",
 }
-#: The flags of the dataset's parameters: those given on the command line are the run's `given`.
-DATASET_FLAGS = {
-    "--scale": "scale",
-    "--scale-factor": "scale_factor",
-    "--days": "days",
-    "--seed": "seed",
-    "--end-date": "end_date",
-    "--customer-history": "customer_history",
+#: The true/false flags, with their help.
+FLAGS: dict[str, str] = {
+    "overwrite": "true: replace existing tables; false: refuse when any exists",
+    "customer_history": "true: also write customers_history, every version of every customer (type 2)",
 }
+#: The flags that are the dataset's parameters (generator.spec.DatasetSpec.parse takes them by these names).
+SPEC_FLAGS = ("scale", "scale_factor", "days", "seed", "end_date", "customer_history")
+MODES = ("overwrite", "incremental", "merge")
 EXIT_OK, EXIT_FAILED, EXIT_BAD_PARAMETER = 0, 1, 2
 
 log = logging.getLogger("generate_data_job")
@@ -72,12 +76,6 @@ def parse_bool(value: str) -> bool:
     raise argparse.ArgumentTypeError(f"{value!r}: must be true or false")
 
 
-def _flag(parser: argparse.ArgumentParser, flag: str, help_text: str) -> None:
-    """A true/false parameter whose default is in DEFAULTS."""
-    name = flag.removeprefix("--").replace("-", "_")
-    parser.add_argument(flag, dest=name, default=parse_bool(DEFAULTS[name]), type=parse_bool, help=help_text)
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The job's parameters; the bundle's job definition passes exactly these flags."""
     parser = argparse.ArgumentParser(
@@ -87,7 +85,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--schema", default=DEFAULTS["schema"], help="target schema (created when missing)")
     parser.add_argument("--scale", default=DEFAULTS["scale"], choices=("small", "medium", "large"))
     parser.add_argument("--days", default=int(DEFAULTS["days"]), type=int, help="days of order history, 1..365")
-    _flag(parser, "--overwrite", "true: replace existing tables; false: refuse when any exists")
     parser.add_argument("--seed", default=int(DEFAULTS["seed"]), type=int, help="random seed (same seed, same rows)")
     parser.add_argument(
         "--scale-factor",
@@ -96,16 +93,21 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="multiplies every volume of the scale",
     )
-    parser.add_argument("--mode", default=DEFAULTS["mode"], choices=("overwrite", "incremental", "merge"))
-    _flag(parser, "--customer-history", "true: also write customers_history, every version of every customer")
-    parser.add_argument("--end-date", dest="end_date", default=None, help="last day of the window, YYYY-MM-DD")
+    parser.add_argument(
+        "--end-date", dest="end_date", default=DEFAULTS["end_date"], help="last day of the order window, YYYY-MM-DD"
+    )
+    for name, help_text in FLAGS.items():
+        flag = "--" + name.replace("_", "-")
+        parser.add_argument(flag, dest=name, default=parse_bool(DEFAULTS[name]), type=parse_bool, help=help_text)
+    parser.add_argument("--mode", default=DEFAULTS["mode"], choices=MODES, help="overwrite, incremental or merge")
     return parser
 
 
 def given_parameters(argv: list[str]) -> set[str]:
     """The dataset parameters set on the command line: an incremental or merge run takes the others
     from the tables (the parser takes no abbreviations, so the flags are exactly these)."""
-    return {DATASET_FLAGS[flag] for token in argv if (flag := token.split("=", 1)[0]) in DATASET_FLAGS}
+    flags = {"--" + name.replace("_", "-"): name for name in SPEC_FLAGS}
+    return {flags[flag] for token in argv if (flag := token.split("=", 1)[0]) in flags}
 
 
 class _BadParameters(Exception):
@@ -121,15 +123,7 @@ def validate(args: argparse.Namespace) -> tuple[object, object]:
     problems = []
     spec = target = None
     try:
-        dates = {} if args.end_date is None else {"end_date": args.end_date}
-        spec = DatasetSpec.parse(
-            scale=args.scale,
-            scale_factor=args.scale_factor,
-            days=args.days,
-            seed=args.seed,
-            customer_history=args.customer_history,
-            **dates,
-        )
+        spec = DatasetSpec.parse(**{name: getattr(args, name) for name in SPEC_FLAGS})
     except RuleErrors as exc:
         problems.append(str(exc))
     try:
@@ -156,8 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         import generator  # noqa: F401  (the driver needs the package as much as the executors)
     except ImportError as exc:
         log.error(
-            "cannot import retail-datagen (%s): the retail-datagen wheel is not installed on the cluster: "
-            "deploy the bundle, which ships it as a wheel library",
+            "cannot import retail-datagen (%s): the retail-datagen core wheel is not installed: deploy the bundle "
+            "or use submit_generation_run, which both give the run that wheel as a dependency",
             exc,
         )
         return EXIT_FAILED
@@ -169,13 +163,17 @@ def main(argv: list[str] | None = None) -> int:
 
     from generator.errors import GenerationError, RevisionRefused
     from generator.spark import generate_to_spark, result_summary
+    from generator.spark.target import PERMISSION_MARKERS, TABLE_PRIVILEGES_HINT
 
     log.info(
-        "generating scale=%s scale_factor=%g days=%d seed=%d into %s.%s (mode=%s, overwrite=%s)",
+        "generating scale=%s scale_factor=%g days=%d seed=%d end_date=%s customer_history=%s into %s.%s "
+        "(mode=%s, overwrite=%s)",
         args.scale,
         args.scale_factor,
         args.days,
         args.seed,
+        args.end_date,
+        str(args.customer_history).lower(),
         args.catalog,
         args.schema,
         args.mode,
@@ -186,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
 
     spark = SparkSession.builder.appName("retail-datagen").getOrCreate()
     logging.getLogger("generator.spark").setLevel(logging.WARNING)  # progress is logged below, once
+    logging.getLogger("py4j").setLevel(logging.WARNING)  # its shutdown notes would end the log after the error
     try:
         result = generate_to_spark(
             spark,
@@ -202,8 +201,10 @@ def main(argv: list[str] | None = None) -> int:
     except GenerationError as exc:
         log.error("generation failed, existing tables left as they were: %s", exc)
         return EXIT_FAILED
-    except Exception:
+    except Exception as exc:
         log.exception("generation failed, existing tables left as they were")
+        if any(marker in str(exc) for marker in PERMISSION_MARKERS):  # the workspace's words, then what to do
+            log.error("%s %s", (str(exc).strip().splitlines() or [""])[0], TABLE_PRIVILEGES_HINT)
         return EXIT_FAILED
     log.info("summary (%s tables, %.1f s):", result.format, time.perf_counter() - started)
     for line in result_summary(result):

@@ -1,10 +1,10 @@
 """End to end: trigger_bundle_job runs the bundle's REAL job script, which writes the seven tables, and
 a second run of the job with --mode incremental appends two days to them.
 
-The stand-in's job runs templates/databricks/src/generate_data_job.py with the project attached
-as a job library (``register_job(libraries=[project root])``, the stand-in's version of the
-bundle's ``libraries: - whl: ...``), so the script imports this project as it imports the wheel
-on a real cluster, and writes on a local Spark session. PYSPARK_SUBMIT_ARGS (which pyspark
+The stand-in's job runs templates/databricks/src/generate_data_job.py with the slim core wheel
+attached as a job library (``register_job(libraries=[wheel])``, the stand-in's version of the
+classic target's ``libraries: - whl: ...``), so the script imports the generator from the wheel
+as on a real cluster, and writes on a local Spark session. PYSPARK_SUBMIT_ARGS (which pyspark
 itself reads) gives that session Delta's jars, extension and catalog (tests/spark_session.py),
 a warehouse in the test's tmp_path and a Derby metastore beside it, so the second run finds the
 tables the first one made, as runs of a job in a workspace do. The managed tables are Delta tables
@@ -29,6 +29,7 @@ from generator.schema import TABLE_NAMES
 from generator.spark.target import STATE_TABLE
 from generator.spec import DatasetSpec
 from server.adapters.databricks import get_job_run, trigger_bundle_job, wait_for_job_run
+from server.adapters.databricks.core_wheel import build_core_wheel
 from tests.generator.conftest import dataset_rows
 from tests.server.mcp_helpers import REPO
 
@@ -60,7 +61,11 @@ def test_trigger_bundle_job_runs_the_real_job_script_and_an_increment_appends_to
     warehouse = tmp_path / "warehouse"
     env = {"PYSPARK_SUBMIT_ARGS": submit_args(warehouse, metastore=tmp_path), "PYSPARK_PYTHON": sys.executable}
     job_id = standin.register_job(
-        "retail_data_generation", JOB_SCRIPT, libraries=[PROJECT_ROOT], env=env, pending_seconds=0.1
+        "retail_data_generation",
+        JOB_SCRIPT,
+        libraries=[build_core_wheel(tmp_path / "dist")],
+        env=env,
+        pending_seconds=0.1,
     )
 
     handle = trigger_bundle_job(
