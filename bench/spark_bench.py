@@ -2,8 +2,9 @@
 
 Part 1 times medium/14 days, large/14 days and large/14 days x3 (scale_factor 3) two ways on the
 same 2 cores:
-  - generator.spark.generate_to_spark on a local[2] session, writing Spark's default table format
-    (Parquet: no Delta jars offline) into a temporary warehouse, staging and swap included;
+  - generator.spark.generate_to_spark on a local[2] session with Delta Lake (tests/spark_session.py;
+    jars fetched by `python tests/fetch_delta_jars.py`), writing Delta tables into a temporary
+    warehouse as on Databricks, staging and swap included;
   - generator.runner.run with workers=2, Parquet, in a fresh process.
 Spark's session start-up is printed apart and left out of its rows/s (a cluster pays it once).
 The marginal rate (extra rows / extra seconds from large x1 to large x3) leaves out each path's
@@ -76,48 +77,39 @@ def folder_bytes(folder: Path) -> int:
 
 
 def run_spark(cases: list[tuple[str, int, float]]) -> tuple[float, list[dict[str, Any]]]:
-    """Start a local[2] session, then time generate_to_spark for each case."""
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
+    """Start a local[2] session with Delta, then time generate_to_spark for each case."""
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root))  # the project's packages first: tests/generator must not shadow generator
+    sys.path.append(str(root / "tests"))  # for spark_session, the tests' Delta session
+    from spark_session import delta_session
 
-    from generator.spark import check_executors, generate_to_spark
-    from generator.spark.target import SparkTarget
+    from generator.spark import SparkTarget, check_executors, generate_to_spark
     from generator.spec import DatasetSpec
 
     warehouse = Path(tempfile.mkdtemp(prefix="spark-bench-warehouse-"))
     started = time.perf_counter()
-    spark = (
-        SparkSession.builder.master(f"local[{WORKERS}]")
-        .appName("retail-datagen-bench")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.memory", "4g")
-        .config("spark.sql.shuffle.partitions", str(WORKERS))
-        .config("spark.sql.warehouse.dir", str(warehouse))
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
-    check_executors(spark)  # starts the Python workers: part of the start-up, not of a run
-    startup = time.perf_counter() - started
     results = []
     try:
-        for scale, days, factor in cases:
-            schema = f"bench_{scale}_{days}_{int(factor)}"
-            began = time.perf_counter()
-            spec = DatasetSpec(scale=scale, days=days, scale_factor=factor)
-            result = generate_to_spark(spark, spec, SparkTarget(schema=schema))
-            wall = time.perf_counter() - began
-            results.append(
-                {
-                    "case": (scale, days, factor),
-                    "wall": wall,
-                    "rows": result.total_rows,
-                    "format": result.format,
-                    "bytes": folder_bytes(warehouse / f"{schema}.db"),
-                    "simulations": result.activity_simulations,
-                }
-            )
+        with delta_session(warehouse, "retail-datagen-bench", WORKERS, "4g", c1_jit=False) as spark:
+            check_executors(spark)  # starts the Python workers: part of the start-up, not of a run
+            startup = time.perf_counter() - started
+            for scale, days, factor in cases:
+                schema = f"bench_{scale}_{days}_{int(factor)}"
+                began = time.perf_counter()
+                spec = DatasetSpec(scale=scale, days=days, scale_factor=factor)
+                result = generate_to_spark(spark, spec, SparkTarget.parse(schema=schema))
+                wall = time.perf_counter() - began
+                results.append(
+                    {
+                        "case": (scale, days, factor),
+                        "wall": wall,
+                        "rows": result.total_rows,
+                        "format": result.format,
+                        "bytes": folder_bytes(warehouse / f"{schema}.db"),
+                        "simulations": result.activity_simulations,
+                    }
+                )
     finally:
-        spark.stop()
         shutil.rmtree(warehouse, ignore_errors=True)
     return startup, results
 
@@ -128,8 +120,8 @@ def main() -> None:
     local = {case: run_local(*case) for case in SPARK_CASES}
     startup, spark_results = run_spark(SPARK_CASES)
 
-    print("Part 1: Spark local[2] vs local process pool (workers=2), Parquet")
-    print(f"  Spark session start-up (JVM, Python workers): {startup:.1f} s, not counted below\n")
+    print("Part 1: Spark local[2] writing Delta vs local process pool (workers=2) writing Parquet")
+    print(f"  Spark session start-up (JVM, Delta, Python workers): {startup:.1f} s, not counted below\n")
     header = f"  {'case':<14}{'path':<34}{'rows':>12}{'wall s':>9}{'rows/s':>12}{'MB':>9}"
     print(header)
     print("  " + "-" * (len(header) - 2))

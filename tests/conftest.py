@@ -124,5 +124,23 @@ def lakebase_database(pg_server: object) -> Iterator[object]:
 
 
 # ======================================================================================
+# Local Spark with Delta Lake (owner: Spark path; see tests/spark_session.py)
+# ======================================================================================
+#
+# `delta_spark`   one local[2] SparkSession with Delta's jars, extension and catalog for the whole
+#                 test session (starting Spark costs seconds), warehouse in a temporary folder.
+#                 Each test module works in its own schema. Missing jars fail with the command
+#                 that fetches them (python tests/fetch_delta_jars.py).
+
+
+@pytest.fixture(scope="session")
+def delta_spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    from spark_session import delta_session
+
+    with delta_session(tmp_path_factory.mktemp("spark") / "warehouse", "retail-datagen-tests") as session:
+        yield session
+
+
+# ======================================================================================
 # (other sections go below)
 # ======================================================================================

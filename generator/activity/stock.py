@@ -8,6 +8,7 @@ from it: appending days to a dataset gives the rows one longer run gives.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,23 +45,33 @@ class StockState:
     on_order: np.ndarray
     arrivals: np.ndarray  # (ring, pairs): units due on day d are in row d % ring
 
+    def to_bytes(self) -> bytes:
+        """The state as the bytes of one .npz file (numpy only, so any cluster can read it back; Spark
+        keeps them in a table)."""
+        buffer = io.BytesIO()
+        np.savez(
+            buffer,
+            next_day=np.int64(self.next_day),
+            on_hand=self.on_hand.astype(np.int32),
+            on_order=self.on_order.astype(np.int32),
+            arrivals=self.arrivals.astype(np.int32),
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> StockState:
+        with np.load(io.BytesIO(data)) as saved:
+            stock = (saved[name].astype(np.int64) for name in ("on_hand", "on_order", "arrivals"))
+            return cls(int(saved["next_day"]), *stock)
+
     def save(self, path: Path) -> None:
-        """Write the state as one .npz file (numpy only, so any cluster can read it back)."""
+        """Write the state as one .npz file beside the dataset."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as handle:
-            np.savez(
-                handle,
-                next_day=np.int64(self.next_day),
-                on_hand=self.on_hand.astype(np.int32),
-                on_order=self.on_order.astype(np.int32),
-                arrivals=self.arrivals.astype(np.int32),
-            )
+        path.write_bytes(self.to_bytes())
 
     @classmethod
     def load(cls, path: Path) -> StockState:
-        with np.load(path) as saved:
-            stock = (saved[name].astype(np.int64) for name in ("on_hand", "on_order", "arrivals"))
-            return cls(int(saved["next_day"]), *stock)
+        return cls.from_bytes(path.read_bytes())
 
 
 def state_file(part: int) -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from generator.schema import ALL_TABLES as TABLES
+from generator.schema import ALL_TABLES
 
 if TYPE_CHECKING:
     from pyspark.sql.types import DataType, StructType
@@ -30,6 +30,8 @@ def spark_type(arrow_type: pa.DataType) -> DataType:
     """The Spark type of an Arrow type used in the registry (timestamp[us] without zone -> TIMESTAMP_NTZ)."""
     from pyspark.sql import types as T
 
+    if pa.types.is_boolean(arrow_type):
+        return T.BooleanType()
     if pa.types.is_int8(arrow_type):
         return T.ByteType()
     if pa.types.is_int16(arrow_type):
@@ -40,8 +42,6 @@ def spark_type(arrow_type: pa.DataType) -> DataType:
         return T.LongType()
     if pa.types.is_float64(arrow_type):
         return T.DoubleType()
-    if pa.types.is_boolean(arrow_type):
-        return T.BooleanType()
     if pa.types.is_string(arrow_type):
         return T.StringType()
     if pa.types.is_date32(arrow_type):
@@ -58,8 +58,8 @@ def spark_schema(table: str) -> StructType:
     from pyspark.sql import types as T
 
     fields = []
-    for arrow_field in TABLES[table].schema:
-        description = TABLES[table].column_description(arrow_field.name)
+    for arrow_field in ALL_TABLES[table].schema:
+        description = ALL_TABLES[table].column_description(arrow_field.name)
         fields.append(
             T.StructField(
                 arrow_field.name, spark_type(arrow_field.type), arrow_field.nullable, {"comment": description}
@@ -76,25 +76,50 @@ def sql_string(text: str) -> str:
 def column_ddl(table: str) -> str:
     """The column list of CREATE TABLE: exact types, NOT NULL where the schema says so, comments."""
     parts = []
-    for arrow_field in TABLES[table].schema:
+    for arrow_field in ALL_TABLES[table].schema:
         sql_type = spark_type(arrow_field.type).simpleString().upper()
         not_null = "" if arrow_field.nullable else " NOT NULL"
-        comment = sql_string(TABLES[table].column_description(arrow_field.name))
+        comment = sql_string(ALL_TABLES[table].column_description(arrow_field.name))
         parts.append(f"{quote(arrow_field.name)} {sql_type}{not_null} COMMENT {comment}")
     return ", ".join(parts)
 
 
 def create_table_sql(verb: str, name: str, table: str, fmt: str) -> str:
     """CREATE [OR REPLACE] TABLE with the exact schema. CTAS and saveAsTable would make every
-    column nullable (SPARK-28837), so tables are created from DDL and then filled with INSERT."""
-    sql = f"{verb} {name} ({column_ddl(table)}) USING {fmt} COMMENT {sql_string(TABLES[table].description)}"
-    if fmt == "delta" and any(pa.types.is_timestamp(f.type) and f.type.tz is None for f in TABLES[table].schema):
-        sql += " TBLPROPERTIES ('delta.feature.timestampNtz' = 'supported')"
+    column nullable (SPARK-28837), so tables are created from DDL and then filled with INSERT.
+    Delta tables record their change data feed, so `table_changes` shows what each run changed."""
+    sql = f"{verb} {name} ({column_ddl(table)}) USING {fmt} COMMENT {sql_string(ALL_TABLES[table].description)}"
+    if fmt == "delta":
+        properties = ["'delta.enableChangeDataFeed' = 'true'"]
+        if any(pa.types.is_timestamp(f.type) and f.type.tz is None for f in ALL_TABLES[table].schema):
+            properties.append("'delta.feature.timestampNtz' = 'supported'")
+        sql += f" TBLPROPERTIES ({', '.join(properties)})"
     return sql
 
 
 def columns_sql(table: str) -> str:
-    return ", ".join(quote(name) for name in TABLES[table].schema.names)
+    return ", ".join(quote(name) for name in ALL_TABLES[table].schema.names)
+
+
+def insert_sql(target: str, source: str, table: str) -> str:
+    """Append the rows of `source` (a table or view with the table's columns) to `target`."""
+    return f"INSERT INTO {target} SELECT {columns_sql(table)} FROM {source}"
+
+
+def merge_sql(target: str, source: str, table: str) -> str:
+    """MERGE INTO `target` on the primary key so that it holds exactly the rows of `source`: rows that
+    differ are updated (an unchanged row is not rewritten, so the change feed shows only real
+    changes), new ones inserted, and rows `source` no longer holds deleted."""
+    definition = ALL_TABLES[table]
+    on = " AND ".join(f"t.{quote(key)} = s.{quote(key)}" for key in definition.primary_key)
+    values = [quote(name) for name in definition.schema.names if name not in definition.primary_key]
+    same = " AND ".join(f"t.{name} <=> s.{name}" for name in values)
+    return (
+        f"MERGE INTO {target} AS t USING {source} AS s ON {on} "
+        f"WHEN MATCHED AND NOT ({same}) THEN UPDATE SET * "
+        "WHEN NOT MATCHED THEN INSERT * "
+        "WHEN NOT MATCHED BY SOURCE THEN DELETE"
+    )
 
 
 def same_schema(actual: StructType, expected: StructType) -> bool:

@@ -1,36 +1,34 @@
-"""One Spark run: the dataset's tables (the seven, and customers_history when asked for) generated into
-staging tables, then swapped in all or nothing."""
+"""One Spark run: a fresh dataset generated into staging tables and swapped in all or nothing, or (mode
+incremental or merge) the Delta tables brought to a longer window or other parameters (see revise)."""
 
 from __future__ import annotations
 
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from generator import rules
-from generator.plan import Chunk, plan
-from generator.schema import OPTIONAL_TABLES, dataset_tables
-from generator.spark.ddl import create_table_sql, spark_schema
-from generator.spark.executors import (
-    ACTIVITY_TABLES,
-    ENVELOPES_PER_BATCH,
-    PAYLOAD_COLUMN,
-    TAG_COLUMN,
-    check_executors,
-    open_envelopes,
-    slot_frame,
-)
-from generator.spark.swap import swap_in
+from generator.manifest import TableChanges, TableManifest
+from generator.modes import OVERWRITE, Revision
+from generator.plan import plan
+from generator.schema import dataset_tables
+from generator.spark.activity import ActivityFrames
+from generator.spark.ddl import create_table_sql
+from generator.spark.executors import ACTIVITY_TABLES, STOCK, check_executors, slot_frame, table_frame
+from generator.spark.revise import RevisionCommits, decide_spark_revision, revise
+from generator.spark.state import last_commit, spark_manifest, stock_staging_sql, write_state
+from generator.spark.swap import DeltaRollback, swap_in
 from generator.spark.target import (
+    STATE_TABLE,
     RunTables,
     SparkTarget,
     check_targets,
     detect_table_format,
     drop_quietly,
-    table_exists,
+    say_stale_tables,
 )
 from generator.spec import DatasetSpec
 
@@ -40,7 +38,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str], None]
-ARROW_BATCH_CONF = "spark.sql.execution.arrow.maxRecordsPerBatch"
 
 
 @dataclass(frozen=True)
@@ -51,14 +48,22 @@ class SparkGenerationResult:
     rows: dict[str, int]
     tables: dict[str, str]
     chunks: int
-    #: 1 when the activity family came out of one persisted simulation, 3 when each table re-simulated it.
+    #: Simulations of the activity family: 1 when persisted once, else one per table (and the stock).
     activity_simulations: int
     duration_sec: float
     staging_tables: tuple[str, ...] = field(default=())
+    mode: str = OVERWRITE
+    #: The dataset version the tables hold after the run (0 for a fresh dataset).
+    version: int = 0
+    #: The tables already held what was asked (a re-run of an increment): nothing was written.
+    no_op: bool = False
+    #: An incremental or merge run's rows inserted, updated and deleted per table (Delta's change
+    #: data feed holds the rows themselves: table_changes(table, version)).
+    changes: dict[str, TableChanges] = field(default_factory=dict)
 
     @property
     def total_rows(self) -> int:
-        """Rows over all the tables written."""
+        """Rows over the tables."""
         return sum(self.rows.values())
 
 
@@ -71,21 +76,25 @@ def generate_to_spark(
     num_partitions: int | None = None,
     table_format: str | None = None,
     progress: ProgressCallback | None = None,
+    mode: str = OVERWRITE,
+    given: Collection[str] | None = None,
 ) -> SparkGenerationResult:
-    """Generate the tables of `spec` (the seven, then customers_history when `spec.customer_history`) into
-    catalog tables, all or nothing.
+    """Generate the tables of `spec` into catalog tables, all or nothing.
 
     Tables are `target`'s (`<catalog>.<schema>.<prefix><table>`, or `<schema>.<...>` / bare names in
     local mode); the schema is created when missing. The format is
     Delta when Spark has it (always on Databricks), else the session's default; `table_format`
     forces one. `num_partitions` caps the tasks per table family (default: one task per chunk).
 
-    Raises OutputExistsError when overwrite is false and a target exists, ExecutorImportError when
-    the executors lack the package, SparkTargetError for a target that cannot be replaced (all
-    before generating anything). On any failure later, the targets are as they were and no staging
-    table is left behind.
+    `mode` is overwrite (a fresh dataset), incremental or merge (see generator.modes: `given` names
+    the parameters the caller set, None all of them; a schema without the tables gets a fresh dataset).
+    Delta datasets record what they hold in `<prefix>retail_datagen_state` (see generator.spark.state).
+
+    Raises OutputExistsError when overwrite is false and a target exists, RevisionRefused for a revision
+    the tables cannot take, ExecutorImportError when the executors lack the package, SparkTargetError
+    for a target that cannot be replaced (all before generating anything). On any failure later, the
+    targets are as they were and no staging table is left behind.
     """
-    started = time.perf_counter()
 
     def say(message: str) -> None:
         log.info(message)
@@ -93,122 +102,143 @@ def generate_to_spark(
             progress(message)
 
     checks: dict[str, tuple[rules.Rule, object]] = {
-        "table_format": (rules.TABLE_FORMAT, table_format or detect_table_format(spark))
+        "table_format": (rules.TABLE_FORMAT, table_format or detect_table_format(spark)),
+        "mode": (rules.MODE, mode),
     }
     if num_partitions is not None:
         checks["num_partitions"] = (rules.PARTITIONS, num_partitions)
-    fmt = rules.check_all(**checks)["table_format"]
-    names = RunTables(target, uuid.uuid4().hex[:12], dataset_tables(spec.customer_history))
+    checked = rules.check_all(**checks)
+    fmt, mode = checked["table_format"], checked["mode"]
+    names = RunTables(target, uuid.uuid4().hex[:12])
+    revision = None if mode == OVERWRITE else decide_spark_revision(spark, names, mode, spec, given, fmt)
+    names = replace(names, tables=dataset_tables((spec if revision is None else revision.spec).customer_history))
+    if revision is not None and revision.no_op:
+        say(f"{target.describe()} already holds {revision.spec.days} days to {revision.spec.end_date}: nothing to do")
+        return _revised(revision, names, None, 0.0)
 
+    started = time.perf_counter()
     version = check_executors(spark)
-    say(f"executors import retail-datagen {version}; writing {fmt} tables")
-    namespace = target.namespace
-    if namespace is not None and not spark.catalog.databaseExists(namespace):
-        say(f"creating schema {namespace}")
-        spark.sql(f"CREATE SCHEMA IF NOT EXISTS {namespace}")
-    check_targets(spark, names, fmt, overwrite)
-
-    chunks = plan(spec)
-    rows: dict[str, int] = {}
-    written: list[str] = []
-    retired: list[str] = []
-    simulations = 1
-    try:
-        for table in names.tables:
-            if table in ACTIVITY_TABLES:
-                continue
-            kind_chunks = [c for c in chunks if table in c.tables]
-            frame = slot_frame(spark, spec, kind_chunks, (table,), num_partitions, as_envelopes=False)
-            rows[table] = _write_staging(spark, names, table, fmt, frame, written)
-            say(f"{table}: {rows[table]:,} rows generated into staging")
-        activity = [c for c in chunks if c.kind == "activity"]
-        simulations = _write_activity(spark, spec, names, fmt, activity, num_partitions, rows, written, say)
-        if not overwrite:  # someone may have created a target while we generated
-            check_targets(spark, names, fmt, overwrite)
-        say(f"all {len(names.tables)} tables staged ({sum(rows.values()):,} rows); swapping them in")
-        retired = swap_in(spark, names, fmt, say)
-    except BaseException:
-        drop_quietly(spark, [names.staging(t) for t in names.tables])
-        raise
-    drop_quietly(spark, [names.staging(t) for t in names.tables] + retired)
-    stale = [names.final(t) for t in OPTIONAL_TABLES if t not in names.tables and table_exists(spark, names.final(t))]
-    if stale:
-        say(f"{', '.join(stale)} left as it was: it comes from an earlier run (this one has no such table)")
-    result = SparkGenerationResult(
-        format=fmt,
-        rows={t: rows[t] for t in names.tables},
-        tables={t: names.final(t) for t in names.tables},
-        chunks=len(chunks),
-        activity_simulations=simulations,
-        duration_sec=round(time.perf_counter() - started, 3),
-        staging_tables=tuple(names.staging(t) for t in names.tables),
-    )
-    say(f"done: {result.total_rows:,} rows in {len(names.tables)} {fmt} tables in {result.duration_sec:.1f} s")
+    say(f"executors import retail-datagen {version}; writing {fmt} tables ({mode})")
+    if revision is not None:
+        commits = revise(spark, revision, names, num_partitions, say)
+        result = _revised(revision, names, commits, round(time.perf_counter() - started, 3))
+    else:
+        result = _fresh(spark, spec, names, fmt, overwrite or mode != OVERWRITE, num_partitions, mode, say)
+    say(f"done: {result.total_rows:,} rows in {len(result.rows)} {fmt} tables in {result.duration_sec:.1f} s")
     return result
 
 
-def _write_staging(
-    spark: SparkSession, names: RunTables, table: str, fmt: str, frame: DataFrame, written: list[str]
-) -> int:
-    """Create a staging table with the exact schema, fill it from `frame`, return its row count."""
-    staging = names.staging(table)
-    spark.sql(create_table_sql("CREATE TABLE", staging, table, fmt))
-    written.append(staging)
-    frame.write.insertInto(staging)
-    return int(spark.table(staging).count())
-
-
-def _write_activity(
+def _fresh(
     spark: SparkSession,
     spec: DatasetSpec,
     names: RunTables,
     fmt: str,
-    chunks: Sequence[Chunk],
+    overwrite: bool,
     num_partitions: int | None,
-    rows: dict[str, int],
-    written: list[str],
+    mode: str,
     say: Callable[[str], None],
-) -> int:
-    """Stage the three activity tables from one persisted simulation; return simulations run.
-
-    The simulation is persisted as compressed Arrow IPC envelopes rather than as Spark rows: a
-    few large binary values per block cache in a fraction of the memory, and each table is then
-    decoded by a second mapInArrow with its exact schema.
-    """
-    from pyspark import StorageLevel
-    from pyspark.sql import functions as F
-
-    envelopes = slot_frame(spark, spec, chunks, ACTIVITY_TABLES, num_partitions, as_envelopes=True)
+) -> SparkGenerationResult:
+    """Stage every table of a fresh dataset, then swap them in (Delta: and record them in the state table)."""
+    started = time.perf_counter()
+    namespace = names.target.namespace
+    if namespace is not None and not spark.catalog.databaseExists(namespace):
+        say(f"creating schema {namespace}")
+        spark.sql(f"CREATE SCHEMA IF NOT EXISTS {namespace}")
+    held = names.tables
+    check_targets(spark, names, fmt, overwrite)
+    chunks = plan(spec)
+    activity = [c for c in chunks if c.kind == "activity"]
+    staged = [names.staging(t) for t in (*held, STATE_TABLE)]
+    rows: dict[str, int] = {}
+    retired: list[str] = []
     try:
-        envelopes.persist(StorageLevel.MEMORY_AND_DISK)
-        persisted = True
-    except Exception as exc:  # serverless compute refuses persist
-        log.warning("persist refused (%s); simulating the activity family once per table", exc)
-        persisted = False
-    previous_batch = spark.conf.get(ARROW_BATCH_CONF, None)
-    try:
-        if persisted:
-            spark.conf.set(ARROW_BATCH_CONF, str(ENVELOPES_PER_BATCH))
-        for index, table in enumerate(ACTIVITY_TABLES):
-            if persisted:
-                payloads = envelopes.where(F.col(TAG_COLUMN) == index).select(PAYLOAD_COLUMN)
-                frame = payloads.mapInArrow(open_envelopes, spark_schema(table))
-            else:
-                frame = slot_frame(spark, spec, chunks, (table,), num_partitions, as_envelopes=False)
-            rows[table] = _write_staging(spark, names, table, fmt, frame, written)
-            say(f"{table}: {rows[table]:,} rows generated into staging")
-    finally:
-        if persisted:
-            if previous_batch is None:
-                spark.conf.unset(ARROW_BATCH_CONF)
-            else:
-                spark.conf.set(ARROW_BATCH_CONF, previous_batch)
-            envelopes.unpersist()
-    return 1 if persisted else len(ACTIVITY_TABLES)
+        for table in held:
+            if table not in ACTIVITY_TABLES:
+                rows[table] = _write_staging(
+                    spark, names, table, fmt, table_frame(spark, spec, chunks, table, num_partitions)
+                )
+                say(f"{table}: {rows[table]:,} rows generated into staging")
+        parts = (*ACTIVITY_TABLES, STOCK) if fmt == "delta" else ACTIVITY_TABLES
+
+        def make(wanted: tuple[str, ...], envelopes: bool) -> DataFrame:
+            return slot_frame(spark, spec, activity, wanted, num_partitions, envelopes)
+
+        with ActivityFrames(spark, make, parts) as frames:
+            for table in ACTIVITY_TABLES:
+                rows[table] = _write_staging(spark, names, table, fmt, frames.frame(table))
+                say(f"{table}: {rows[table]:,} rows generated into staging")
+            if fmt == "delta":  # the stock an incremental run continues
+                spark.sql(stock_staging_sql(names.staging(STATE_TABLE)))
+                frames.frame(STOCK).write.insertInto(names.staging(STATE_TABLE))
+        if not overwrite:  # someone may have created a target while we generated
+            check_targets(spark, names, fmt, overwrite)
+        say(f"all {len(held)} tables staged ({sum(rows.values()):,} rows); swapping them in")
+
+        def finish(rollback: DeltaRollback) -> None:
+            tables = {}
+            for table in held:  # each table's last commit wrote all of it
+                commit = last_commit(spark, names.final(table))
+                tables[table] = TableManifest(rows[table], commit.bytes_added, [], delta_version=commit.version)
+            manifest = spark_manifest(spark, spec, tables, chunks, num_partitions, (0, mode, {}, started), None)
+            write_state(spark, rollback, names, names.staging(STATE_TABLE), manifest)
+
+        retired = swap_in(spark, names, fmt, say, finish)
+    except BaseException:
+        drop_quietly(spark, staged)
+        raise
+    # Parquet tables are no dataset an increment continues: an earlier Delta run's record goes.
+    drop_quietly(spark, staged + retired + ([] if fmt == "delta" else [names.state()]))
+    say_stale_tables(spark, names, say)
+    return SparkGenerationResult(
+        format=fmt,
+        rows={t: rows[t] for t in held},
+        tables={t: names.final(t) for t in held},
+        chunks=len(chunks),
+        activity_simulations=frames.simulations,
+        duration_sec=round(time.perf_counter() - started, 3),
+        staging_tables=tuple(names.staging(t) for t in held),
+        mode=mode,
+    )
+
+
+def _revised(
+    revision: Revision, names: RunTables, commits: RevisionCommits | None, duration: float
+) -> SparkGenerationResult:
+    """The result of an incremental or merge run; without commits, of one that had nothing to do."""
+    tables = revision.previous.tables if commits is None else commits.tables
+    return SparkGenerationResult(
+        format="delta",
+        rows={name: table.rows for name, table in tables.items()},
+        tables={name: names.final(name) for name in tables},
+        chunks=0 if commits is None else commits.chunks,
+        activity_simulations=0 if commits is None else commits.simulations,
+        duration_sec=duration,
+        mode=revision.mode,
+        version=revision.previous.version if commits is None else revision.version,
+        no_op=commits is None,
+        changes={} if commits is None else commits.changes,
+    )
+
+
+def _write_staging(spark: SparkSession, names: RunTables, table: str, fmt: str, frame: DataFrame) -> int:
+    """Create a staging table with the exact schema, fill it from `frame`, return its row count."""
+    staging = names.staging(table)
+    spark.sql(create_table_sql("CREATE TABLE", staging, table, fmt))
+    frame.write.insertInto(staging)
+    return int(spark.table(staging).count())
 
 
 def result_summary(result: SparkGenerationResult) -> list[str]:
-    """Plain-text lines: one per table with its rows, then the total (for job logs)."""
-    lines = [f"{table:<22}{result.rows[table]:>14,} rows  {result.tables[table]}" for table in result.tables]
-    lines.append(f"{'total':<22}{result.total_rows:>14,} rows  ({result.format}, {result.duration_sec:.1f} s)")
+    """Plain-text lines: one per table with its rows (and its changes), then the total (for job logs)."""
+    lines = []
+    for table, rows in result.rows.items():
+        line = f"{table:<22}{rows:>14,} rows  {result.tables[table]}"
+        if table in result.changes:
+            change = result.changes[table]
+            line += f"  (+{change.inserts:,} ~{change.updates:,} -{change.deletes:,})"
+        lines.append(line)
+    outcome = "nothing to do" if result.no_op else f"{result.mode}, dataset version {result.version}"
+    lines.append(
+        f"{'total':<22}{result.total_rows:>14,} rows  ({result.format}, {outcome}, {result.duration_sec:.1f} s)"
+    )
     return lines

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from generator.errors import GenerationError
-from generator.spark.ddl import columns_sql, create_table_sql, same_schema, spark_schema
-from generator.spark.target import RunTables, delta_version, table_exists
+from generator.spark.ddl import columns_sql, create_table_sql, insert_sql, same_schema, spark_schema
+from generator.spark.target import RunTables, delta_version, table_exists, table_properties
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -24,49 +24,75 @@ class SparkSwapError(GenerationError):
     """Swapping the staging tables in failed, and rolling the targets back failed too (details inside)."""
 
 
-def swap_in(spark: SparkSession, names: RunTables, fmt: str, say: Callable[[str], None]) -> list[str]:
-    """Replace every target by its staging table; on failure put back what was replaced, re-raise.
-    Returns the retired tables to drop (renaming swap only)."""
+def change_feed_on(spark: SparkSession, name: str) -> bool:
+    """Whether a Delta table records its change data feed (delta.enableChangeDataFeed)."""
+    return table_properties(spark, name).get("delta.enableChangeDataFeed", "").lower() == "true"
+
+
+class DeltaRollback:
+    """All or nothing across Delta tables: records each table's version before the run first changes
+    it (`touch`), and when the `with` block fails, restores every recorded table to that version
+    (RESTORE TABLE ... TO VERSION AS OF) and drops the ones the run created, then re-raises."""
+
+    def __init__(self, spark: SparkSession) -> None:
+        self._spark = spark
+        self._before: dict[str, int | None] = {}  # version before the run, None for a table it creates
+
+    def touch(self, name: str) -> bool:
+        """Record `name`'s version (once) before it is changed; whether it existed before the run."""
+        if name not in self._before:
+            exists = table_exists(self._spark, name)
+            self._before[name] = delta_version(self._spark, name) if exists else None
+        return self._before[name] is not None
+
+    def __enter__(self) -> DeltaRollback:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, trace: object) -> None:
+        if exc is None:
+            return
+        problems = []
+        for name, version in reversed(self._before.items()):
+            try:
+                if version is None:
+                    self._spark.sql(f"DROP TABLE IF EXISTS {name}")
+                elif delta_version(self._spark, name) != version:
+                    self._spark.sql(f"RESTORE TABLE {name} TO VERSION AS OF {version}")
+            except Exception as undo:
+                problems.append(f"{name} (restore to version {version}): {undo}")
+        if problems:
+            message = "the run failed and some tables could not be put back: " + "; ".join(problems)
+            raise SparkSwapError(message) from exc
+
+
+#: The last step of a Delta swap, inside its rollback (the state table): see generator.spark.state.
+Finish = Callable[[DeltaRollback], None]
+
+
+def swap_in(spark: SparkSession, names: RunTables, fmt: str, say: Callable[[str], None], finish: Finish) -> list[str]:
+    """Replace every target by its staging table (then, for Delta, run `finish`); on failure put back
+    what was replaced, re-raise. Returns the retired tables to drop (renaming swap only)."""
     if fmt == "delta":
-        swap_delta(spark, names, say)
+        swap_delta(spark, names, say, finish)
         return []
     return swap_rename(spark, names, say)
 
 
-def swap_delta(spark: SparkSession, names: RunTables, say: Callable[[str], None]) -> None:
-    """Overwrite each Delta target from its staging table, recording versions to restore."""
-    done: list[tuple[str, int | None]] = []  # (target, version before the swap, None if it was created)
-    try:
+def swap_delta(spark: SparkSession, names: RunTables, say: Callable[[str], None], finish: Finish) -> None:
+    """Overwrite each Delta target from its staging table, then `finish`, all under one rollback."""
+    with DeltaRollback(spark) as rollback:
         for table in names.tables:
             target, staging = names.final(table), names.staging(table)
-            columns = columns_sql(table)
-            if table_exists(spark, target):
-                done.append((target, delta_version(spark, target)))
-                if same_schema(spark.table(target).schema, spark_schema(table)):
-                    spark.sql(f"INSERT OVERWRITE TABLE {target} SELECT {columns} FROM {staging}")
-                else:  # schema changed (or made by someone else): replace it, history kept
-                    spark.sql(create_table_sql("CREATE OR REPLACE TABLE", target, table, "delta"))
-                    spark.sql(f"INSERT INTO {target} SELECT {columns} FROM {staging}")
-            else:
-                done.append((target, None))
+            if not rollback.touch(target):
                 spark.sql(create_table_sql("CREATE TABLE", target, table, "delta"))
-                spark.sql(f"INSERT INTO {target} SELECT {columns} FROM {staging}")
+                spark.sql(insert_sql(target, staging, table))
+            elif same_schema(spark.table(target).schema, spark_schema(table)) and change_feed_on(spark, target):
+                spark.sql(f"INSERT OVERWRITE TABLE {target} SELECT {columns_sql(table)} FROM {staging}")
+            else:  # schema changed, no change feed (an older run's) or made by someone else: replace, history kept
+                spark.sql(create_table_sql("CREATE OR REPLACE TABLE", target, table, "delta"))
+                spark.sql(insert_sql(target, staging, table))
             say(f"{table}: swapped into {target}")
-    except BaseException as exc:
-        problems = []
-        for target, version in reversed(done):
-            try:
-                if version is None:
-                    spark.sql(f"DROP TABLE IF EXISTS {target}")
-                elif delta_version(spark, target) != version:
-                    spark.sql(f"RESTORE TABLE {target} TO VERSION AS OF {version}")
-            except Exception as undo:
-                problems.append(f"{target} (restore to version {version}): {undo}")
-        if problems:
-            raise SparkSwapError(
-                "the swap failed and some targets could not be put back: " + "; ".join(problems)
-            ) from exc
-        raise
+        finish(rollback)
 
 
 def swap_rename(spark: SparkSession, names: RunTables, say: Callable[[str], None]) -> list[str]:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from generator import rules
 from generator.errors import GenerationError, OutputExistsError
-from generator.schema import TABLE_NAMES
+from generator.schema import OPTIONAL_TABLES, TABLE_NAMES
 from generator.spark.ddl import qualified_name, quote
 
 if TYPE_CHECKING:
@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 SESSION_CATALOG = "spark_catalog"
 #: Environment variable set on Databricks Runtime drivers; there Delta is always the table format.
 DATABRICKS_RUNTIME_ENV = "DATABRICKS_RUNTIME_VERSION"
+#: The table beside a Delta dataset's tables that records what they hold (see generator.spark.state).
+STATE_TABLE = "retail_datagen_state"
 #: How Databricks says that a privilege is missing (error class, error code).
 PERMISSION_MARKERS = ("INSUFFICIENT_PERMISSIONS", "PERMISSION_DENIED")
 #: What to do about a refused table write, wherever the tables are written from.
@@ -70,6 +72,11 @@ class SparkTarget:
             return None
         return qualified_name(self.catalog, None, self.schema) if self.catalog else quote(self.schema)
 
+    def describe(self) -> str:
+        """How messages name the dataset: its schema, and its table prefix when there is one."""
+        where = self.namespace or "the current schema"
+        return f"{where} (tables {self.table_prefix}*)" if self.table_prefix else where
+
     def rename_target(self, full: str) -> str:
         """The name to give ALTER TABLE ... RENAME TO: Spark's session catalog takes at most two
         parts there, other catalogs (Unity Catalog) the full three."""
@@ -96,6 +103,14 @@ class RunTables:
     def retired(self, table: str) -> str:
         return self.target.table(table, f"__retired_{self.token}")
 
+    def state(self) -> str:
+        """The state table: the manifest and the stock an increment continues."""
+        return self.target.table(STATE_TABLE)
+
+    def view(self, part: str) -> str:
+        """A temporary view of this run (a MERGE source): session-local, so unqualified."""
+        return quote(f"retail_datagen_{self.token}_{part}")
+
 
 def detect_table_format(spark: SparkSession) -> str:
     """'delta' on Databricks Runtime or when the Delta extension and catalog are configured, else
@@ -119,6 +134,12 @@ def is_delta(spark: SparkSession, name: str) -> bool:
     except Exception:  # a view, or a table the Delta commands do not know
         return False
     return row is not None and str(row[0]).lower() == "delta"
+
+
+def table_properties(spark: SparkSession, name: str) -> dict[str, str]:
+    """A Delta table's properties (DESCRIBE DETAIL)."""
+    row = spark.sql(f"DESCRIBE DETAIL {name}").select("properties").first()
+    return dict(row[0] or {}) if row is not None else {}
 
 
 def delta_version(spark: SparkSession, name: str) -> int:
@@ -152,3 +173,11 @@ def drop_quietly(spark: SparkSession, tables: Sequence[str]) -> None:
             spark.sql(f"DROP TABLE IF EXISTS {name}")
         except Exception as exc:
             log.warning("could not drop %s (%s); drop it by hand", name, exc)
+
+
+def say_stale_tables(spark: SparkSession, names: RunTables, say: Callable[[str], None]) -> None:
+    """Say which optional tables an earlier run left that this run's dataset does not hold (they are
+    left as they were: the run never deletes a table it did not write)."""
+    stale = [names.final(t) for t in OPTIONAL_TABLES if t not in names.tables and table_exists(spark, names.final(t))]
+    if stale:
+        say(f"{', '.join(stale)} left as it was: it comes from an earlier run (this one has no such table)")

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Deploy the retail-datagen bundle and run its data generation job.
 #
-#   ./deploy.sh [target] [scale] [days] [overwrite] [seed] [scale_factor]
+#   ./deploy.sh [target] [scale] [days] [overwrite] [seed] [scale_factor] [mode] [customer_history]
 #
-#   target        dev | prod | classic            (default dev; classic runs on a job cluster)
-#   scale         small | medium | large          (default small)
-#   days          days of order history, 1..365   (default 14)
-#   overwrite     true | false                    (default true)
-#   seed          random seed                     (default 42)
-#   scale_factor  multiplies the scale's volumes  (default 1.0)
+#   target            dev | prod | classic                      (default dev; classic runs on a job cluster)
+#   scale             small | medium | large                    (default small)
+#   days              days of order history, 1..365             (default 14)
+#   overwrite         true | false                              (default true)
+#   seed              random seed                               (default 42)
+#   scale_factor      multiplies the scale's volumes            (default 1.0)
+#   mode              overwrite | incremental (days more) | merge  (default overwrite)
+#   customer_history  true | false: also write customers_history  (default false)
 #
 # Needs a current Databricks CLI (with `bundle`) authenticated to the workspace, and the python3
 # of this project's environment (it builds the core wheel and reads the CLI's JSON). Extra
@@ -16,14 +18,14 @@
 set -euo pipefail
 
 usage() {
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
     usage
     exit 0
 fi
-if [[ $# -gt 6 ]]; then
+if [[ $# -gt 8 ]]; then
     echo "error: too many arguments" >&2
     usage >&2
     exit 2
@@ -35,6 +37,8 @@ DAYS="${3:-14}"
 OVERWRITE="${4:-true}"
 SEED="${5:-42}"
 SCALE_FACTOR="${6:-1.0}"
+MODE="${7:-overwrite}"
+CUSTOMER_HISTORY="${8:-false}"
 JOB_KEY="retail_data_generation"
 
 case "$TARGET" in dev|prod|classic) ;; *) echo "error: target '$TARGET': use dev, prod or classic" >&2; exit 2 ;; esac
@@ -43,6 +47,8 @@ JOB_NAME="$JOB_KEY"
 if [[ "$TARGET" == "classic" ]]; then JOB_NAME="${JOB_KEY}_classic"; fi
 case "$SCALE" in small|medium|large) ;; *) echo "error: scale '$SCALE': use small, medium or large" >&2; exit 2 ;; esac
 case "$OVERWRITE" in true|false) ;; *) echo "error: overwrite '$OVERWRITE': use true or false" >&2; exit 2 ;; esac
+case "$MODE" in overwrite|incremental|merge) ;; *) echo "error: mode '$MODE': use overwrite, incremental or merge" >&2; exit 2 ;; esac
+case "$CUSTOMER_HISTORY" in true|false) ;; *) echo "error: customer_history '$CUSTOMER_HISTORY': use true or false" >&2; exit 2 ;; esac
 if ! [[ "$DAYS" =~ ^[0-9]+$ ]] || (( DAYS < 1 || DAYS > 365 )); then
     echo "error: days '$DAYS': use a whole number from 1 to 365" >&2
     exit 2
@@ -120,20 +126,24 @@ print(json.dumps(params))
 fi
 
 # 4. Run it: python_params replace the task's parameters, so keep the deployed catalog and schema
-#    and set the rest from this script's arguments.
+#    and set the rest from this script's arguments (an incremental or merge run takes the window's
+#    end from the tables and `days`, not from the deployed --end-date).
 REQUEST="$(JOB_ID="$JOB_ID" BASE_PARAMS="${BASE_PARAMS:-[]}" SCALE="$SCALE" DAYS="$DAYS" \
-    OVERWRITE="$OVERWRITE" SEED="$SEED" SCALE_FACTOR="$SCALE_FACTOR" python3 -c '
+    OVERWRITE="$OVERWRITE" SEED="$SEED" SCALE_FACTOR="$SCALE_FACTOR" MODE="$MODE" CUSTOMER_HISTORY="$CUSTOMER_HISTORY" python3 -c '
 import json, os
 base = json.loads(os.environ["BASE_PARAMS"] or "[]")
 values = dict(zip(base[0::2], base[1::2]))
 values.setdefault("--catalog", "main")
 values.setdefault("--schema", "retail_demo")
 values.update({"--scale": os.environ["SCALE"], "--days": os.environ["DAYS"], "--overwrite": os.environ["OVERWRITE"],
-               "--seed": os.environ["SEED"], "--scale-factor": os.environ["SCALE_FACTOR"]})
+               "--seed": os.environ["SEED"], "--scale-factor": os.environ["SCALE_FACTOR"], "--mode": os.environ["MODE"],
+               "--customer-history": os.environ["CUSTOMER_HISTORY"]})
+if os.environ["MODE"] != "overwrite":
+    values.pop("--end-date", None)  # the deployed default end date; an increment adds `days` days to the tables
 params = [item for pair in values.items() for item in pair]
 print(json.dumps({"job_id": int(os.environ["JOB_ID"]), "python_params": params}))
 ')"
 
-echo "running job $JOB_ID: scale=$SCALE days=$DAYS overwrite=$OVERWRITE seed=$SEED scale_factor=$SCALE_FACTOR"
+echo "running job $JOB_ID: scale=$SCALE days=$DAYS overwrite=$OVERWRITE seed=$SEED scale_factor=$SCALE_FACTOR mode=$MODE customer_history=$CUSTOMER_HISTORY"
 # --json works with every version of the Go CLI (older ones have no --python-params flag).
 databricks jobs run-now --json "$REQUEST"

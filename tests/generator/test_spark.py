@@ -1,9 +1,11 @@
 """generator.spark on a local Spark session: same rows as the local generator, real column types,
 all or nothing, overwrite=false, and the message when executors lack the package.
 
-Delta jars cannot be downloaded here (no Maven access, and the delta-spark PyPI package only
-fetches them through spark.jars.packages), so these tests write Spark's default table format
-(Parquet) and exercise the renaming swap; generate_to_spark reports the format it used.
+The session is the test session's shared local[2] Spark with real Delta Lake (tests/conftest.py:
+delta_spark), so the tables are Delta as on Databricks: NOT NULL, comments and table features are
+kept and a failed run leaves the targets' versions untouched. The activity tests and the renaming
+swap (the path for Spark without Delta) write Parquet (table_format="parquet") into a schema of
+their own; tests/generator/test_spark_delta.py covers the Delta swap's restores.
 
 Failures are injected on the executors through the Python workers' environment: a directory put
 on the workers' PYTHONPATH holds a sitecustomize.py, which every Python worker imports at start-up.
@@ -11,34 +13,32 @@ on the workers' PYTHONPATH holds a sitecustomize.py, which every Python worker i
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
 from collections import Counter
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 import pytest
-from pyspark.sql import SparkSession  # noqa: E402
-from pyspark.sql import functions as F  # noqa: E402
-from pyspark.sql import types as T  # noqa: E402
+from pyspark.sql import SparkSession
+from pyspark.sql import types as T
+from spark_tables import FailingSql, fingerprints, tables_in
 
-from generator import spark as gs  # noqa: E402
+from generator import spark as gs
 from generator.chunks import build_chunk
 from generator.errors import OutputExistsError
 from generator.manifest import Manifest
 from generator.plan import plan
-from generator.rules import RuleErrors  # noqa: E402
+from generator.rules import RuleErrors
 from generator.runner import run
-from generator.schema import ALL_TABLES, TABLE_NAMES, dataset_tables
-from generator.spark import ddl, executors, swap  # noqa: E402
-from generator.spark import target as targets  # noqa: E402
+from generator.schema import ALL_TABLES, dataset_tables
+from generator.spark import ddl, executors
+from generator.spark import target as targets
+from generator.spark.target import STATE_TABLE
 from generator.spec import DatasetSpec
 
 SPEC = DatasetSpec(scale="small", scale_factor=0.3, days=10, customer_history=True)
@@ -47,40 +47,29 @@ OTHER_SPEC = DatasetSpec(scale="small", scale_factor=0.3, days=10, seed=7, custo
 WRITTEN = dataset_tables(customer_history=True)
 CATALOG, SCHEMA = "spark_catalog", "retail_spark_test"
 TARGET = gs.SparkTarget.parse(CATALOG, SCHEMA)
+#: Where the Parquet tables go (activity tests, renaming swap): never mixed with the Delta targets.
+PARQUET_SCHEMA = "retail_spark_parquet"
+PARQUET_TARGET = gs.SparkTarget.parse(CATALOG, PARQUET_SCHEMA)
+#: SPEC's Delta tables: those it writes and the state table that records what they hold.
+DELTA_TABLES = {*WRITTEN, STATE_TABLE}
 
 
 @pytest.fixture(scope="module")
-def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
-    """A local[2] session with its warehouse and Derby metastore in a temporary folder."""
-    root = tmp_path_factory.mktemp("spark")
-    previous = os.environ.get("PYSPARK_PYTHON")
-    os.environ["PYSPARK_PYTHON"] = sys.executable  # workers must run this interpreter (it has pyarrow)
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("retail-datagen-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.memory", "1g")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.warehouse.dir", str(root / "warehouse"))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={root / 'derby'}")
-        .enableHiveSupport()
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    try:
-        yield session
-    finally:
-        session.stop()
-        if previous is None:
-            os.environ.pop("PYSPARK_PYTHON", None)
-        else:
-            os.environ["PYSPARK_PYTHON"] = previous
+def spark(delta_spark: SparkSession) -> SparkSession:
+    """The test session's shared local[2] Spark with Delta (tests/conftest.py)."""
+    return delta_spark
 
 
 @pytest.fixture(scope="module")
 def generated(spark: SparkSession) -> gs.SparkGenerationResult:
     """SPEC generated once into spark_catalog.retail_spark_test."""
     return gs.generate_to_spark(spark, SPEC, TARGET)
+
+
+@pytest.fixture(scope="module")
+def parquet_generated(spark: SparkSession) -> gs.SparkGenerationResult:
+    """SPEC generated once as Parquet tables into spark_catalog.retail_spark_parquet."""
+    return gs.generate_to_spark(spark, SPEC, PARQUET_TARGET, table_format="parquet")
 
 
 @pytest.fixture(scope="module")
@@ -97,39 +86,6 @@ def _worker_hook(spark: SparkSession, monkeypatch: pytest.MonkeyPatch, folder: P
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "sitecustomize.py").write_text(textwrap.dedent(source), encoding="utf-8")
     monkeypatch.setitem(spark.sparkContext.environment, "PYTHONPATH", str(folder))
-
-
-def _tables_in_schema(spark: SparkSession) -> set[str]:
-    return {row.tableName for row in spark.sql(f"SHOW TABLES IN {SCHEMA}").collect()}
-
-
-def _fingerprint(spark: SparkSession) -> dict[str, tuple[int, int]]:
-    """Rows and a hash sum per target table: changes whenever the content does."""
-    prints = {}
-    for table in WRITTEN:
-        frame = spark.table(ddl.qualified_name(CATALOG, SCHEMA, table))
-        columns = [F.col(name) for name in frame.columns]
-        row = frame.agg(F.count(F.lit(1)), F.sum(F.hash(*columns).cast("bigint"))).first()
-        prints[table] = (int(row[0]), int(row[1] or 0))
-    return prints
-
-
-class _FailingSql:
-    """A SparkSession stand-in whose sql() raises for the statements `fails` picks."""
-
-    def __init__(self, session: SparkSession, fails: Callable[[str], bool]) -> None:
-        self._session = session
-        self._fails = fails
-        self.executed: list[str] = []
-
-    def sql(self, query: str, *args: Any, **kwargs: Any) -> Any:
-        self.executed.append(query)
-        if self._fails(query):
-            raise RuntimeError(f"injected failure on: {query}")
-        return self._session.sql(query, *args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._session, name)
 
 
 # --- Without Spark -----------------------------------------------------------------------------
@@ -185,98 +141,6 @@ def test_ddl_says_not_null_where_the_schema_does() -> None:
     assert "TIMESTAMP_NTZ NOT NULL" in ddl.column_ddl("orders")
 
 
-# --- The Delta swap, against a stand-in session (no Delta jars here) -----------------------------
-
-
-class _FakeDelta:
-    """Just enough of a SparkSession with Delta tables: versions per table, statements logged."""
-
-    def __init__(self, versions: dict[str, int], fail: str | None = None, schema_matches: bool = True) -> None:
-        self.versions = dict(versions)
-        self.fail = fail
-        self.schema_matches = schema_matches
-        self.queries: list[str] = []
-        self.catalog = SimpleNamespace(tableExists=lambda name: name in self.versions)
-
-    def _row(self, value: object) -> Any:
-        return SimpleNamespace(select=lambda *_: SimpleNamespace(first=lambda: (value,)))
-
-    def sql(self, query: str) -> Any:
-        self.queries.append(query)
-        if self.fail and query.startswith(self.fail):
-            raise RuntimeError(f"injected failure on: {query}")
-        words = query.split()
-        if query.startswith("DESCRIBE HISTORY"):
-            return self._row(self.versions[words[2]])
-        if query.startswith("DESCRIBE DETAIL"):
-            return self._row("parquet" if "legacy" in words[2] else "delta")
-        if query.startswith("CREATE TABLE"):
-            self.versions[words[2]] = 0
-        elif query.startswith("CREATE OR REPLACE TABLE"):
-            self.versions[words[4]] += 1
-        elif query.startswith("DROP TABLE IF EXISTS"):
-            self.versions.pop(words[4], None)
-        elif query.startswith(("INSERT INTO", "RESTORE TABLE")):
-            self.versions[words[2]] += 1  # each commit makes a new version
-        elif query.startswith("INSERT OVERWRITE TABLE"):
-            self.versions[words[3]] += 1
-        return None
-
-    def table(self, name: str) -> Any:
-        table = name.split("`")[-2].removeprefix("p_")
-        schema = ddl.spark_schema(table)
-        return SimpleNamespace(schema=schema if self.schema_matches else T.StructType(schema.fields[:-1]))
-
-
-def _delta_names() -> targets.RunTables:
-    return targets.RunTables(gs.SparkTarget("main", "retail", "p_"), "tok")
-
-
-def test_delta_swap_overwrites_in_place_when_schemas_match() -> None:
-    names = _delta_names()
-    fake = _FakeDelta({names.final(t): 5 for t in TABLE_NAMES})
-    swap.swap_delta(fake, names, lambda _: None)  # type: ignore[arg-type]
-    inserts = [q for q in fake.queries if q.startswith("INSERT")]
-    assert len(inserts) == 7 and all(q.startswith("INSERT OVERWRITE TABLE `main`.`retail`.`p_") for q in inserts)
-    assert "FROM `main`.`retail`.`p_orders__staging_tok`" in inserts[4]
-    assert not [q for q in fake.queries if q.startswith(("CREATE", "RESTORE", "DROP"))]
-    assert all(fake.versions[names.final(t)] == 6 for t in TABLE_NAMES)  # one commit per table
-
-
-def test_delta_swap_replaces_a_table_whose_schema_changed() -> None:
-    names = _delta_names()
-    fake = _FakeDelta({names.final(t): 5 for t in TABLE_NAMES}, schema_matches=False)
-    swap.swap_delta(fake, names, lambda _: None)  # type: ignore[arg-type]
-    replaces = [q for q in fake.queries if q.startswith("CREATE OR REPLACE TABLE")]
-    assert len(replaces) == 7
-    assert "`order_ts` TIMESTAMP_NTZ NOT NULL" in replaces[4]
-    assert "USING delta" in replaces[4] and "'delta.feature.timestampNtz' = 'supported'" in replaces[4]
-    assert "timestampNtz" not in replaces[0]  # stores has no timestamp
-
-
-def test_delta_swap_failure_restores_replaced_tables_and_drops_created_ones() -> None:
-    names = _delta_names()
-    versions = {names.final(t): 5 for t in TABLE_NAMES if t != "products"}  # products is new
-    fake = _FakeDelta(versions, fail=f"INSERT OVERWRITE TABLE {names.final('orders')}")
-    with pytest.raises(RuntimeError, match="injected failure"):
-        swap.swap_delta(fake, names, lambda _: None)  # type: ignore[arg-type]
-    restores = [q for q in fake.queries if q.startswith("RESTORE")]
-    assert restores == [
-        f"RESTORE TABLE {names.final(t)} TO VERSION AS OF 5" for t in ("promotions", "customers", "stores")
-    ]
-    assert f"DROP TABLE IF EXISTS {names.final('products')}" in fake.queries
-    assert names.final("products") not in fake.versions
-
-
-def test_delta_refuses_non_delta_targets_before_generating() -> None:
-    names = targets.RunTables(gs.SparkTarget("main", "retail", "legacy_"), "tok")
-    fake = _FakeDelta({names.final("stores"): 1})
-    with pytest.raises(gs.SparkTargetError, match="not Delta tables"):
-        targets.check_targets(fake, names, "delta", overwrite=True)  # type: ignore[arg-type]
-    with pytest.raises(OutputExistsError, match="overwrite is false"):
-        targets.check_targets(fake, names, "delta", overwrite=False)  # type: ignore[arg-type]
-
-
 # --- On local Spark ----------------------------------------------------------------------------
 
 
@@ -284,11 +148,11 @@ def test_reports_format_rows_and_one_simulation(
     generated: gs.SparkGenerationResult, local_dataset: tuple[Path, Manifest], spark: SparkSession
 ) -> None:
     _, manifest = local_dataset
-    assert generated.format == "parquet"  # Spark's default: no Delta jars offline
+    assert generated.format == "delta"  # detected from the session's Delta extension and catalog
     assert generated.activity_simulations == 1
     assert generated.rows == {t: manifest.tables[t].rows for t in WRITTEN}
     assert generated.tables["orders"] == f"`{CATALOG}`.`{SCHEMA}`.`orders`"
-    assert _tables_in_schema(spark) == set(WRITTEN)  # no staging or retired table left
+    assert tables_in(spark, SCHEMA) == DELTA_TABLES  # no staging or retired table left
 
 
 @pytest.mark.parametrize("table", WRITTEN)
@@ -306,10 +170,25 @@ def test_rows_equal_the_local_generator(
 def test_column_types_are_the_real_ones(table: str, generated: gs.SparkGenerationResult, spark: SparkSession) -> None:
     actual = spark.table(generated.tables[table]).schema
     expected = ddl.spark_schema(table)
-    assert [(f.name, f.dataType) for f in actual.fields] == [(f.name, f.dataType) for f in expected.fields]
-    # Parquet tables always read back as nullable in Spark; nullability is exact in the schema the
-    # executors produce and in the DDL (NOT NULL, enforced by Delta on Databricks).
+    assert [(f.name, f.dataType, f.nullable) for f in actual.fields] == [
+        (f.name, f.dataType, f.nullable) for f in expected.fields
+    ]  # Delta keeps NOT NULL (a Parquet table would read back all nullable)
     assert [f.nullable for f in expected.fields] == [f.nullable for f in ALL_TABLES[table].schema]
+    assert [f.metadata["comment"] for f in actual.fields] == [
+        ALL_TABLES[table].column_description(name) for name in ALL_TABLES[table].schema.names
+    ]
+
+
+@pytest.mark.parametrize("table", WRITTEN)
+def test_targets_are_delta_tables_with_their_description(
+    table: str, generated: gs.SparkGenerationResult, spark: SparkSession
+) -> None:
+    detail = spark.sql(f"DESCRIBE DETAIL {generated.tables[table]}").first()
+    assert detail.format == "delta"
+    assert detail.description == ALL_TABLES[table].description
+    has_ntz = any(pa.types.is_timestamp(f.type) and f.type.tz is None for f in ALL_TABLES[table].schema)
+    assert ("timestampNtz" in detail.tableFeatures) == has_ntz
+    assert detail.numFiles > 0
 
 
 def test_spark_types_match_arrow(generated: gs.SparkGenerationResult, spark: SparkSession) -> None:
@@ -334,17 +213,18 @@ def test_executor_frames_carry_exact_nullability(spark: SparkSession) -> None:
 
 
 def test_overwrite_false_refuses_before_generating(generated: gs.SparkGenerationResult, spark: SparkSession) -> None:
-    before = _fingerprint(spark)
+    before = fingerprints(spark, SCHEMA)
     with pytest.raises(OutputExistsError, match="overwrite is false"):
         gs.generate_to_spark(spark, OTHER_SPEC, TARGET, overwrite=False)
-    assert _fingerprint(spark) == before
-    assert _tables_in_schema(spark) == set(WRITTEN)
+    assert fingerprints(spark, SCHEMA) == before
+    assert tables_in(spark, SCHEMA) == DELTA_TABLES
 
 
 def test_failure_on_an_executor_leaves_targets_unchanged(
     generated: gs.SparkGenerationResult, spark: SparkSession, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    before = _fingerprint(spark)
+    before = fingerprints(spark, SCHEMA)
+    versions = {t: targets.delta_version(spark, generated.tables[t]) for t in WRITTEN}
     _worker_hook(
         spark,
         monkeypatch,
@@ -362,14 +242,15 @@ def test_failure_on_an_executor_leaves_targets_unchanged(
     with pytest.raises(Exception, match="injected activity failure"):
         gs.generate_to_spark(spark, OTHER_SPEC, TARGET)
     monkeypatch.undo()
-    assert _fingerprint(spark) == before  # the dimension tables were staged, never swapped in
-    assert _tables_in_schema(spark) == set(WRITTEN)
+    assert fingerprints(spark, SCHEMA) == before  # the dimension tables were staged, never swapped in
+    assert {t: targets.delta_version(spark, generated.tables[t]) for t in WRITTEN} == versions  # no commit
+    assert tables_in(spark, SCHEMA) == DELTA_TABLES
 
 
 @pytest.mark.parametrize("persist_allowed", [True, False], ids=["persisted", "persist-refused"])
 def test_activity_is_simulated_once_per_chunk(
     persist_allowed: bool,
-    generated: gs.SparkGenerationResult,
+    parquet_generated: gs.SparkGenerationResult,
     spark: SparkSession,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -400,29 +281,37 @@ def test_activity_is_simulated_once_per_chunk(
             raise RuntimeError("[NOT_SUPPORTED_WITH_SERVERLESS] PERSIST TABLE is not supported")
 
         monkeypatch.setattr(type(spark.range(1)), "persist", refuse)
-    before = _fingerprint(spark)
-    result = gs.generate_to_spark(spark, SPEC, TARGET)
+    before = fingerprints(spark, PARQUET_SCHEMA)
+    result = gs.generate_to_spark(spark, SPEC, PARQUET_TARGET, table_format="parquet")
     monkeypatch.undo()
     simulations = 1 if persist_allowed else 3
     activity_chunks = sorted(str(c.part) for c in plan(SPEC) if c.kind == "activity") * simulations
     assert result.activity_simulations == simulations
     assert sorted(calls.read_text().split()) == sorted(activity_chunks)  # once each when persisted
-    assert _fingerprint(spark) == before  # same spec, same rows
+    assert fingerprints(spark, PARQUET_SCHEMA) == before  # same spec, same rows
 
 
-def test_failure_during_the_swap_puts_targets_back(generated: gs.SparkGenerationResult, spark: SparkSession) -> None:
-    before = _fingerprint(spark)
+def test_parquet_tables_hold_the_delta_tables_rows(
+    parquet_generated: gs.SparkGenerationResult, generated: gs.SparkGenerationResult, spark: SparkSession
+) -> None:
+    assert parquet_generated.format == "parquet"
+    assert spark.sql(f"DESCRIBE DETAIL {parquet_generated.tables['orders']}").first().format == "parquet"
+    assert fingerprints(spark, PARQUET_SCHEMA) == fingerprints(spark, SCHEMA)
+
+
+def test_failure_during_the_renaming_swap_puts_targets_back(
+    parquet_generated: gs.SparkGenerationResult, spark: SparkSession
+) -> None:
+    before = fingerprints(spark, PARQUET_SCHEMA)
     # stores .. promotions are swapped (old tables retired) before the orders rename fails.
-    failing = _FailingSql(
-        spark, lambda q: q.startswith("ALTER TABLE") and "`orders__staging_" in q.split(" RENAME ")[0]
-    )
+    failing = FailingSql(spark, lambda q: q.startswith("ALTER TABLE") and "`orders__staging_" in q.split(" RENAME ")[0])
     with pytest.raises(RuntimeError, match="injected failure"):
-        gs.generate_to_spark(failing, OTHER_SPEC, TARGET)  # type: ignore[arg-type]
+        gs.generate_to_spark(failing, OTHER_SPEC, PARQUET_TARGET, table_format="parquet")  # type: ignore[arg-type]
     renames = [q for q in failing.executed if " RENAME TO " in q]
     assert any("`promotions__staging_" in q for q in renames)  # four tables were swapped in ...
-    assert any(q.startswith("ALTER TABLE `spark_catalog`.`retail_spark_test`.`promotions` RENAME") for q in renames)
-    assert _fingerprint(spark) == before  # ... and put back
-    assert _tables_in_schema(spark) == set(WRITTEN)
+    assert any(q.startswith(f"ALTER TABLE `{CATALOG}`.`{PARQUET_SCHEMA}`.`promotions` RENAME") for q in renames)
+    assert fingerprints(spark, PARQUET_SCHEMA) == before  # ... and put back
+    assert tables_in(spark, PARQUET_SCHEMA) == set(WRITTEN)
 
 
 def test_clear_message_when_executors_cannot_import_generator(

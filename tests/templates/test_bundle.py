@@ -1,7 +1,7 @@
 """The Databricks bundle under templates/databricks, checked without the Databricks CLI (it cannot be
 installed here): the YAML parses, every path it names exists where the bundle resolves it, the job's
 parameters match the job script and the pipeline's table, deploy.sh runs its flow against a stand-in
-CLI, and the job script itself writes the seven tables on a local Spark session."""
+CLI, and the job script itself writes the seven tables as Delta on a local Spark session."""
 
 from __future__ import annotations
 
@@ -18,12 +18,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import pyarrow.dataset as ds
 import pytest
 import yaml
+from deltalake import DeltaTable
+from spark_session import submit_args
 
 from generator.runner import run
 from generator.schema import TABLE_NAMES
+from generator.spark.target import STATE_TABLE
 from generator.spec import DatasetSpec
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -213,6 +215,7 @@ def test_job_parameters_match_the_script_and_the_pipeline(
     assert {name: params[f"--{name}"] for name in PIPELINE_DEFAULTS} == PIPELINE_DEFAULTS
     assert params["--scale-factor"] == "1.0"
     assert params["--end-date"] == "2025-12-31"
+    assert (params["--mode"], params["--customer-history"]) == ("overwrite", "false")
 
 
 # --- deploy.sh ---------------------------------------------------------------------------------
@@ -224,7 +227,7 @@ def test_deploy_script_is_executable_and_parses() -> None:
     text = DEPLOY.read_text(encoding="utf-8")
     assert "set -euo pipefail" in text
     usage = subprocess.run([str(DEPLOY), "--help"], capture_output=True, text=True, check=True).stdout
-    assert "./deploy.sh [target] [scale] [days] [overwrite] [seed]" in usage
+    assert "./deploy.sh [target] [scale] [days] [overwrite] [seed] [scale_factor] [mode] [customer_history]" in usage
 
 
 def _fake_cli(folder: Path, summary: dict[str, Any]) -> dict[str, str]:
@@ -269,7 +272,8 @@ def test_deploy_flow_with_a_stand_in_cli(
         "resources": {"jobs": {JOB_KEY: {"id": "123", "tasks": [{"spark_python_task": {"parameters": deployed}}]}}}
     }
     env = _fake_cli(tmp_path / "bin", summary)
-    subprocess.run([str(DEPLOY), "prod", "medium", "30", "false", "7"], env=env, check=True, capture_output=True)
+    deploy = [str(DEPLOY), "prod", "medium", "30", "false", "7", "1.0", "incremental", "true"]
+    subprocess.run(deploy, env=env, check=True, capture_output=True)
     calls, request = _run_now_params(tmp_path / "bin")
     assert calls[0] == "bundle deploy -t prod"
     assert request["job_id"] == 123
@@ -283,6 +287,11 @@ def test_deploy_flow_with_a_stand_in_cli(
         7,
         1.0,
     )
+    assert (args.mode, args.customer_history) == ("incremental", True)
+    assert "--end-date" not in request["python_params"]  # an increment adds `days` to the tables' last day
+    assert job_script.given_parameters(request["python_params"]) == {  # what the job takes as given
+        "scale", "days", "seed", "scale_factor", "customer_history"
+    }  # fmt: skip
 
 
 def test_deploy_finds_the_dev_job_by_name_when_the_summary_has_no_id(tmp_path: Path) -> None:
@@ -312,6 +321,8 @@ def test_deploy_runs_the_classic_targets_job_cluster_copy(tmp_path: Path) -> Non
         ["dev", "small", "0"],
         ["dev", "small", "14", "maybe"],
         ["dev", "small", "14", "true", "-1"],
+        ["dev", "small", "14", "true", "42", "1.0", "append"],
+        ["dev", "small", "14", "true", "42", "1.0", "merge", "maybe"],
     ],
 )
 def test_deploy_refuses_bad_arguments(args: list[str], tmp_path: Path) -> None:
@@ -343,6 +354,10 @@ def test_deploy_says_when_the_cli_is_missing(tmp_path: Path) -> None:
         (["--scale-factor", "0"], "scale_factor=0.0"),
         (["--overwrite", "maybe"], "must be true or false"),
         (["--scale", "huge"], "invalid choice"),
+        (["--mode", "append"], "invalid choice"),
+        (["--end-date", "2025-02-30"], "end_date='2025-02-30'"),
+        (["--customer-history", "sometimes"], "must be true or false"),
+        (["--da", "3"], "unrecognized arguments: --da"),  # no abbreviations: `given` sees every flag as typed
     ],
 )
 def test_job_script_refuses_bad_parameters_before_spark(args: list[str], message: str) -> None:
@@ -354,16 +369,17 @@ def test_job_script_refuses_bad_parameters_before_spark(args: list[str], message
     assert "SparkSession" not in result.stdout + result.stderr
 
 
+def test_job_script_passes_the_parameters_given_as_given(job_script: ModuleType) -> None:
+    """An incremental or merge run takes the parameters not on the command line from the tables."""
+    argv = ["--catalog", "main", "--days", "2", "--mode", "incremental", "--end-date=2026-01-03", "--seed", "7"]
+    assert job_script.given_parameters(argv) == {"days", "end_date", "seed"}
+    assert job_script.given_parameters(["--mode", "merge", "--customer-history", "true"]) == {"customer_history"}
+
+
 def test_job_script_writes_the_seven_tables_on_local_spark(tmp_path: Path) -> None:
     warehouse = tmp_path / "warehouse"
-    env = {
-        **os.environ,
-        "PYSPARK_PYTHON": sys.executable,
-        "PYSPARK_SUBMIT_ARGS": (
-            f"--master local[2] --driver-memory 1g --conf spark.ui.enabled=false "
-            f"--conf spark.sql.shuffle.partitions=2 --conf spark.sql.warehouse.dir={warehouse} pyspark-shell"
-        ),
-    }
+    # Delta's jars, extension and catalog reach the script's own Spark through PYSPARK_SUBMIT_ARGS.
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_SUBMIT_ARGS": submit_args(warehouse)}
     args = ["--catalog", "spark_catalog", "--schema", "retail_job", "--scale", "small", "--days", "5"]
     args += ["--overwrite", "true", "--seed", "42", "--scale-factor", "0.3"]
     result = subprocess.run(
@@ -381,7 +397,7 @@ def test_job_script_writes_the_seven_tables_on_local_spark(tmp_path: Path) -> No
         rows = manifest.tables[table].rows
         assert f"{table}: {rows:,} rows generated into staging" in result.stdout
         assert re.search(rf"{table}\s+{rows:,} rows", result.stdout), table
-        # Local Spark writes Parquet (no Delta jars offline): read the table's folder back.
-        assert ds.dataset(warehouse / "retail_job.db" / table, format="parquet").count_rows() == rows
-    assert "summary (parquet tables" in result.stdout
-    assert sorted(p.name for p in (warehouse / "retail_job.db").iterdir()) == sorted(TABLE_NAMES)
+        # Read the table's folder back as the Delta table it is (its log, not a folder listing).
+        assert DeltaTable(warehouse / "retail_job.db" / table).to_pyarrow_table().num_rows == rows
+    assert "summary (delta tables" in result.stdout
+    assert sorted(p.name for p in (warehouse / "retail_job.db").iterdir()) == sorted([*TABLE_NAMES, STATE_TABLE])

@@ -8,13 +8,21 @@ command-line flags:
   --catalog       catalog that receives the tables (must exist)          default main
   --schema        schema inside it (created when missing)                default retail_demo
   --scale         small | medium | large                                 default small
-  --days          days of order history, 1..365                          default 14
+  --days          days of order history, 1..365 (incremental: to add)    default 14
   --overwrite     true | false: replace existing tables or refuse        default true
   --seed          random seed: same seed, same rows                      default 42
   --scale-factor  multiplies the scale's volumes (10 = ten times large)  default 1.0
   --end-date      last day of the order window, YYYY-MM-DD               default 2025-12-31
   --customer-history  true | false: also write customers_history,     default false
                   every version of every customer (type 2)
+  --mode          overwrite | incremental | merge (see below)            default overwrite
+
+--mode incremental appends the days after the tables' last day, up to --end-date (or --days more),
+continuing the stock saved beside the tables; --mode merge brings the tables to the parameters given
+(MERGE INTO on the primary keys). Both take the dataset parameters not on the command line from what
+the tables hold (their state table), refuse a gap or other parameters (exit code 2, saying what the
+tables hold), and do nothing when the tables already hold what was asked (a re-run with the same
+--end-date). Delta's change data feed shows what each run changed: table_changes('<table>', <version>).
 
 Everything is checked before Spark is touched; a bad value exits with code 2 and says which one.
 The seven tables (and customers_history when asked for) are written all or nothing (see
@@ -43,6 +51,7 @@ DEFAULTS: dict[str, str] = {
     "scale_factor": "1.0",
     "end_date": "2025-12-31",
     "customer_history": "false",
+    "mode": "overwrite",
 }
 #: The true/false flags, with their help.
 FLAGS: dict[str, str] = {
@@ -51,6 +60,7 @@ FLAGS: dict[str, str] = {
 }
 #: The flags that are the dataset's parameters (generator.spec.DatasetSpec.parse takes them by these names).
 SPEC_FLAGS = ("scale", "scale_factor", "days", "seed", "end_date", "customer_history")
+MODES = ("overwrite", "incremental", "merge")
 EXIT_OK, EXIT_FAILED, EXIT_BAD_PARAMETER = 0, 1, 2
 
 log = logging.getLogger("generate_data_job")
@@ -68,7 +78,9 @@ def parse_bool(value: str) -> bool:
 
 def build_parser() -> argparse.ArgumentParser:
     """The job's parameters; the bundle's job definition passes exactly these flags."""
-    parser = argparse.ArgumentParser(description="Generate the retail dataset into catalog tables with Spark.")
+    parser = argparse.ArgumentParser(
+        description="Generate the retail dataset into catalog tables with Spark.", allow_abbrev=False
+    )
     parser.add_argument("--catalog", default=DEFAULTS["catalog"], help="target catalog (must exist)")
     parser.add_argument("--schema", default=DEFAULTS["schema"], help="target schema (created when missing)")
     parser.add_argument("--scale", default=DEFAULTS["scale"], choices=("small", "medium", "large"))
@@ -87,7 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in FLAGS.items():
         flag = "--" + name.replace("_", "-")
         parser.add_argument(flag, dest=name, default=parse_bool(DEFAULTS[name]), type=parse_bool, help=help_text)
+    parser.add_argument("--mode", default=DEFAULTS["mode"], choices=MODES, help="overwrite, incremental or merge")
     return parser
+
+
+def given_parameters(argv: list[str]) -> set[str]:
+    """The dataset parameters set on the command line: an incremental or merge run takes the others
+    from the tables (the parser takes no abbreviations, so the flags are exactly these)."""
+    flags = {"--" + name.replace("_", "-"): name for name in SPEC_FLAGS}
+    return {flags[flag] for token in argv if (flag := token.split("=", 1)[0]) in flags}
 
 
 class _BadParameters(Exception):
@@ -121,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stdout, force=True
     )
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed the problem
@@ -140,12 +161,13 @@ def main(argv: list[str] | None = None) -> int:
         log.error("bad parameter: %s", exc)
         return EXIT_BAD_PARAMETER
 
-    from generator.errors import GenerationError
+    from generator.errors import GenerationError, RevisionRefused
     from generator.spark import generate_to_spark, result_summary
     from generator.spark.target import PERMISSION_MARKERS, TABLE_PRIVILEGES_HINT
 
     log.info(
-        "generating scale=%s scale_factor=%g days=%d seed=%d end_date=%s customer_history=%s into %s.%s (overwrite=%s)",
+        "generating scale=%s scale_factor=%g days=%d seed=%d end_date=%s customer_history=%s into %s.%s "
+        "(mode=%s, overwrite=%s)",
         args.scale,
         args.scale_factor,
         args.days,
@@ -154,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         str(args.customer_history).lower(),
         args.catalog,
         args.schema,
+        args.mode,
         str(args.overwrite).lower(),
     )
     started = time.perf_counter()
@@ -169,7 +192,12 @@ def main(argv: list[str] | None = None) -> int:
             target,  # type: ignore[arg-type]
             overwrite=args.overwrite,
             progress=lambda message: log.info("%s", message),
+            mode=args.mode,
+            given=given_parameters(argv),
         )
+    except RevisionRefused as exc:  # the parameters do not fit what the tables hold
+        log.error("refused, tables left as they were: %s", exc)
+        return EXIT_BAD_PARAMETER
     except GenerationError as exc:
         log.error("generation failed, existing tables left as they were: %s", exc)
         return EXIT_FAILED
