@@ -27,7 +27,6 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
-from generator.validation import validate_dataset
 from psycopg import errors as pg_errors
 from psycopg import sql
 from psycopg.rows import dict_row
@@ -49,6 +48,7 @@ from generator.readers import DatasetNotFoundError, arrow_dataset, dataset_forma
 from generator.runner import run
 from generator.schema import TABLES, TableDefinition
 from generator.spec import DatasetSpec
+from generator.validation import validate_dataset
 
 SPEC = DatasetSpec(scale="small", scale_factor=0.1, days=7)
 PASSWORD_MARK = "s3cret-Pa55word-for-tests"
