@@ -1,0 +1,34 @@
+"""`uvx --from <wheel> retail-datagen-mcp`, the way the README's client configurations start the server:
+uv makes a throw-away environment from the wheel and its dependencies and runs the entry point, and a
+real MCP client lists the same tools as the server built in this process."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import mcp
+from mcp import StdioServerParameters
+
+from server.app import build_server
+from tests.packaging.conftest import clean_env, uv_command
+from tests.server.mcp_helpers import make_settings, ok
+
+
+async def test_uvx_starts_the_server_from_the_wheel(built_wheel: Path, tmp_path: Path) -> None:
+    uvx = shutil.which("uvx", path=str(Path(uv_command()[0]).parent))
+    assert uvx, "uvx comes with uv"
+    root = tmp_path / "uvx root"
+    params = StdioServerParameters(
+        command=uvx,
+        args=["--from", str(built_wheel), "retail-datagen-mcp"],
+        env=clean_env(RETAIL_DATAGEN_ROOT=str(root)),
+        cwd=tmp_path,
+    )
+    async with mcp.Client(params) as client:
+        listed = [tool.name for tool in (await client.list_tools()).tools]
+        schema = ok(await client.call_tool("describe_schema", {"table": "stores"}))
+    async with mcp.Client(build_server(make_settings(root))) as client:
+        expected = [tool.name for tool in (await client.list_tools()).tools]
+    assert listed == expected and "generate_data" in listed
+    assert schema["tables"][0]["name"] == "stores"
