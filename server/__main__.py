@@ -1,4 +1,4 @@
-"""Entry point of `retail-datagen-mcp` and `python -m server`: the MCP server over stdio.
+"""Entry points of `retail-datagen-mcp`, `retail-datagen mcp` and `python -m server`: the MCP server over stdio.
 
 stdout carries the protocol, so nothing else may ever be written to it: logging goes to stderr
 and is configured here, before anything else is imported.
@@ -40,6 +40,26 @@ def main(argv: Sequence[str] | None = None) -> None:
         ", read-only" if settings.read_only else "",
     )
     server.run("stdio")
+
+
+#: `retail-datagen mcp [flags]` starts the server (see `command`).
+MCP_SUBCOMMAND = "mcp"
+
+
+def command(argv: Sequence[str] | None = None) -> None:
+    """Entry point of `retail-datagen`: `retail-datagen mcp [flags]` serves MCP, any other subcommand
+    is the generator's command line (generator.cli, which never imports the server).
+
+    Why here: `uvx <package>` and the MCP Registry's clients run the command named like the package,
+    so `uvx retail-datagen mcp` (server.json's package arguments) must reach the server.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == [MCP_SUBCOMMAND]:
+        main(args[1:])
+        return
+    from generator.cli import main as generator_command
+
+    raise SystemExit(generator_command(args))
 
 
 if __name__ == "__main__":

@@ -50,6 +50,23 @@ async def test_read_only_flag_over_stdio(tmp_path: Path) -> None:
     assert "generate_data" not in names and "execute_script" not in names and "query_dataset" in names
 
 
+async def test_retail_datagen_mcp_subcommand_serves_and_other_subcommands_stay_the_cli(tmp_path: Path) -> None:
+    """`retail-datagen mcp` is what MCP Registry clients run (`uvx retail-datagen mcp`)."""
+    params = stdio_params(tmp_path, "--read-only")
+    entry = "from server.__main__ import command; command()"
+    params = params.model_copy(update={"args": ["-c", entry, "mcp", "--read-only"]})
+    async with mcp.Client(params) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+    assert "query_dataset" in names and "generate_data" not in names
+    cli = [sys.executable, "-c", entry]
+    estimate = subprocess.run(
+        [*cli, "estimate", "--days", "2"], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+    )
+    assert estimate.returncode == 0 and "total" in estimate.stdout, estimate.stderr
+    missing = subprocess.run(cli, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert missing.returncode == 2 and "required: command" in missing.stderr
+
+
 async def test_toolsets_env_over_stdio(tmp_path: Path) -> None:
     async with mcp.Client(stdio_params(tmp_path, RETAIL_DATAGEN_TOOLSETS="databricks")) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
