@@ -1,5 +1,5 @@
 """Builds the MCP server: its lifespan state (settings, generation jobs), the tools of the chosen
-toolsets (only the read-only ones in read-only mode) and the schema resources."""
+toolsets (only the read-only ones in read-only mode), the schema resources and the journeys' prompts."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 
 from generator import __version__
+from server.prompts import register_prompts
 from server.settings import Settings
 from server.tooling.calls import mcp_tool
 from server.tooling.definition import AppState, ToolDefinition
@@ -80,4 +81,5 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         register_resources = getattr(module, "register_resources", None)
         if register_resources is not None:
             register_resources(server)
+    register_prompts(server, [tool.name for tool in tools])
     return server
