@@ -95,17 +95,18 @@ async def test_cancellation_over_stdio_leaves_no_partial_output(tmp_path: Path) 
 
 
 async def test_legacy_handshake_client_roots_are_honoured(tmp_path: Path) -> None:
-    """Claude Desktop and Cursor speak the initialize handshake; roots arrive via roots/list."""
-    granted = tmp_path / "granted"
+    """Claude Desktop and Cursor speak the initialize handshake; roots arrive via roots/list (as
+    percent-encoded file:// URIs: the folder's name has a space and non-ASCII letters)."""
+    granted = tmp_path / "granted folder ü é"
     granted.mkdir()
 
     async def list_roots(_context: Any) -> ListRootsResult:
         return ListRootsResult(roots=[Root(uri=granted.as_uri())])
 
     async with mcp.Client(stdio_params(tmp_path / "root"), mode="legacy", list_roots_callback=list_roots) as client:
-        result = ok(await client.call_tool("generate_data", {**SMALL, "output_dir": str(granted / "ds")}))
+        result = ok(await client.call_tool("generate_data", {**SMALL, "output_dir": str(granted / "données")}))
     assert result["status"] == "succeeded"
-    assert (granted / "ds" / "_manifest.json").is_file()
+    assert (granted / "données" / "_manifest.json").is_file()
 
 
 def _rpc(process: subprocess.Popen[bytes], message: dict[str, Any]) -> None:
