@@ -1,5 +1,6 @@
 """Builds the MCP server: its lifespan state (settings, generation jobs), the tools of the chosen
-toolsets (only the read-only ones in read-only mode), the schema resources and the journeys' prompts."""
+toolsets (only the read-only ones in read-only mode), the schema resources, the files that results
+link to, and the journeys' prompts."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from server.prompts import register_prompts
 from server.settings import Settings
 from server.tooling.calls import mcp_tool
 from server.tooling.definition import AppState, ToolDefinition
+from server.tooling.links import register_linked_files
 
 logger = logging.getLogger(__name__)
 
@@ -81,5 +83,6 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         register_resources = getattr(module, "register_resources", None)
         if register_resources is not None:
             register_resources(server)
+    register_linked_files(server)
     register_prompts(server, [tool.name for tool in tools])
     return server

@@ -35,6 +35,7 @@ from generator.fields import refusals
 from server.adapters.secrets import MaskSecretsFilter
 from server.paths import AllowedRoots, PathNotAllowedError, roots_from_uris
 from server.tooling.definition import ToolContext, ToolDefinition
+from server.tooling.links import resource_links
 from server.tooling.messages import error_text, one_line
 
 logger = logging.getLogger(__name__)
@@ -128,7 +129,8 @@ async def run_tool(
 
     The result carries the output model twice, as the protocol asks: as structured content, and
     as compact JSON text for clients that only read text (the SDK's default text is indented,
-    which costs the agent's context several times more tokens for row data).
+    which costs the agent's context several times more tokens for row data); then a resource link
+    to each file the output names instead of inlining it (server.tooling.links).
     """
     args = validate_arguments(definition, raw)
     state = ctx.request_context.lifespan_context
@@ -155,7 +157,7 @@ async def run_tool(
             )
         ) from None  # already logged with its traceback above
     return CallToolResult(
-        content=[TextContent(type="text", text=output.model_dump_json())],
+        content=[TextContent(type="text", text=output.model_dump_json()), *resource_links(output, state)],
         structured_content=output.model_dump(mode="json"),
     )
 

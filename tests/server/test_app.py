@@ -125,7 +125,10 @@ async def test_schema_resources_are_listed(tmp_path: Path) -> None:
         resources = await client.list_resources()
         templates = await client.list_resource_templates()
     assert [str(resource.uri) for resource in resources.resources] == ["retail://schema"]
-    assert [template.uri_template for template in templates.resource_templates] == ["retail://schema/{table}"]
+    assert [template.uri_template for template in templates.resource_templates] == [
+        "retail://schema/{table}",
+        "file:///{+path}",  # the files that results link (server.tooling.links)
+    ]
 
 
 def test_table_names_in_descriptions_match_the_schema() -> None:

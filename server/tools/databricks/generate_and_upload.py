@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from generator.fields import CatalogName, SchemaName, ScriptTimeout, VolumeName
 from server.adapters.secrets import redact
 from server.tooling.definition import Hints, ToolContext, ToolInput, tool
+from server.tooling.links import LinkedFile
 from server.tooling.work import Progress
 from server.tools.databricks.calls import run_databricks, workspace_client
 from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder, ScriptScaleFactor, schema_field_allowed
@@ -45,6 +46,9 @@ class GenerateAndUploadOutput(BaseModel):
     generation: ScriptRunOutput = Field(description="The local run: exit code, capped output and the log path.")
     upload: UploadToVolumeOutput | None = Field(description="The upload; null when the generation failed.")
     message: str = Field(description="What happened and what to do next.")
+
+    def linked_files(self) -> list[LinkedFile]:
+        return self.generation.linked_files()
 
 
 @tool(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
@@ -10,6 +11,7 @@ from pydantic import BaseModel, Field
 from generator.fields import Env, ScaleFactor, ScriptTimeout
 from generator.rules import RuleErrors
 from server.tooling.definition import Hints, ToolContext, ToolInput, tool
+from server.tooling.links import LinkedFile
 from server.tooling.work import run_in_thread
 
 #: Characters of a failed script's output quoted in the error.
@@ -41,7 +43,13 @@ class ScriptRunOutput(BaseModel):
     stderr: str = Field(description="Standard error; head and tail only when long (see truncated).")
     truncated: bool = Field(description="True when stdout or stderr was cut; log_path has everything.")
     duration_sec: float = Field(description="Wall time of the run in seconds.")
-    log_path: str = Field(description="generation.log in the project: the script's full output.")
+    log_path: str = Field(description="generation.log in the project: the script's full output (linked).")
+
+    def linked_files(self) -> list[LinkedFile]:
+        """The full log, when stdout or stderr was cut (server.tooling.links)."""
+        if not self.truncated:
+            return []
+        return [LinkedFile(Path(self.log_path), "The script's whole output (stdout and stderr).", "text/plain")]
 
 
 class ExecuteScriptOutput(ScriptRunOutput):

@@ -24,6 +24,7 @@ from generator.errors import (
 from generator.manifest import MANIFEST_NAME, Manifest
 from server.generation_jobs import GenerationJob, TooManyJobsError
 from server.tooling.definition import Hints, ToolContext, tool
+from server.tooling.links import LinkedFile
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +33,8 @@ logger = logging.getLogger(__name__)
 BACKGROUND_AFTER_SEC = 30.0
 PROGRESS_POLL_SEC = 0.05
 CANCEL_WAIT_SEC = 60.0
-MAX_FILES_PER_TABLE = 20
 
+MANIFEST_LINK_TEXT = "The dataset's manifest: every file of every table with its rows and bytes, the parameters."
 #: What to do about a run the file system stopped, by the core's typed error.
 FAILURE_HINTS: dict[type[GenerationError], str] = {
     DiskFullError: "The disk holding output_dir is full: free space, or choose a smaller scale, scale_factor or "
@@ -61,26 +62,26 @@ class GenerateDataInput(GenerateOptions):
     )
 
 
-class FileList(BaseModel):
-    """The first data files of a table (the full list is in the dataset's _manifest.json)."""
+class TableSummary(BaseModel):
+    """A table's size (its files are listed in _manifest.json, which the result links)."""
 
     rows: int = Field(description="Rows in the table.")
     bytes: int = Field(description="Bytes on disk over all of the table's files.")
-    file_count: int = Field(description="Number of data files the table has.")
-    files: list[str] = Field(description="Paths relative to the dataset folder; at most the first 20.")
-    files_truncated: bool = Field(description="True when files lists only the first 20 of file_count.")
+    file_count: int = Field(description="Number of data files, in <output_dir>/<table>/.")
 
 
 class GenerationResult(BaseModel):
     """What a finished generation wrote (a summary of its manifest)."""
 
     output_dir: str = Field(description="Absolute path of the dataset folder.")
-    manifest_path: str = Field(description="Absolute path of _manifest.json (full file list and versions).")
+    manifest_path: str = Field(
+        description="_manifest.json: every file with its rows and bytes, and the versions (linked as a resource)."
+    )
     format: str = Field(description="parquet, csv or delta.")
     parameters: dict[str, object] = Field(
         description="Row-determining parameters: scale, scale_factor, days, seed, start_date, end_date."
     )
-    tables: dict[str, FileList] = Field(description="Per table: rows, bytes and the first files.")
+    tables: dict[str, TableSummary] = Field(description="Per table: rows, bytes and number of files.")
     total_rows: int = Field(description="Rows over all tables.")
     total_bytes: int = Field(description="Bytes over all tables.")
     workers: int = Field(description="Worker processes used (never changes the output).")
@@ -88,20 +89,14 @@ class GenerationResult(BaseModel):
 
     @classmethod
     def of(cls, manifest: Manifest, folder: Path) -> GenerationResult:
-        """The manifest as a tool result, with each table's file list capped."""
+        """The manifest as a tool result: counts per table, the file list left in the manifest."""
         return cls(
             output_dir=str(folder),
             manifest_path=str(folder / MANIFEST_NAME),
             format=manifest.format,
             parameters=manifest.parameters,
             tables={
-                name: FileList(
-                    rows=table.rows,
-                    bytes=table.bytes,
-                    file_count=len(table.files),
-                    files=[entry.path for entry in table.files[:MAX_FILES_PER_TABLE]],
-                    files_truncated=len(table.files) > MAX_FILES_PER_TABLE,
-                )
+                name: TableSummary(rows=table.rows, bytes=table.bytes, file_count=len(table.files))
                 for name, table in manifest.tables.items()
             },
             total_rows=manifest.total_rows,
@@ -109,6 +104,10 @@ class GenerationResult(BaseModel):
             workers=manifest.workers,
             duration_sec=manifest.duration_sec,
         )
+
+    def linked_files(self) -> list[LinkedFile]:
+        """The manifest, which lists every file (server.tooling.links)."""
+        return [LinkedFile(Path(self.manifest_path), MANIFEST_LINK_TEXT, "application/json")]
 
 
 class GenerateDataOutput(BaseModel):
@@ -122,6 +121,9 @@ class GenerateDataOutput(BaseModel):
     estimated_seconds: float | None = Field(description="Estimated run time, when an estimate was available.")
     result: GenerationResult | None = Field(description="The dataset written; null while running.")
     message: str = Field(description="What happened and what to do next.")
+
+    def linked_files(self) -> list[LinkedFile]:
+        return self.result.linked_files() if self.result is not None else []
 
 
 def failure_text(job: GenerationJob) -> str | None:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from server.generation_jobs import GenerationJob
 from server.tooling.definition import READS, Hints, ToolContext, ToolInput, tool
+from server.tooling.links import LinkedFile
 from server.tools.local.generate_data import GenerationResult, failure_text
 
 CANCEL_STOP_WAIT_SEC = 10.0
@@ -58,6 +59,9 @@ class JobStatus(BaseModel):
             result=GenerationResult.of(manifest, job.plan.output_dir) if manifest is not None else None,
             error=failure_text(job),
         )
+
+    def linked_files(self) -> list[LinkedFile]:
+        return self.result.linked_files() if self.result is not None else []
 
 
 def _get_job(tc: ToolContext, job_id: str) -> GenerationJob:
