@@ -132,3 +132,9 @@ async def test_the_unpacked_bundle_starts_as_the_host_runs_it(
         generated = ok(await client.call_tool("generate_data", SMALL))
     assert "generate_data" in names and "upload_to_volume" not in names
     assert generated["output_dir"] == str(data / "sample_data") and (data / "sample_data" / "_manifest.json").is_file()
+
+    # A host that manages a uv bundle itself may run the entry point instead of mcp_config's command.
+    entry = ["run", "--directory", str(folder), manifest["server"]["entry_point"]]
+    params = StdioServerParameters(command=uv_command()[0], args=entry, env=clean_env(**env), cwd=tmp_path)
+    async with mcp.Client(params) as client:
+        assert {tool.name for tool in (await client.list_tools()).tools} == names
