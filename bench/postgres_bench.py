@@ -27,11 +27,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import psycopg  # noqa: E402
+import pyarrow as pa  # noqa: E402
 from postgres_server import PostgresServer  # noqa: E402
 from psycopg import sql  # noqa: E402
 
 from generator.postgres import default_workers, load_to_postgres, open_dataset  # noqa: E402
-from generator.postgres_ddl import create_table  # noqa: E402
+from generator.postgres.ddl import create_table  # noqa: E402
 from generator.runner import run  # noqa: E402
 from generator.schema import TABLES  # noqa: E402
 from generator.spec import DatasetSpec  # noqa: E402
@@ -74,7 +75,12 @@ def copy_runs(folder: Path, dsn: str, workers: int, repeats: int, server: Postgr
 def insert_rate(folder: Path, dsn: str) -> tuple[int, float]:
     """(rows, seconds) for INSERT executemany of a sample of order_items, 1000 rows and one commit per batch."""
     spec = TABLES["order_items"]
-    table = open_dataset(folder)["order_items"].dataset.head(INSERT_SAMPLE)
+    sample: list[pa.Table] = []
+    for batch in open_dataset(folder)["order_items"].batches(INSERT_SAMPLE):
+        sample.append(pa.table(batch))
+        if sum(part.num_rows for part in sample) >= INSERT_SAMPLE:
+            break
+    table = pa.concat_tables(sample).slice(0, INSERT_SAMPLE)
     rows = list(zip(*(table[name].to_pylist() for name in spec.schema.names), strict=True))
     statement = sql.SQL("INSERT INTO {} VALUES ({})").format(
         sql.Identifier("insert_bench", spec.name), sql.SQL(", ").join(sql.Placeholder() * len(spec.schema))

@@ -28,7 +28,7 @@ def _dataset_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", help=f"days of order history, 1..{MAX_DAYS} (default: {DEFAULT_DAYS})")
     parser.add_argument("--seed", help=f"random seed (default: {DEFAULT_SEED})")
     parser.add_argument("--end-date", help=f"last day of the window, YYYY-MM-DD (default: {DEFAULT_END_DATE})")
-    parser.add_argument("--format", help="parquet | csv | delta (default: parquet)")
+    parser.add_argument("--format", help="parquet | csv | delta | duckdb (default: parquet)")
     parser.add_argument(
         "--workers", help="worker processes (default: 1 for a run of a few seconds, else every CPU core)"
     )
@@ -48,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--no-overwrite", action="store_true", help="refuse to replace an existing dataset in --output-dir"
     )
+    generate.add_argument("--duckdb-file", help="database file inside --output-dir of --format duckdb (retail.duckdb)")
     estimate = commands.add_parser("estimate", help="rows, bytes and time a generation would take")
     _dataset_arguments(estimate)
     validate = commands.add_parser("validate", help="check a generated folder against every invariant")
@@ -73,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _options(args: argparse.Namespace) -> GenerateOptions:
-    names = ("scale", "scale_factor", "days", "seed", "end_date", "format", "workers", "output_dir")
+    names = ("scale", "scale_factor", "days", "seed", "end_date", "format", "workers", "output_dir", "duckdb_file")
     values: dict[str, object] = {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
     if "output_dir" in values:
         values["overwrite"] = not args.no_overwrite
@@ -174,8 +175,7 @@ def _load_postgres(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from generator.postgres import load_to_postgres
-    from generator.postgres_connect import PostgresLoadError
+    from generator.postgres import PostgresLoadError, load_to_postgres
 
     with Progress(
         TextColumn("[bold]loading[/]"),
@@ -198,7 +198,7 @@ def _load_postgres(args: argparse.Namespace) -> int:
                     task, completed=done, total=total, description=message
                 ),
             )
-        except ValueError as exc:  # bad input (PostgresInputError, DatasetNotFoundError): nothing was sent
+        except ValueError as exc:  # bad input (RuleErrors, DatasetNotFoundError): nothing was sent
             return _fail(str(exc), EXIT_BAD_INPUT)
         except PostgresLoadError as exc:
             return _fail(str(exc), EXIT_FAILED)

@@ -10,12 +10,13 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
-from generator.fields import Days, EndDate, Scale, ScaleFactor, Seed, Workers, refusals
+from generator.fields import Days, DuckdbFile, EndDate, Scale, ScaleFactor, Seed, Workers, refusals
 from generator.spec import DEFAULT_DAYS, DEFAULT_END_DATE, DEFAULT_SCALE, DEFAULT_SEED, DatasetSpec, Volumes
 
-OutputFormat = Literal["parquet", "csv", "delta"]
+OutputFormat = Literal["parquet", "csv", "delta", "duckdb"]
 
 
 class DatasetConfig(BaseModel):
@@ -57,17 +58,31 @@ class GenerateOptions(DatasetConfig):
         Path("sample_data"),
         description="Folder that receives one sub-folder per table and _manifest.json; replaced atomically.",
     )
-    format: OutputFormat = Field("parquet", description="File format: parquet (default), csv or delta.")
+    format: OutputFormat = Field(
+        "parquet",
+        description="parquet (default), csv or delta files per table, or duckdb: one DuckDB database file with "
+        "the seven tables, their types, primary and foreign keys.",
+    )
     overwrite: bool = Field(
         True,
         description="Replace an existing dataset in output_dir; false refuses to touch an existing one.",
     )
     workers: Workers = None
+    duckdb_file: DuckdbFile = None
 
     @field_validator("format", mode="before")
     @classmethod
     def _normalise_format(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("duckdb_file")
+    @classmethod
+    def _only_for_duckdb(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("format") != "duckdb":
+            accepted, reason = "null unless format is duckdb", f"format is {info.data.get('format')!r}"
+            context = {"detail": f"{reason}; must be {accepted}", "reason": reason, "accepted": accepted, "part": ""}
+            raise PydanticCustomError("rule", "{detail}", context)
+        return value
 
 
 def describe_validation_error(exc: Exception, model: type[BaseModel] = GenerateOptions) -> str:

@@ -23,6 +23,12 @@ BYTES_PER_ROW = {
             "order_items": 29, "inventory_snapshots": 30},
 }  # fmt: skip
 BYTES_PER_ROW["delta"] = BYTES_PER_ROW["parquet"]
+#: A DuckDB file: rows with their key indexes, plus about this much per table (blocks of 256 KiB, index roots).
+BYTES_PER_ROW["duckdb"] = {"stores": 100, "products": 150, "customers": 150, "promotions": 60, "orders": 70,
+                           "order_items": 48, "inventory_snapshots": 50}  # fmt: skip
+DUCKDB_BYTES_PER_TABLE = 1_000_000
+#: Wall seconds per row of loading the staged parts into a DuckDB file (one process; the key indexes dominate).
+DUCKDB_LOAD_SECONDS_PER_ROW = 4.5e-6
 #: CPU seconds per row on one core (generation and writing).
 SECONDS_PER_ROW = {"stores": 5e-6, "products": 5e-6, "customers": 3e-6, "promotions": 1e-6, "orders": 1.2e-6,
                    "order_items": 0.7e-6, "inventory_snapshots": 0.35e-6}  # fmt: skip
@@ -44,7 +50,8 @@ class TableEstimate:
 
 @dataclass(frozen=True)
 class DatasetEstimate:
-    """Expected size, wall time (with `workers`) and peak memory per worker of a generation."""
+    """Expected size, wall time (with `workers`) and peak memory per worker of a generation, and the most
+    disk it holds at once (a duckdb run stages Parquet parts beside its growing database file)."""
 
     format: str
     tables: dict[str, TableEstimate]
@@ -53,6 +60,7 @@ class DatasetEstimate:
     seconds: float
     workers: int
     peak_memory_mb_per_worker: float
+    peak_disk_bytes: int
 
 
 def estimate_dataset(spec: DatasetSpec, fmt: str, workers: int) -> DatasetEstimate:
@@ -71,15 +79,23 @@ def estimate_dataset(spec: DatasetSpec, fmt: str, workers: int) -> DatasetEstima
         "inventory_snapshots": volumes.stores * volumes.assortment * spec.days,
     }
     sizes = BYTES_PER_ROW[fmt]
+    into_duckdb = fmt == "duckdb"
+    extra_bytes = DUCKDB_BYTES_PER_TABLE if into_duckdb else 0
+    load_per_row = DUCKDB_LOAD_SECONDS_PER_ROW if into_duckdb else 0.0
     tables = {
         name: TableEstimate(
-            rows=count, bytes=round(count * sizes[name]), seconds=round(count * SECONDS_PER_ROW[name], 3)
+            rows=count,
+            bytes=round(count * sizes[name]) + extra_bytes,
+            seconds=round(count * (SECONDS_PER_ROW[name] + load_per_row), 3),
         )
         for name, count in rows.items()
     }
     activity_chunks = sum(1 for chunk in plan(spec) if chunk.kind == "activity")
     parallel = max(1, min(workers, activity_chunks + 1))  # the activity chunks are the work that splits
-    cpu = sum(t.seconds for t in tables.values())
+    cpu = sum(count * SECONDS_PER_ROW[name] for name, count in rows.items())
+    load = sum(rows.values()) * load_per_row  # after the chunks, in one process
+    total_bytes = sum(t.bytes for t in tables.values())
+    staged = sum(count * BYTES_PER_ROW["parquet"][name] for name, count in rows.items()) if into_duckdb else 0
     pairs = min(stores_per_activity_chunk(spec), volumes.stores) * volumes.assortment
     memory = BASE_WORKER_MB + pairs * min(spec.days, DAYS_PER_BLOCK) * BYTES_PER_PAIR_DAY / 1e6
     memory += volumes.products * periods * 20 / 1e6
@@ -87,8 +103,9 @@ def estimate_dataset(spec: DatasetSpec, fmt: str, workers: int) -> DatasetEstima
         format=fmt,
         tables=tables,
         total_rows=sum(rows.values()),
-        total_bytes=sum(t.bytes for t in tables.values()),
-        seconds=round(STARTUP_SECONDS + cpu / parallel, 2),
+        total_bytes=total_bytes,
+        seconds=round(STARTUP_SECONDS + cpu / parallel + load, 2),
         workers=workers,
         peak_memory_mb_per_worker=round(memory, 1),
+        peak_disk_bytes=round(total_bytes + staged),
     )

@@ -154,3 +154,33 @@ IdempotencyToken = rule_type(
 MaxFiles = whole_number(
     0, rules.MAX_ID, "Upload at most this many files (for a quick test); null uploads everything.", optional=True
 )
+PostgresSchema = rule_type(
+    rules.PG_SCHEMA,
+    str,
+    f"PostgreSQL schema that receives the seven tables, replaced as a whole: {rules.PG_SCHEMA_ACCEPTED}.",
+)
+PostgresDatabase = rule_type(rules.PG_DATABASE, str, f"Database on the server: {rules.PG_DATABASE_ACCEPTED}.")
+LakebaseInstance = rule_type(
+    rules.LAKEBASE_INSTANCE,
+    str,
+    f"Name of the Lakebase database instance (Compute > Database instances): {rules.LAKEBASE_INSTANCE_ACCEPTED}.",
+)
+Port = rule_type(rules.PORT, int, "TCP port of the PostgreSQL server (1 to 65535).", optional=True)
+LoadWorkers = rule_type(
+    rules.LOAD_WORKERS,
+    int,
+    f"Tables loaded at once, each on its own connection (1 to {rules.MAX_LOAD_WORKERS}; default: two per core).",
+    optional=True,
+)
+BatchRows = rule_type(rules.BATCH_ROWS, int, "Rows per COPY block (memory per table load grows with it).")
+ConnectTimeout = rule_type(rules.CONNECT_TIMEOUT, int, "Seconds to wait for the server to answer a login.")
+ChangeVersions = rule_type(
+    rules.CHANGE_VERSIONS, list[int], "Change-feed versions to apply; null applies every version.", optional=True
+)
+DuckdbFile = rule_type(
+    rules.DUCKDB_FILE,
+    str,
+    f"Name of the DuckDB database file inside output_dir (format duckdb only): {rules.DUCKDB_FILE_ACCEPTED}. "
+    f"Default (null): {rules.DEFAULT_DUCKDB_FILE}.",
+    optional=True,
+)

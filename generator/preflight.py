@@ -16,6 +16,7 @@ from generator.errors import InsufficientCapacityError, OutputExistsError, Outpu
 from generator.estimate import DatasetEstimate, estimate_dataset
 from generator.manifest import MANIFEST_NAME
 from generator.plan import Chunk, plan
+from generator.rules import DEFAULT_DUCKDB_FILE
 from generator.spec import DatasetSpec
 
 #: Without an explicit worker count, a run that one in-process worker finishes within this many
@@ -40,6 +41,8 @@ class RunPlan:
     estimate: DatasetEstimate
     #: Why this machine cannot hold the run (disk, memory), each with the figure and the way out.
     problems: tuple[str, ...]
+    #: The database file inside output_dir of a duckdb run.
+    duckdb_file: str = DEFAULT_DUCKDB_FILE
 
     def refuse_if_unfit(self) -> None:
         """Raise InsufficientCapacityError when there are problems."""
@@ -91,9 +94,10 @@ def capacity_problems(estimate: DatasetEstimate, output_dir: Path) -> list[str]:
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
     free = shutil.disk_usage(probe).free
-    if estimate.total_bytes + DISK_HEADROOM_BYTES > free:
+    disk = estimate.peak_disk_bytes
+    if disk + DISK_HEADROOM_BYTES > free:
         problems.append(
-            f"the dataset needs about {estimate.total_bytes / 1e9:.1f} GB but {probe} has {free / 1e9:.1f} GB free; "
+            f"the dataset needs about {disk / 1e9:.1f} GB but {probe} has {free / 1e9:.1f} GB free; "
             "choose a smaller scale, scale_factor or days, another output folder, or generate on a Databricks "
             "cluster (the bundle's Spark job)"
         )
@@ -114,9 +118,11 @@ def preflight(
     *,
     overwrite: bool = True,
     workers: int | None = None,
+    duckdb_file: str | None = None,
 ) -> RunPlan:
     """Decide the run: check the output folder (OutputFolderError, OutputExistsError), choose the
-    workers, estimate it and list the capacity problems (see RunPlan.refuse_if_unfit)."""
+    workers, estimate it and list the capacity problems (see RunPlan.refuse_if_unfit). `duckdb_file`
+    names the database file of a duckdb run (default retail.duckdb)."""
     target = Path(output_dir).expanduser().resolve()
     check_output(target, overwrite)
     estimate = estimate_run(spec, fmt, workers)
@@ -129,4 +135,5 @@ def preflight(
         chunks=tuple(plan(spec)),
         estimate=estimate,
         problems=tuple(capacity_problems(estimate, target)),
+        duckdb_file=duckdb_file or DEFAULT_DUCKDB_FILE,
     )

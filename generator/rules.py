@@ -37,6 +37,12 @@ MAX_CLUSTER_TIMEOUT_SEC = 4 * 3600
 MAX_SCRIPT_TIMEOUT_SEC = 3600
 #: Shown values are cut to this many characters, so a huge argument never floods a message.
 MAX_SHOWN_CHARS = 120
+#: PostgreSQL names (schemas, databases) are at most this many bytes.
+MAX_PG_IDENTIFIER_BYTES = 63
+#: Tables a PostgreSQL load fills at once.
+MAX_LOAD_WORKERS = 16
+#: The database file of a DuckDB dataset, unless named otherwise.
+DEFAULT_DUCKDB_FILE = "retail.duckdb"
 
 _UC_FORBIDDEN = {".": "a dot", " ": "a space", "/": "a slash", "`": "a backtick"}
 UC_NAME_ACCEPTED = (
@@ -54,9 +60,14 @@ VOLUME_PATH_ACCEPTED = (
 WORKSPACE_PATH_ACCEPTED = (
     f"an absolute workspace path such as /Workspace/Users/<you>/generate_data.py, with {_SEGMENTS_ACCEPTED}"
 )
+PG_SCHEMA_ACCEPTED = "a name matching [A-Za-z_][A-Za-z0-9_]* of at most 63 bytes, not pg_... (stored lower-case)"
+PG_DATABASE_ACCEPTED = f"a PostgreSQL database name: 1 to {MAX_PG_IDENTIFIER_BYTES} bytes without NUL"
+LAKEBASE_INSTANCE_ACCEPTED = "1 to 63 letters, digits and hyphens, not starting or ending with a hyphen"
+DUCKDB_FILE_ACCEPTED = "a file name ending in .duckdb (letters, digits, '_', '-', '.'; no folders), e.g. retail.duckdb"
 CLUSTER_ID_ACCEPTED = "a cluster id such as 0123-456789-abcdef01 (letters, digits, '-', '_', '.')"
 _CLUSTER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Environment variable names, and the PostgreSQL names that never need quoting.
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Unicode categories refused in names: controls, invisible formatting characters and every separator.
 _INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"}
 
@@ -214,6 +225,22 @@ END_DATE = Rule(_end_date, {"type": "string", "format": "date"})
 WORKERS = whole_number(1, MAX_WORKERS)
 #: Job, run and other numeric ids of the Databricks APIs.
 ID = whole_number(1, MAX_ID)
+PORT = whole_number(1, 65535)
+LOAD_WORKERS = whole_number(1, MAX_LOAD_WORKERS)
+#: Rows per COPY block, and seconds a login may take.
+BATCH_ROWS = whole_number(1, 10_000_000)
+CONNECT_TIMEOUT = whole_number(1, 600)
+
+
+def _versions(value: object, field: str) -> list[int]:
+    accepted = "a list of change-feed version numbers (whole numbers from 0), or null for every version"
+    if not isinstance(value, list | tuple):
+        raise RuleError(field, value, accepted, "not a list")
+    return [_whole_number(item, f"{field}[{index}]", 0, MAX_ID, accepted) for index, item in enumerate(value)]
+
+
+#: Versions of a change feed to apply.
+CHANGE_VERSIONS = Rule(_versions, {"type": "array", "items": {"type": "integer", "minimum": 0}})
 
 
 # --------------------------------------------------------------------------- names and paths
@@ -333,11 +360,29 @@ def _env(value: object, field: str) -> dict[str, str]:
     if not isinstance(value, dict):
         raise RuleError(field, value, accepted, "not a mapping")
     for key, item in value.items():
-        if not isinstance(key, str) or not _ENV_NAME.fullmatch(key):
+        if not isinstance(key, str) or not _IDENTIFIER.fullmatch(key):
             raise RuleError(f"{field} name", key, accepted)
         if not isinstance(item, str) or "\x00" in item:
             raise RuleError(f"{field}[{key}]", item, accepted)
     return dict(value)
+
+
+def _pg_schema(value: object, field: str) -> str:
+    if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
+        raise RuleError(field, value, PG_SCHEMA_ACCEPTED)
+    size = len(value.encode())
+    if size > MAX_PG_IDENTIFIER_BYTES:
+        raise RuleError(field, value, PG_SCHEMA_ACCEPTED, f"{size} bytes")
+    if value.lower().startswith("pg_"):
+        raise RuleError(field, value, PG_SCHEMA_ACCEPTED, "names starting with pg_ are reserved by PostgreSQL")
+    return value.lower()
+
+
+def _pg_database(value: object, field: str) -> str:
+    text = _text(value, field, PG_DATABASE_ACCEPTED)
+    if "\x00" in text or len(text.encode()) > MAX_PG_IDENTIFIER_BYTES:
+        raise RuleError(field, value, PG_DATABASE_ACCEPTED)
+    return text
 
 
 def _pattern_rule(pattern: str, accepted: str, *, lower: bool = False) -> Rule:
@@ -367,3 +412,10 @@ CLUSTER_ID = Rule(_cluster_id, {"type": "string", "pattern": _CLUSTER_ID.pattern
 JOB_NAME = Rule(_job_name, {"type": "string", "minLength": 1, "maxLength": 4096})
 IDEMPOTENCY_TOKEN = Rule(_idempotency_token, {"type": "string", "minLength": 1, "maxLength": 64})
 ENV = Rule(_env, {"type": "object", "additionalProperties": {"type": "string"}})
+#: A PostgreSQL schema the loader creates or replaces (quoted identifiers are never needed).
+PG_SCHEMA = Rule(_pg_schema, {"type": "string", "pattern": f"^{_IDENTIFIER.pattern}$", "maxLength": 63})
+PG_DATABASE = Rule(_pg_database, {"type": "string", "minLength": 1, "maxLength": MAX_PG_IDENTIFIER_BYTES})
+#: The name of a Databricks Lakebase (provisioned) database instance.
+LAKEBASE_INSTANCE = _pattern_rule("[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?", LAKEBASE_INSTANCE_ACCEPTED)
+#: The file of a DuckDB dataset inside its folder.
+DUCKDB_FILE = _pattern_rule(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,240}\.duckdb", DUCKDB_FILE_ACCEPTED)

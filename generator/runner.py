@@ -121,6 +121,10 @@ def _versions(fmt: str) -> dict[str, str]:
         import deltalake
 
         versions["deltalake"] = deltalake.__version__
+    if fmt == "duckdb":
+        import duckdb
+
+        versions["duckdb"] = duckdb.__version__
     return versions
 
 
@@ -177,14 +181,16 @@ def run(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    duckdb_file: str | None = None,
 ) -> Manifest:
-    """Generate all seven tables into output_dir and return the manifest.
+    """Generate all seven tables into output_dir and return the manifest (a duckdb run writes them into
+    `<output_dir>/<duckdb_file>`, default retail.duckdb).
 
     Raises OutputExistsError, OutputFolderError, InsufficientCapacityError, OutputBusyError,
     GenerationCancelled, DiskFullError, ReadOnlyFolderError or FolderPermissionError (all
     GenerationError) for expected failures; output_dir is untouched then.
     """
-    decided = preflight(spec, output_dir, fmt, overwrite=overwrite, workers=workers)
+    decided = preflight(spec, output_dir, fmt, overwrite=overwrite, workers=workers, duckdb_file=duckdb_file)
     decided.refuse_if_unfit()
     return execute(decided, progress=progress, cancel=cancel)
 
@@ -235,6 +241,10 @@ def execute(
 
             _execute(chunks, decided.spec, decided.fmt, staging, decided.workers, on_done, cancel)
             tables = _collect(chunks, results, staging, decided.fmt)
+            if decided.fmt == "duckdb":
+                from generator.duckdb_dataset import build_database
+
+                tables = build_database(staging, tables, decided.duckdb_file, decided.workers, cancel)
             if cancel.is_set():
                 raise GenerationCancelled("generation cancelled; the output folder was not touched.")
             manifest = Manifest(
@@ -278,4 +288,13 @@ def generate(
     options: GenerateOptions, progress: ProgressCallback | None = None, cancel: threading.Event | None = None
 ) -> Manifest:
     """`run` with validated options (the CLI's and the tools' front door)."""
-    return run(options.spec(), options.output_dir, options.format, options.overwrite, options.workers, progress, cancel)
+    return run(
+        options.spec(),
+        options.output_dir,
+        options.format,
+        options.overwrite,
+        options.workers,
+        progress,
+        cancel,
+        options.duckdb_file,
+    )

@@ -13,7 +13,8 @@ from typing import Protocol
 
 import pyarrow as pa
 
-EXTENSIONS = {"parquet": "parquet", "delta": "parquet", "csv": "csv"}
+#: Part files per format (a duckdb run stages Parquet parts and loads them into its database file).
+EXTENSIONS = {"parquet": "parquet", "delta": "parquet", "duckdb": "parquet", "csv": "csv"}
 PARQUET_COMPRESSION = "snappy"
 
 

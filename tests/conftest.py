@@ -31,6 +31,10 @@ if _TESTS_DIR not in sys.path:  # so `import databricks_standin` works in every 
 #                     standin.faults.throttle(...), .fail_file(...), .slow_commands(s),
 #                     .fail_job_runs(job_id), .fail_submitted_runs(message, task_key=None),
 #                     .stop_answering(); standin.requests (the log)
+#                     SQL: standin.warehouse_id (RUNNING), standin.add_warehouse(state="STOPPED"),
+#                     standin.create_catalog(); statements run on DuckDB against standin.uc
+#                     (uc.describe / uc.rows / uc.tables / uc.set_owner); faults
+#                     .fail_statements(regex, message, skip=2), .hold_statements(regex, seconds)
 # `workspace_client`  a databricks.sdk.WorkspaceClient for the stand-in (PAT auth,
 #                     retry_timeout_seconds=10); the request log is cleared after it is built,
 #                     so a test sees only the requests its own code made.
@@ -87,6 +91,8 @@ def fast_databricks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 #                autocommit), .create_database(), .create_role(), .require_ssl(role),
 #                .small_tablespace(name, size_kib) (a tmpfs that really fills up; root only).
 # `pg_database`  a fresh, empty database on it (its name), dropped after the test.
+# `lakebase_database`  a TokenDatabase on it for the stand-in's user (TLS only): the database of a stand-in
+#                Lakebase instance; pass its .accept as the instance's on_credential hook.
 
 
 @pytest.fixture(scope="session")
@@ -102,6 +108,16 @@ def pg_database(pg_server: object) -> Iterator[str]:
     name = pg_server.create_database()  # type: ignore[attr-defined]
     yield name  # pytest runs the rest after the test, whatever its outcome
     pg_server.drop_database(name)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def lakebase_database(pg_server: object) -> Iterator[object]:
+    from databricks_standin import USER_NAME
+    from postgres_server import TokenDatabase
+
+    database = TokenDatabase(pg_server, USER_NAME)  # type: ignore[arg-type]
+    yield database
+    database.close()
 
 
 # ======================================================================================

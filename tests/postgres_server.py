@@ -218,6 +218,16 @@ class PostgresServer:
         }
         return " ".join(f"{key}={value}" for key, value in params.items() if value is not None)
 
+    def environment(self, dbname: str) -> dict[str, str]:
+        """The PG* variables that make libpq log in to ``dbname`` as the superuser over TCP."""
+        return {
+            "PGHOST": self.host,
+            "PGPORT": str(self.port),
+            "PGUSER": self.superuser,
+            "PGPASSWORD": self.password,
+            "PGDATABASE": dbname,
+        }
+
     def connect(self, dbname: str = "postgres", *, autocommit: bool = True) -> Any:
         """A psycopg connection as the superuser over the socket (autocommit unless asked otherwise)."""
         import psycopg
@@ -278,3 +288,40 @@ class PostgresServer:
             with contextlib.suppress(Exception), self.connect() as conn:
                 conn.execute(sql.SQL("DROP TABLESPACE IF EXISTS {}").format(sql.Identifier(name)))
             subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+class TokenDatabase:
+    """A database standing in for a Lakebase instance's: owned by ``role``, whose TCP logins must use TLS, and
+    which accepts each token handed to ``accept`` until it expires (as Lakebase accepts its credentials)."""
+
+    def __init__(self, server: PostgresServer, role: str) -> None:
+        with server.connect() as admin:
+            exists = admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+        if not exists:
+            server.create_role(role)
+            server.require_ssl(role)
+        self.server = server
+        self.role = role
+        self.name = server.create_database(owner=role)
+        self.tokens: list[str] = []  # every token accepted, in order
+
+    def accept(self, token: str, expires: Any) -> None:
+        """The stand-in instance's ``on_credential`` hook: the role's password becomes ``token`` until ``expires``."""
+        from psycopg import sql
+
+        self.tokens.append(token)
+        with self.server.connect() as admin:
+            admin.execute(
+                sql.SQL("ALTER ROLE {} PASSWORD {} VALID UNTIL {}").format(
+                    sql.Identifier(self.role), sql.Literal(token), sql.Literal(expires.isoformat())
+                )
+            )
+
+    def schemas(self) -> set[str]:
+        """The schemas of the database besides PostgreSQL's own."""
+        with self.server.connect(self.name) as conn:
+            names = {row[0] for row in conn.execute("SELECT nspname FROM pg_namespace").fetchall()}
+        return names - {"public", "information_schema", "pg_catalog", "pg_toast"}
+
+    def close(self) -> None:
+        self.server.drop_database(self.name)

@@ -14,7 +14,6 @@ import json
 import math
 import re
 import threading
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,10 +99,10 @@ def run_query(
     statement = check_read_only(sql).strip().rstrip(";")
     import duckdb
 
-    from generator.readers import connect_dataset
+    from generator.readers import QueryWatchdog, connect_dataset
 
     connection = connect_dataset(dataset)
-    watchdog = _Watchdog(connection, timeout_sec, cancel)
+    watchdog = QueryWatchdog(connection, timeout_sec, cancel)
     try:
         relation = connection.sql(statement)
         if relation is None:
@@ -183,32 +182,3 @@ def _cap(text: str) -> str:
 def _first_lines(text: str, lines: int = 6) -> str:
     kept = [line for line in text.strip().splitlines() if line.strip()][:lines]
     return " | ".join(line.strip() for line in kept)
-
-
-class _Watchdog:
-    """Interrupts the connection once the deadline passes or `cancel` is set (polled every 0.1 s)."""
-
-    def __init__(self, connection: Any, timeout_sec: float, cancel: threading.Event | None) -> None:
-        self.reason: str | None = None
-        self._connection = connection
-        self._deadline = time.monotonic() + timeout_sec
-        self._cancel = cancel
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """The query ended: stop watching (before the connection closes)."""
-        self._stopped.set()
-        self._thread.join()
-
-    def _watch(self) -> None:
-        while not self._stopped.wait(0.1):
-            if self._cancel is not None and self._cancel.is_set():
-                self.reason = "cancelled"
-            elif time.monotonic() >= self._deadline:
-                self.reason = "timeout"
-            else:
-                continue
-            self._connection.interrupt()
-            return

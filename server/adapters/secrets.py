@@ -13,6 +13,8 @@ import os
 import re
 import threading
 
+from generator.postgres.masking import URI_PASSWORD
+
 #: Credentials the Databricks SDK's unified auth and libpq read from the environment.
 SECRET_ENV_VARS = (
     "DATABRICKS_TOKEN",
@@ -36,8 +38,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 " + MASK),
     # JSON Web Tokens.
     (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), MASK),
-    # Passwords inside connection URIs: scheme://user:password@host.
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+(@)"), r"\1" + MASK + r"\2"),
+    # Passwords inside connection URIs: scheme://user:password@host (the core's pattern, standard library only).
+    (URI_PASSWORD, r"\1" + MASK),
     # key=value / "key": "value" pairs whose key says it is secret.
     (
         re.compile(

@@ -12,7 +12,9 @@ read-only mode on `hints.read_only` and turns each into an MCP tool (`server.too
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+import warnings
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -30,6 +32,15 @@ class ToolInput(BaseModel):
     """Base of the input models: unknown fields are refused, and a model is never changed after checking."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@contextmanager
+def schema_field_allowed() -> Iterator[None]:
+    """Allow a field named `schema` (the Unity Catalog and PostgreSQL term): pydantic warns that it shadows
+    the deprecated `BaseModel.schema()`, which these models never use."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message='Field name "schema" ', category=UserWarning)
+        yield
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ Use it through the ``standin`` and ``workspace_client`` pytest fixtures of ``tes
 
 from pathlib import Path
 
-from .faults import FaultRule, Faults, LoggedRequest, RequestLog
+from .faults import FaultRule, Faults, LoggedRequest, RequestLog, StatementRule
 from .server import TEST_TOKEN, USER_NAME, StandinWorkspace, VolumeRef
 
 #: Scripts the stand-in's clusters and jobs run in tests (they stand for user code on Databricks).
@@ -20,5 +20,6 @@ __all__ = [
     "LoggedRequest",
     "RequestLog",
     "StandinWorkspace",
+    "StatementRule",
     "VolumeRef",
 ]

@@ -6,6 +6,7 @@ import re
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -27,6 +28,28 @@ class FaultRule:
     hits: int = 0
 
 
+@dataclass
+class StatementRule:
+    """A fault for SQL statements whose text matches ``pattern`` (``re.search``, case-insensitive).
+
+    The first ``skip`` matching statements pass untouched, then ``remaining`` of them (``None``: all)
+    are affected: ``kind="fail"`` ends them FAILED with ``error_code``/``message``/``sql_state``;
+    ``kind="hold"`` keeps them in ``hold_state`` (PENDING or RUNNING) for ``hold_seconds``
+    (``None``: until cancelled) before they run.
+    """
+
+    pattern: re.Pattern[str]
+    kind: str
+    skip: int = 0
+    remaining: int | None = 1
+    error_code: str = "BAD_REQUEST"
+    message: str = ""
+    sql_state: str = "42000"
+    hold_seconds: float | None = None
+    hold_state: str = "PENDING"
+    hits: int = 0
+
+
 def files_api_path(volume_path: str) -> str:
     """The decoded request path the Files API uses for a ``/Volumes/...`` file path."""
     return "/api/2.0/fs/files" + volume_path
@@ -38,6 +61,7 @@ class Faults:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rules: list[FaultRule] = []
+        self._statement_rules: list[StatementRule] = []
         self.slow_command_seconds: float = 0.0
         self.failing_jobs: dict[int, str] = {}
         self.failing_submitted_tasks: dict[str | None, str] = {}
@@ -118,6 +142,63 @@ class Faults:
         with self._lock:
             self.failing_jobs[int(job_id)] = message
 
+    def fail_statements(
+        self,
+        sql_regex: str,
+        message: str,
+        *,
+        error_code: str = "BAD_REQUEST",
+        sql_state: str = "42000",
+        skip: int = 0,
+        count: int | None = 1,
+    ) -> StatementRule:
+        """End matching SQL statements FAILED with ``message`` (e.g. the third CREATE TABLE: ``skip=2``).
+
+        Example: ``fail_statements(r"^CREATE SCHEMA", "[INSUFFICIENT_PERMISSIONS] Insufficient privileges: User
+        does not have CREATE SCHEMA on Catalog 'x'. SQLSTATE: 42501", error_code="PERMISSION_DENIED")``.
+        """
+        return self._statement_rule(
+            sql_regex, "fail", skip, count, error_code=error_code, message=message, sql_state=sql_state
+        )
+
+    def hold_statements(
+        self,
+        sql_regex: str,
+        seconds: float | None = None,
+        *,
+        state: str = "PENDING",
+        skip: int = 0,
+        count: int | None = None,
+    ) -> StatementRule:
+        """Keep matching SQL statements PENDING (or RUNNING) for ``seconds`` (``None``: until cancelled)."""
+        if state not in ("PENDING", "RUNNING"):
+            raise ValueError("a held statement is PENDING or RUNNING")
+        return self._statement_rule(sql_regex, "hold", skip, count, hold_seconds=seconds, hold_state=state)
+
+    def _statement_rule(self, sql_regex: str, kind: str, skip: int, count: int | None, **fields: Any) -> StatementRule:
+        rule = StatementRule(re.compile(sql_regex, re.IGNORECASE), kind, skip=skip, remaining=count, **fields)
+        with self._lock:
+            self._statement_rules.append(rule)
+        return rule
+
+    def match_statement(self, sql: str) -> StatementRule | None:
+        """The rule for a statement just submitted, consuming one use of it (every matching rule counts it)."""
+        chosen = None
+        with self._lock:
+            for rule in self._statement_rules:
+                if not rule.pattern.search(sql.strip()):
+                    continue
+                if rule.skip > 0:
+                    rule.skip -= 1
+                    continue
+                if chosen is not None or (rule.remaining is not None and rule.remaining <= 0):
+                    continue
+                if rule.remaining is not None:
+                    rule.remaining -= 1
+                rule.hits += 1
+                chosen = rule
+        return chosen
+
     def fail_submitted_runs(
         self, message: str = "Injected failure of the task", *, task_key: str | None = None
     ) -> None:
@@ -141,6 +222,7 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
+            self._statement_rules.clear()
             self.failing_jobs.clear()
             self.failing_submitted_tasks.clear()
         self.slow_command_seconds = 0.0

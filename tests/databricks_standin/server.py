@@ -5,8 +5,11 @@ SDK (its retries, error mapping, URL encoding, waiters), without a workspace and
 mocking the SDK. The stand-in speaks the REST shapes and error codes of the services the
 project uses: ``/.well-known/databricks-config``, SCIM ``Me``, the Files API (Volumes),
 the Workspace API, Clusters, Command Execution 1.2, Jobs 2.2 (with one-time runs,
-``runs/submit``, and serverless environments: see ``submit_api``) and Lakebase database
-instances. The cluster and the jobs really run Python (see ``cluster_runner``).
+``runs/submit``, and serverless environments: see ``submit_api``), Lakebase database
+instances, SQL warehouses with the Statement Execution API 2.0 and Unity Catalog 2.1.
+The cluster and the jobs really run Python (see ``cluster_runner``); SQL really runs, on
+DuckDB, against a Unity Catalog emulation that shares its catalogs, schemas and volumes
+with the Files API (see ``unity_catalog`` and ``sql_api``).
 
 How ``/Volumes/...`` paths work for code that runs "on the cluster"
 --------------------------------------------------------------------
@@ -52,12 +55,17 @@ from .faults import Faults, LoggedRequest, RequestLog
 from .files_api import FilesApi, VolumeStore
 from .http_core import ApiError, Request, Response, Router
 from .lakebase_api import DatabaseInstance, LakebaseApi
+from .sql_api import SqlApi, Warehouse
+from .sql_engine import SqlEngine
 from .submit_api import SubmitRunsApi
+from .uc_api import UnityCatalogApi
+from .unity_catalog import UnityCatalog
 from .workspace_api import WorkspaceApi, WorkspaceStore
 
 LOG = logging.getLogger("databricks_standin")
 TEST_TOKEN = "dapi-test-secret-token"
 USER_NAME = "standin.user@example.com"
+USER_ID = "4711000000000001"
 WORKSPACE_ID = "1234567890123456"
 SHARED_VOLUMES_ROOT = Path(tempfile.gettempdir()) / "databricks-standin" / "Volumes"
 VOLUMES_LINK = Path("/Volumes")
@@ -93,6 +101,36 @@ class VolumeRef:
     local: Path
 
 
+class _Connections:
+    """The keep-alive connections being served, so that stopping ends their threads too.
+
+    Why: a client's idle keep-alive connection holds a handler thread; left running it makes
+    ``threading.active_count()`` lie to later code in the same process (the generator's
+    runner forks only when it is the sole thread).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[socket.socket, threading.Thread] = {}
+
+    def open(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._open[connection] = threading.current_thread()
+
+    def closed(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._open.pop(connection, None)
+
+    def close_all(self) -> None:
+        with self._lock:
+            served = list(self._open.items())
+        for connection, _ in served:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        for _, thread in served:
+            thread.join(timeout=5)
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "DatabricksStandin/1.0"
@@ -100,6 +138,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         LOG.debug("%s " + format, self.address_string(), *args)
+
+    def setup(self) -> None:
+        super().setup()
+        self.standin.connections.open(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.standin.connections.closed(self.connection)
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -169,7 +217,10 @@ class StandinWorkspace:
 
     Attributes tests use: ``url``, ``token``, ``volumes_root``, ``workspace_root``,
     ``volumes_mode``, ``faults`` (see ``faults.Faults``), ``requests`` (the request log),
-    ``cluster_id`` (a RUNNING cluster made at start), and the helpers below.
+    ``cluster_id`` (a RUNNING cluster made at start), ``warehouse_id`` (a RUNNING SQL warehouse
+    made at start), ``uc`` (the Unity Catalog emulation: ``uc.describe(full_name)``,
+    ``uc.rows(full_name)``, ``uc.tables(catalog, schema)``, ``uc.set_owner(name, user)``), and
+    the helpers below.
     """
 
     def __init__(self, workspace_root: Path, *, volumes_mode: str | None = None, token: str = TEST_TOKEN) -> None:
@@ -198,6 +249,8 @@ class StandinWorkspace:
             volumes=self.volume_store,
         )
         self.lakebase = LakebaseApi(USER_NAME)
+        self.uc = UnityCatalog(USER_NAME, USER_ID, self.volume_store)
+        self.sql = SqlApi(self.faults, SqlEngine(self.uc), USER_NAME, lambda: self.url)
         self.router.add("GET", r"/\.well-known/databricks-config", self._well_known)
         self.router.add("GET", r"/api/2\.0/preview/scim/v2/Me", self._scim_me)
         self.files_api.register(self.router)
@@ -205,12 +258,16 @@ class StandinWorkspace:
         self.compute.register(self.router)
         self.jobs.register(self.router)
         self.lakebase.register(self.router)
+        self.sql.register(self.router)
+        UnityCatalogApi(self.uc).register(self.router)
         handler = type("StandinHandler", (_Handler,), {"standin": self})
+        self.connections = _Connections()
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread: threading.Thread | None = None
         self.cluster_id = self.add_cluster(cluster_id="0000-000000-standin0", name="standin-running").cluster_id
+        self.warehouse_id = self.add_warehouse(name="standin-warehouse").id
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -225,9 +282,12 @@ class StandinWorkspace:
         self.faults.clear()
         self.jobs.close_all()
         self.compute.close_all()
+        self.sql.close()
         self._server.shutdown()
+        self.connections.close_all()
         self._server.server_close()
         self.volume_store.remove_created()
+        self.uc.close()
         if self.volumes_mode == "rewrite":  # a private folder: nobody else uses it
             shutil.rmtree(self.volumes_root, ignore_errors=True)
 
@@ -262,7 +322,7 @@ class StandinWorkspace:
             200,
             {
                 "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                "id": "4711000000000001",
+                "id": USER_ID,
                 "userName": USER_NAME,
                 "displayName": "Standin User",
                 "active": True,
@@ -306,9 +366,29 @@ class StandinWorkspace:
     def create_volume(self, catalog: str | None = None, schema: str = "synthetic", volume: str = "data") -> VolumeRef:
         """Create a volume; the default catalog name is unique (``standin_<hex>``) so runs never clash."""
         catalog = catalog or f"standin_{secrets.token_hex(4)}"
-        local = self.volume_store.create_volume(catalog, schema, volume)
-        c, s, v = catalog.lower(), schema.lower(), volume.lower()
-        return VolumeRef(c, s, v, f"/Volumes/{c}/{s}/{v}", local)
+        ref = self.uc.create_volume(catalog, schema, volume)
+        c, s, v = ref.catalog, ref.schema, ref.name
+        return VolumeRef(c, s, v, f"/Volumes/{c}/{s}/{v}", self.volume_store.root / c / s / v)
+
+    def create_catalog(self, name: str | None = None) -> str:
+        """Create a catalog (with its ``default`` schema) visible to SQL and Unity Catalog; returns its name."""
+        return self.uc.create_catalog(name or f"standin_{secrets.token_hex(4)}", if_not_exists=True).name
+
+    def add_warehouse(
+        self,
+        *,
+        name: str = "standin-warehouse",
+        state: str = "RUNNING",
+        start_delay: float = 1.0,
+        serverless: bool = True,
+    ) -> Warehouse:
+        """Add a SQL warehouse; a STOPPED one, started (or sent a statement), runs ``start_delay`` s later."""
+        return self.sql.add_warehouse(name, state, start_delay, serverless=serverless)
+
+    def stop_warehouse(self, warehouse_id: str) -> None:
+        """Stop a warehouse now, as auto-stop does after idle minutes."""
+        warehouse = self.sql.warehouses[warehouse_id]
+        warehouse.state, warehouse.changes_at = "STOPPED", None
 
     def local_path(self, volume_path: str) -> Path:
         """The local file behind a ``/Volumes/...`` path."""

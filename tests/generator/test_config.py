@@ -35,7 +35,7 @@ def test_defaults_are_the_pipeline_defaults() -> None:
         ({"scale_factor": -1}, "scale_factor=-1: must be a number > 0 and <= 1000"),
         ({"scale_factor": float("nan")}, "scale_factor=nan: must be a number > 0"),
         ({"seed": -5}, "seed=-5: must be a whole number from 0 to"),
-        ({"format": "xlsx"}, "format='xlsx': Input should be 'parquet', 'csv' or 'delta'"),
+        ({"format": "xlsx"}, "format='xlsx': Input should be 'parquet', 'csv', 'delta' or 'duckdb'"),
         ({"workers": 0}, "workers=0: must be a whole number from 1 to 64"),
         ({"end_date": "yesterday"}, "end_date='yesterday': not a date"),
         ({"colour": "red"}, "colour='red': unknown parameter; must be one of: scale, scale_factor"),

@@ -12,7 +12,7 @@ from generator.runner import generate
 from generator.spec import DatasetSpec
 
 
-@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "duckdb"])
 def test_estimate_is_within_a_factor_of_two(tmp_path: Path, fmt: str) -> None:
     options = GenerateOptions(output_dir=tmp_path / fmt, format=fmt, scale="medium", scale_factor=0.5, days=10)
     estimate = estimate_dataset(options.spec(), fmt, 2)
@@ -22,6 +22,8 @@ def test_estimate_is_within_a_factor_of_two(tmp_path: Path, fmt: str) -> None:
             assert 0.5 < estimate.tables[name].rows / table.rows < 2, name
             assert 0.5 < estimate.tables[name].bytes / table.bytes < 2, name
     assert estimate.tables["stores"].rows == manifest.tables["stores"].rows
+    assert 0.5 < estimate.total_bytes / manifest.total_bytes < 2
+    assert estimate.peak_disk_bytes >= estimate.total_bytes
 
 
 def test_estimate_grows_with_days_and_scale_and_shrinks_with_workers() -> None:
@@ -32,3 +34,11 @@ def test_estimate_grows_with_days_and_scale_and_shrinks_with_workers() -> None:
     assert large.total_bytes > 50 * small.total_bytes
     assert year.peak_memory_mb_per_worker < 300
     assert estimate_dataset(DatasetSpec(scale="large"), "parquet", 4).seconds < large.seconds
+
+
+def test_a_duckdb_run_costs_its_load_and_stages_parquet_beside_the_file() -> None:
+    spec = DatasetSpec(scale="medium", days=30)
+    parquet, duckdb = estimate_dataset(spec, "parquet", 2), estimate_dataset(spec, "duckdb", 2)
+    assert duckdb.seconds > parquet.seconds + 3  # the key indexes: about 200K rows/s (bench/duckdb_bench.py)
+    assert abs(duckdb.peak_disk_bytes - (duckdb.total_bytes + parquet.total_bytes)) <= len(duckdb.tables)  # rounding
+    assert parquet.peak_disk_bytes == parquet.total_bytes

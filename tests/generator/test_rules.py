@@ -35,6 +35,13 @@ def refusal(rule: rules.Rule, value: object, field: str = "f") -> RuleError:
         (rules.CLUSTER_ID, "0123-456789-abcdef01", "0123-456789-abcdef01"),
         (rules.TABLE_PREFIX, "", ""),
         (rules.TABLE_FORMAT, "Delta", "delta"),
+        (rules.PG_SCHEMA, "Retail_2024", "retail_2024"),
+        (rules.PG_SCHEMA, "R" * 63, "r" * 63),
+        (rules.PG_DATABASE, "databricks_postgres", "databricks_postgres"),
+        (rules.LAKEBASE_INSTANCE, "retail-lakebase-1", "retail-lakebase-1"),
+        (rules.PORT, "5432", 5432),
+        (rules.CHANGE_VERSIONS, [3, "4"], [3, 4]),
+        (rules.DUCKDB_FILE, "shop-2024.duckdb", "shop-2024.duckdb"),
     ],
 )
 def test_accepted_values_are_normalised(rule: rules.Rule, value: object, expected: object) -> None:
@@ -76,6 +83,21 @@ def test_accepted_values_are_normalised(rule: rules.Rule, value: object, expecte
         (rules.WORKSPACE_PATH, "/Users/me/", "names a folder, not a file"),
         (rules.CLUSTER_ID, "id with spaces", None),
         (rules.TABLE_PREFIX, "p-", None),
+        (rules.PG_SCHEMA, 're"tail', None),
+        (rules.PG_SCHEMA, "re.tail", None),
+        (rules.PG_SCHEMA, "rétail", None),
+        (rules.PG_SCHEMA, "r" * 64, "64 bytes"),
+        (rules.PG_SCHEMA, "PG_stats", "names starting with pg_ are reserved by PostgreSQL"),
+        (rules.PG_DATABASE, "", "empty"),
+        (rules.PG_DATABASE, "a\x00b", None),
+        (rules.PG_DATABASE, "é" * 32, None),
+        (rules.LAKEBASE_INSTANCE, "-leading", None),
+        (rules.LAKEBASE_INSTANCE, "bad name!", None),
+        (rules.PORT, 0, None),
+        (rules.PORT, 65536, None),
+        (rules.CHANGE_VERSIONS, 3, "not a list"),
+        (rules.DUCKDB_FILE, "../retail.duckdb", None),
+        (rules.DUCKDB_FILE, "retail.db", None),
     ],
 )
 def test_refusals_name_the_field_the_value_and_what_is_accepted(
@@ -107,3 +129,8 @@ def test_check_all_reports_every_refusal_together() -> None:
 def test_huge_values_are_shown_cut() -> None:
     error = refusal(rules.UC_NAME, "y" * 10_000, "schema")
     assert len(str(error)) < 600 and "10,000 characters" in str(error)
+
+
+def test_a_bad_change_version_is_named_by_its_position() -> None:
+    error = refusal(rules.CHANGE_VERSIONS, [1, -2], "versions")
+    assert error.field == "versions[1]" and str(error).startswith("versions[1]=-2: ")

@@ -63,9 +63,14 @@ BASE_VALUES: dict[str, Any] = {
     "workspace_path": "/Workspace/Users/someone@example.com/retail/generate_data.py",
     "volume_output_path": "/Volumes/main/default/vol/out",
     "run_id": 1,
+    "instance_name": "retail-lakebase",
 }
 #: Small values for optional parameters of the tools that write, so that an accepted call is cheap.
-CHEAP_VALUES: dict[str, dict[str, Any]] = {"generate_data": {**TINY, "background": False}}
+CHEAP_VALUES: dict[str, dict[str, Any]] = {
+    "generate_data": {**TINY, "background": False},
+    "load_to_postgres": {"path": "sample_data"},  # load an existing dataset rather than generate one per case
+    "load_to_lakebase": {"path": "sample_data"},
+}
 
 
 # --------------------------------------------------------------------------- the arena
@@ -460,6 +465,17 @@ NAMES: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
     ("validate_dataset", {"path": LONG}, ("path=", "too long")),
     ("query_dataset", {"sql": "select 1", "path": "a\x00b"}, ("path=", "NUL")),
     ("list_datasets", {"under": "\x1b]0;title\x07"}, ("under=", "control character")),
+    ("load_to_postgres", {"path": "sample_data", "schema": 're"tail'}, ("schema=", "[A-Za-z_]")),
+    ("load_to_postgres", {"path": "sample_data", "schema": "re.tail"}, ("schema=",)),
+    ("load_to_postgres", {"path": "sample_data", "schema": "r" * 64}, ("schema=", "64 bytes")),
+    ("load_to_postgres", {"path": "sample_data", "schema": "pg_x"}, ("schema=", "reserved")),
+    ("load_to_postgres", {"path": "sample_data", "dsn": "host=x password=hunter2secret port"}, ("dsn=", "key=value")),
+    ("load_to_postgres", {"path": "sample_data", "dsn": ""}, ("dsn=",)),
+    ("load_to_postgres", {"path": "sample_data", "overwrite": "maybe"}, ("overwrite=",)),
+    ("load_to_postgres", {"path": "sample_data", "days": 30}, ("not both",)),
+    ("load_to_postgres", {"days": 0}, ("days=0",)),
+    ("load_to_postgres", {"path": "afile.txt"}, ("path=", "a file")),
+    ("load_to_postgres", {"path": "proj"}, ("path=",)),
 ]
 SQL: list[tuple[str, tuple[str, ...]]] = [
     ("", ("sql=''",)),
@@ -689,6 +705,12 @@ def _databricks_cases(schemas: dict[str, dict[str, Any]]) -> list[tuple[str, dic
         if "workspace_path" in props:
             for bad in ["relative.py", "/Workspace/../etc/passwd", "", "/Users/x/\x00.py", "/Workspace/a\nb.py"]:
                 cases.append((name, {**base, "workspace_path": bad}, ("workspace_path",)))
+        if "instance_name" in props:
+            for bad in ["", "bad name!", "-leading", "x" * 64, "a.b", "inst\n"]:
+                cases.append((name, {**base, "instance_name": bad}, ("instance_name",)))
+        if "database" in props:
+            for bad in ["", "a\x00b", "é" * 40, 5]:
+                cases.append((name, {**base, "database": bad}, ("database",)))
         if "cluster_id" in props:
             for bad in ["", "abc; rm -rf /", "a" * 1000, "../x", "id with spaces", "\n"]:
                 cases.append((name, {**base, "cluster_id": bad}, ("cluster_id",)))

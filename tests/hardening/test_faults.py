@@ -173,6 +173,21 @@ async def test_a_disk_that_fills_up_during_a_run_loses_nothing(
         assert snapshot(dataset) != before and leftovers(dataset) == []
 
 
+async def test_a_disk_that_fills_up_while_the_duckdb_file_is_written_loses_nothing(small_disk: Path) -> None:
+    """The Parquet parts of medium/7 days fit the 8 MiB disk, the DuckDB file with its key indexes does not."""
+    with counted("disk full while a DuckDB file is written"):
+        dataset = small_disk / "sample_data"
+        before = snapshot(dataset)
+        args = {"scale": "medium", "days": 7, "format": "duckdb", "background": False, "output_dir": "sample_data"}
+        async with mcp.Client(build_server(make_settings(small_disk))) as client:
+            text = assert_refused(await client.call_tool("generate_data", args), "generate_data")
+            assert "No space left on device" in text and "is full" in text and "unchanged" in text, text
+            assert snapshot(dataset) == before, "the previous dataset changed"
+            assert leftovers(dataset) == [], "the failed run left staging files on the full disk"
+            ok(await client.call_tool("generate_data", {**TINY, "format": "duckdb", "output_dir": "sample_data"}))
+            await _validate(client, "sample_data")
+
+
 # --------------------------------------------------------------------------- read-only and immutable folders
 
 

@@ -130,6 +130,10 @@ async def test_tokens_never_appear_in_results_errors_or_logs(tmp_path: Path, sec
         ("get_job_run", {"run_id": 987654321}),
         ("get_job_run", {"run_id": 1, "profile": "other"}),
         ("cancel_job_run", {"run_id": 987654321}),
+        ("load_to_lakebase", {"instance_name": "no-such-instance", "path": "sample_data"}),
+        # the agent passes the secret itself, as a password of an unreachable server
+        ("load_to_postgres", {"path": "sample_data", "dsn": f"host=127.0.0.1 port=1 password={env_token}"}),
+        ("load_to_postgres", {"path": "sample_data", "dsn": f"postgresql://me:{env_token}@127.0.0.1:1/db"}),
     ]
     log_path = tmp_path / "server-stderr.log"
     outputs: list[str] = []

@@ -26,8 +26,9 @@ LOCAL_TOOLS = {
     "validate_dataset",
     "query_dataset",
     "list_datasets",
+    "load_to_postgres",
 }
-WRITING_TOOLS = {"generate_data", "cancel_generation", "init_project", "execute_script"}
+WRITING_TOOLS = {"generate_data", "cancel_generation", "init_project", "execute_script", "load_to_postgres"}
 DATABRICKS_TOOLS = {
     "upload_to_volume",
     "generate_and_upload",
@@ -37,6 +38,7 @@ DATABRICKS_TOOLS = {
     "trigger_bundle_job",
     "get_job_run",
     "cancel_job_run",
+    "load_to_lakebase",
 }
 DATABRICKS_READ_ONLY = {"get_job_run"}
 
@@ -148,8 +150,8 @@ async def test_server_starts_without_heavy_imports(tmp_path: Path, read_only: bo
         "from server.app import build_server\n"
         "from server.settings import Settings\n"
         f"build_server(Settings.from_sources({['--read-only'] if read_only else []!r}, {{}}))\n"
-        "heavy = ('pyarrow', 'duckdb', 'numpy', 'pandas', 'deltalake', 'databricks.sdk', 'faker',\n"
-        "         'generator.runner', 'generator.schema')\n"
+        "heavy = ('pyarrow', 'duckdb', 'numpy', 'pandas', 'deltalake', 'databricks.sdk', 'faker', 'psycopg',\n"
+        "         'generator.runner', 'generator.schema', 'generator.postgres.load')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     env = {**os.environ, "RETAIL_DATAGEN_ROOT": str(tmp_path)}

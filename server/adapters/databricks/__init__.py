@@ -8,6 +8,7 @@ wrap (this package never imports MCP). Every argument is checked on entry by its
 * ``workspace``: ``upload_script_to_workspace`` (puts the generation script in the workspace).
 * ``cluster``: ``execute_script_on_cluster``, ``generate_and_upload_on_cluster``.
 * ``jobs``: ``trigger_bundle_job``, ``get_job_run``, ``cancel_job_run``, ``wait_for_job_run``.
+* ``lakebase``: ``load_to_lakebase`` (a dataset into a Lakebase instance; imported on use, it loads psycopg).
 * ``calls``, ``polling``: retries and error text of requests; progress and deadlines of waits.
 
 ``generator`` never imports this package.

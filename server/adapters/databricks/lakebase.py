@@ -23,14 +23,15 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from psycopg.conninfo import make_conninfo
+from pydantic import StrictBool
 
 from databricks.sdk import WorkspaceClient
-from generator import rules
-from generator.postgres import LoadResult, load_to_postgres, open_dataset
-from generator.postgres_connect import PostgresConnectError, PostgresLoadError, validate_schema_name
+from generator.fields import LakebaseInstance, Port, PostgresDatabase, PostgresSchema, validated
+from generator.postgres.errors import PostgresConnectError, PostgresLoadError
+from generator.postgres.load import LoadResult, load_to_postgres
+from generator.postgres.sources import open_dataset
 from server.adapters.databricks.auth import resolve_client
 from server.adapters.databricks.calls import api_error, is_not_found, with_retries
 from server.adapters.databricks.errors import DatabricksApiError
@@ -40,11 +41,10 @@ from server.adapters.secrets import redact, remember_secret
 LOG = logging.getLogger(__name__)
 
 DEFAULT_DATABASE = "databricks_postgres"
+#: The port every Lakebase instance listens on.
+LAKEBASE_PORT = 5432
 #: A token this close to its expiration time is replaced before the next login.
 REFRESH_MARGIN_SEC = 300
-_INSTANCE_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
-_INSTANCE_ACCEPTED = "1 to 63 letters, digits and hyphens, not starting or ending with a hyphen"
-_DATABASE_ACCEPTED = "a PostgreSQL database name: 1 to 63 bytes without NUL"
 
 
 @dataclass(frozen=True)
@@ -107,14 +107,6 @@ class LakebaseCredentials:
             return self._token  # type: ignore[return-value]
 
 
-def _validate_inputs(instance_name: Any, database: Any, port: Any) -> tuple[str, str, int]:
-    if not isinstance(instance_name, str) or not _INSTANCE_NAME.match(instance_name):
-        raise rules.refusal("instance_name", instance_name, _INSTANCE_ACCEPTED)
-    if not isinstance(database, str) or not database or "\x00" in database or len(database.encode()) > 63:
-        raise rules.refusal("database", database, _DATABASE_ACCEPTED)
-    return instance_name, database, rules.whole_number(1, 65535)(port, "port")
-
-
 def _lookup_failed(exc: Exception, instance_name: str) -> DatabricksApiError:
     """Why the instance could not be read: it does not exist (say where to look), or the request failed."""
     if not is_not_found(exc):
@@ -154,27 +146,26 @@ def instance_host(client: WorkspaceClient, instance_name: str) -> str:
     return instance.read_write_dns
 
 
+@validated
 def load_to_lakebase(
-    instance_name: str,
+    instance_name: LakebaseInstance,
     dataset_dir: str | Path,
-    database: str = DEFAULT_DATABASE,
-    schema: str = "retail",
-    overwrite: bool = False,
+    database: PostgresDatabase = DEFAULT_DATABASE,
+    schema: PostgresSchema = "retail",
+    overwrite: StrictBool = False,
     *,
     client: WorkspaceClient | None = None,
-    port: int = 5432,
+    port: Port = None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
 ) -> LakebaseLoadResult:
     """Load the dataset into ``schema`` of ``database`` on the Lakebase instance, as the caller, over TLS.
 
-    Raises ``InvalidParameterError`` / ``PostgresInputError`` / ``DatasetNotFoundError`` for bad input
-    (before any request), ``DatabricksApiError`` when the instance cannot be found or used, and the
-    ``generator.postgres_connect`` errors of the load itself (``SchemaExistsError``, ``SchemaBusyError``,
-    ``PostgresConnectError``, ``LoadFailedError``, ``LoadCancelled``); the schema is as it was after any.
+    Raises ``RuleErrors`` (a bad parameter, naming it) or ``DatasetNotFoundError`` before any request,
+    ``DatabricksApiError`` when the instance cannot be found or used, and the ``generator.postgres.errors``
+    of the load itself (``SchemaExistsError``, ``SchemaBusyError``, ``PostgresConnectError``,
+    ``LoadFailedError``, ``LoadCancelled``); the schema is as it was after any.
     """
-    instance_name, database, port = _validate_inputs(instance_name, database, port)
-    schema = validate_schema_name(schema)
     open_dataset(dataset_dir)  # a folder that is not a dataset is refused before any request
     client = resolve_client(client)
     host = instance_host(client, instance_name)
@@ -185,6 +176,7 @@ def load_to_lakebase(
     if not user:
         raise DatabricksApiError("The workspace did not say who you are (no user name).", error_code="NO_USER")
     credentials = LakebaseCredentials(client, instance_name)
+    port = LAKEBASE_PORT if port is None else port
     dsn = make_conninfo(host=host, port=port, dbname=database, user=user, sslmode="require")
 
     def forward(done: int, total: int, message: str) -> None:
@@ -199,7 +191,7 @@ def load_to_lakebase(
         user,
     )
     try:
-        result = load_to_postgres(
+        result = load_to_postgres.raw_function(  # type: ignore[attr-defined]  # checked on entry here
             dataset_dir, dsn, schema, overwrite, password=credentials, progress=forward, cancel=cancel
         )
     except PostgresConnectError as exc:

@@ -1,6 +1,6 @@
 """The Databricks toolset: upload to a Unity Catalog Volume, run the generator on a cluster, run the
-bundle's job and follow it. One module per tool (or per group that shares its models), in the order the
-tools are listed to the client; `parameters` and `calls` hold what the tools share."""
+bundle's job and follow it, load a Lakebase database. One module per tool (or per group that shares its
+models), in the order the tools are listed to the client; `parameters` and `calls` hold what the tools share."""
 
 #: The toolset's modules, in listing order; each defines its tools with `server.tooling.definition.tool`.
 MODULES = (
@@ -9,4 +9,5 @@ MODULES = (
     "deploy_generation_script",
     "cluster_runs",
     "job_runs",
+    "load_to_lakebase",
 )

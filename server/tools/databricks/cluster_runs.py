@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from generator.fields import CatalogName, ClusterId, ClusterTimeout, SchemaName, VolumeFolder, VolumeName
 from generator.fields import WorkspacePath as AnyWorkspacePath
 from server.adapters.secrets import redact
-from server.tooling.definition import Hints, ToolContext, ToolInput, tool
+from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
 from server.tooling.work import Progress
 from server.tools.databricks.calls import run_databricks, workspace_client
 from server.tools.databricks.parameters import (
@@ -22,7 +22,6 @@ from server.tools.databricks.parameters import (
     Profile,
     RemoteSubfolder,
     ScriptScaleFactor,
-    schema_field_allowed,
     script_env,
 )
 

@@ -11,11 +11,11 @@ from pydantic import BaseModel, Field
 
 from generator.fields import CatalogName, SchemaName, ScriptTimeout, VolumeName
 from server.adapters.secrets import redact
-from server.tooling.definition import Hints, ToolContext, ToolInput, tool
+from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
 from server.tooling.links import LinkedFile
 from server.tooling.work import Progress
 from server.tools.databricks.calls import run_databricks, workspace_client
-from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder, ScriptScaleFactor, schema_field_allowed
+from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder, ScriptScaleFactor
 from server.tools.databricks.upload_to_volume import UploadToVolumeOutput, upload_output
 from server.tools.local.execute_script import ScriptRunOutput
 

@@ -10,10 +10,10 @@ from pydantic import BaseModel, Field
 from generator.fields import CatalogName, Days, Id, JobName, Scale, SchemaName, Seed, seconds
 from generator.spec import DEFAULT_DAYS, DEFAULT_SCALE, DEFAULT_SEED
 from server.adapters.secrets import redact
-from server.tooling.definition import Hints, ToolContext, ToolInput, tool
+from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
 from server.tooling.work import Progress
 from server.tools.databricks.calls import run_databricks, workspace_client
-from server.tools.databricks.parameters import Profile, schema_field_allowed
+from server.tools.databricks.parameters import Profile
 
 #: Longest time trigger_bundle_job waits: clients cut a call at about 60 s.
 MAX_TRIGGER_WAIT_SEC = 45

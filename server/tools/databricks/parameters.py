@@ -3,9 +3,6 @@ dataset parameters a script or job receives. The rules behind them live in gener
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 from pydantic import Field
@@ -57,15 +54,6 @@ OptionalSeed = rule_type(
     "Random seed passed as SEED (same seed, same bytes). Default (null): the script's (42).",
     optional=True,
 )
-
-
-@contextmanager
-def schema_field_allowed() -> Iterator[None]:
-    """Allow a field named `schema` (the Unity Catalog term): pydantic warns that it shadows the
-    deprecated `BaseModel.schema()`, which these models never use."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message='Field name "schema" ', category=UserWarning)
-        yield
 
 
 def script_env(scale: str | None, days: int | None, seed: int | None) -> dict[str, str]:

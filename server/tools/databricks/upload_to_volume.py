@@ -10,11 +10,11 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from generator.fields import CatalogName, MaxFiles, SchemaName, VolumeName
-from server.tooling.definition import Hints, ToolContext, ToolInput, tool
+from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
 from server.tooling.messages import one_line
 from server.tooling.work import Progress
 from server.tools.databricks.calls import run_databricks, workspace_client
-from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder, schema_field_allowed
+from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder
 
 #: Paths, folders and error lines listed in an upload result; the rest are counted. A folder of
 #: thousands of files must not become thousands of entries in the agent's context.

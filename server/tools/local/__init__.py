@@ -1,5 +1,5 @@
-"""The local toolset: generate, follow, estimate, script, describe, validate, query and list datasets on
-this machine (no Databricks needed). One module per tool (or per pair that shares its models), in the
+"""The local toolset: generate, follow, estimate, script, describe, validate, query, list and load datasets
+on this machine (no Databricks needed). One module per tool (or per pair that shares its models), in the
 order the tools are listed to the client."""
 
 #: The toolset's modules, in listing order; each defines its tools with `server.tooling.definition.tool`.
@@ -13,4 +13,5 @@ MODULES = (
     "validate_dataset",
     "query_dataset",
     "list_datasets",
+    "load_to_postgres",
 )

@@ -77,7 +77,7 @@ class GenerationResult(BaseModel):
     manifest_path: str = Field(
         description="_manifest.json: every file with its rows and bytes, and the versions (linked as a resource)."
     )
-    format: str = Field(description="parquet, csv or delta.")
+    format: str = Field(description="parquet, csv, delta or duckdb.")
     parameters: dict[str, object] = Field(
         description="Row-determining parameters: scale, scale_factor, days, seed, start_date, end_date."
     )
@@ -141,14 +141,16 @@ def failure_text(job: GenerationJob) -> str | None:
 async def generate_data(args: GenerateDataInput, tc: ToolContext) -> GenerateDataOutput:
     """Generate a complete synthetic retail dataset (7 tables: stores, products, customers, promotions,
     orders, order_items, inventory_snapshots) with referential integrity, as Parquet (default), CSV or
-    Delta files under the data root.
+    Delta files under the data root, or as one DuckDB database file with primary and foreign keys
+    (format duckdb).
 
     Use it first when an agent or user needs realistic retail data; then describe_schema,
     query_dataset and validate_dataset work on the folder it returns. The same parameters and seed
-    always give byte-identical files.
+    always give byte-identical files (identical rows in a DuckDB file).
 
     Cost: small/14 days (the default, ~46K rows) takes about 1 s; medium/90 days (~4.4M rows) a
-    few seconds; large/365 days (~160M rows, ~1 GB) a minute or more. Runs estimated above ~30 s
+    few seconds; large/365 days (~160M rows, ~1 GB) a minute or more; format duckdb adds the load
+    into the file with its key indexes (~200K rows/s: medium/30 days ~7 s). Runs estimated above ~30 s
     (or background=true) start in the background and return a job_id at once: poll
     get_generation_status every 10-30 s and stop with cancel_generation. Progress is reported per
     chunk. An existing dataset in output_dir is replaced atomically (overwrite=false refuses);
@@ -162,7 +164,15 @@ async def generate_data(args: GenerateDataInput, tc: ToolContext) -> GenerateDat
             f"output_dir={args.output_dir!r} is a root folder itself ({output_dir}); use a sub-folder such as "
             "'sample_data' so that replacing the dataset never touches anything else."
         )
-    decide = partial(preflight, args.spec(), output_dir, args.format, overwrite=args.overwrite, workers=args.workers)
+    decide = partial(
+        preflight,
+        args.spec(),
+        output_dir,
+        args.format,
+        overwrite=args.overwrite,
+        workers=args.workers,
+        duckdb_file=args.duckdb_file,
+    )
     try:
         decided = await anyio.to_thread.run_sync(decide)
     except GenerationError as exc:  # refused here, not in a background job the agent would have to poll

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import anyio.to_thread
 from pydantic import BaseModel, Field
 
 from server.tooling.definition import READS, ToolContext, ToolInput, tool
+
+if TYPE_CHECKING:
+    from generator.manifest import Manifest
 
 
 class ListDatasetsInput(ToolInput):
@@ -22,7 +28,10 @@ class DatasetSummary(BaseModel):
     """A generated dataset found on disk."""
 
     path: str = Field(description="Absolute path of the dataset folder.")
-    format: str = Field(description="parquet, csv or delta.")
+    format: str = Field(description="parquet, csv, delta or duckdb.")
+    database_file: str | None = Field(
+        description="Absolute path of the DuckDB database file of a duckdb dataset; null for the other formats."
+    )
     parameters: dict[str, object] = Field(description="scale, scale_factor, days, seed, start_date, end_date.")
     rows: dict[str, int] = Field(description="Rows per table.")
     total_rows: int = Field(description="Rows over all tables.")
@@ -58,6 +67,7 @@ async def list_datasets(args: ListDatasetsInput, tc: ToolContext) -> DatasetList
             DatasetSummary(
                 path=str(folder),
                 format=manifest.format,
+                database_file=_database_file(folder, manifest),
                 parameters=manifest.parameters,
                 rows={name: table.rows for name, table in manifest.tables.items()},
                 total_rows=manifest.total_rows,
@@ -67,3 +77,11 @@ async def list_datasets(args: ListDatasetsInput, tc: ToolContext) -> DatasetList
         ],
         truncated=found.truncated,
     )
+
+
+def _database_file(folder: Path, manifest: Manifest) -> str | None:
+    """The one file all tables of a duckdb dataset are in, as its manifest records it."""
+    if manifest.format != "duckdb":
+        return None
+    names = {entry.path for table in manifest.tables.values() for entry in table.files}
+    return str(folder / names.pop()) if len(names) == 1 else None

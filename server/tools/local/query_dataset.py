@@ -28,7 +28,8 @@ class QueryDatasetInput(ToolInput):
     path: str = Field(
         "sample_data",
         min_length=1,
-        description="Dataset folder to query; relative paths resolve under the data root.",
+        description="Dataset folder to query (or a .duckdb database file holding the tables); relative paths "
+        "resolve under the data root.",
     )
     limit: int = Field(100, ge=1, le=MAX_QUERY_ROWS, description=f"Most rows to return (1 to {MAX_QUERY_ROWS}).")
     timeout_sec: int = Field(30, ge=1, le=300, description="Interrupt the query after this many seconds.")
@@ -65,7 +66,7 @@ async def query_dataset(args: QueryDatasetInput, tc: ToolContext) -> QueryOutput
     except QueryRefusedError as exc:
         raise ToolError(str(exc)) from None
     folder = await anyio.to_thread.run_sync(partial(tc.resolve_tree, args.path, field="path"))
-    if not folder.is_dir():
+    if not folder.exists():
         raise ToolError(
             f"path={args.path!r} ({folder}) does not exist; generate a dataset there with generate_data, "
             "or find one with list_datasets."

@@ -19,7 +19,8 @@ class ValidateDatasetInput(ToolInput):
     path: str = Field(
         "sample_data",
         min_length=1,
-        description="Dataset folder (with _manifest.json); relative paths resolve under the data root.",
+        description="Dataset folder (with _manifest.json), or a .duckdb database file holding the tables; relative "
+        "paths resolve under the data root.",
     )
 
 
@@ -38,7 +39,7 @@ class ValidationOutput(BaseModel):
     """Integrity report of a dataset."""
 
     path: str = Field(description="Absolute path of the dataset folder.")
-    format: str = Field(description="parquet, csv or delta.")
+    format: str = Field(description="parquet, csv, delta or duckdb.")
     passed: bool = Field(description="True when every check passed.")
     checks_passed: int = Field(description="Checks that passed.")
     checks_failed: int = Field(description="Checks that found violations.")
@@ -52,8 +53,9 @@ async def validate_dataset(args: ValidateDatasetInput, tc: ToolContext) -> Valid
     order totals match their lines, stock never negative, no order before its store opened or its
     customer signed up, and the row counts match the manifest.
 
-    Use it after generate_data or execute_script, or after editing files by hand. Reads every row:
-    about 1 s for a small dataset, tens of seconds for a large one.
+    Use it after generate_data or execute_script, or after editing files by hand; a DuckDB dataset
+    (format duckdb, or any .duckdb file holding the tables) is opened read-only and checked the same
+    way. Reads every row: about 1 s for a small dataset, tens of seconds for a large one.
     """
     folder = await anyio.to_thread.run_sync(partial(tc.resolve_tree, args.path, field="path"))
     from generator.validation import validate_dataset as core_validate

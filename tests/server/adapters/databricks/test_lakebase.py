@@ -6,19 +6,16 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from databricks_standin import USER_NAME
-from psycopg import sql
 
 import server.adapters.databricks.lakebase as lakebase
-from generator.postgres_connect import PostgresConnectError, PostgresInputError
+from generator.postgres import PostgresConnectError
 from generator.readers import DatasetNotFoundError
 from generator.rules import RuleErrors
 from generator.runner import run
@@ -43,20 +40,20 @@ class Lakebase:
 
     standin: Any
     client: Any
-    server: Any
-    database: str
+    db: Any  # tests/postgres_server.TokenDatabase
     dataset: Path
-    tokens: list[str] = field(default_factory=list)  # every credential handed out, in order
 
-    def accept(self, token: str, expires: datetime) -> None:
-        """The instance's hook: the server accepts the newest token until it expires (VALID UNTIL)."""
-        self.tokens.append(token)
-        with self.server.connect() as admin:
-            admin.execute(
-                sql.SQL("ALTER ROLE {} PASSWORD {} VALID UNTIL {}").format(
-                    sql.Identifier(USER_NAME), sql.Literal(token), sql.Literal(expires.isoformat())
-                )
-            )
+    @property
+    def server(self) -> Any:
+        return self.db.server
+
+    @property
+    def database(self) -> str:
+        return self.db.name
+
+    @property
+    def tokens(self) -> list[str]:
+        return self.db.tokens
 
     def add_instance(self, **options: Any) -> None:
         self.standin.add_database_instance(INSTANCE, self.server.host, self.server.port, **options)
@@ -67,22 +64,12 @@ class Lakebase:
         )
 
     def schemas(self) -> set[str]:
-        with self.server.connect(self.database) as conn:
-            names = {row[0] for row in conn.execute("SELECT nspname FROM pg_namespace").fetchall()}
-        return names - {"public", "information_schema", "pg_catalog", "pg_toast"}
+        return self.db.schemas()
 
 
 @pytest.fixture
-def lake(standin: Any, workspace_client: Any, pg_server: Any, small_dataset: Path) -> Iterator[Lakebase]:
-    """A database owned by the stand-in's user, whose TCP logins must use TLS (like Lakebase)."""
-    with pg_server.connect() as admin:
-        exists = admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (USER_NAME,)).fetchone()
-    if not exists:
-        pg_server.create_role(USER_NAME)
-        pg_server.require_ssl(USER_NAME)
-    name = pg_server.create_database(owner=USER_NAME)
-    yield Lakebase(standin, workspace_client, pg_server, name, small_dataset)
-    pg_server.drop_database(name)
+def lake(standin: Any, workspace_client: Any, lakebase_database: Any, small_dataset: Path) -> Lakebase:
+    return Lakebase(standin, workspace_client, lakebase_database, small_dataset)
 
 
 def _lakebase_requests(standin: Any) -> list[Any]:
@@ -92,7 +79,7 @@ def _lakebase_requests(standin: Any) -> list[Any]:
 def test_the_load_finds_the_instance_gets_a_credential_and_uses_tls(
     lake: Lakebase, caplog: pytest.LogCaptureFixture
 ) -> None:
-    lake.add_instance(on_credential=lake.accept)
+    lake.add_instance(on_credential=lake.db.accept)
     caplog.handler.addFilter(MaskSecretsFilter())  # what the server installs on its log handlers
     caplog.set_level(logging.DEBUG)
     events: list[str] = []
@@ -126,7 +113,7 @@ def test_the_load_finds_the_instance_gets_a_credential_and_uses_tls(
 def test_a_credential_that_expires_during_the_load_is_renewed_before_the_next_login(
     lake: Lakebase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lake.add_instance(on_credential=lake.accept, token_ttls=[3])
+    lake.add_instance(on_credential=lake.db.accept, token_ttls=[3])
     monkeypatch.setattr(lakebase, "REFRESH_MARGIN_SEC", 1)
     paused: list[float] = []
 
@@ -183,7 +170,8 @@ def test_an_unknown_instance_is_named(standin: Any, workspace_client: Any, small
         ({"instance_name": "-leading"}, RuleErrors, "instance_name"),
         ({"database": ""}, RuleErrors, "database"),
         ({"port": 0}, RuleErrors, "port"),
-        ({"schema": "re.tail"}, PostgresInputError, "schema"),
+        ({"schema": "re.tail"}, RuleErrors, "schema"),
+        ({"overwrite": "yes"}, RuleErrors, "overwrite"),
         ({"dataset_dir": "/no/such/folder"}, DatasetNotFoundError, "not a dataset"),
     ],
 )

@@ -67,6 +67,7 @@ async def test_without_credentials_every_tool_says_what_to_set_and_local_tools_w
         "trigger_bundle_job": {"catalog": "c", "schema": "s"},
         "get_job_run": {"run_id": 1},
         "cancel_job_run": {"run_id": 1},
+        "load_to_lakebase": {"instance_name": "retail-lakebase", "path": "sample_data"},
     }
     assert set(calls) == DATABRICKS_TOOLS
     (dataset_copy / "generate_data.py").write_text("print('never run')\n")

@@ -22,6 +22,7 @@ EXPECTED_HINTS = {
     "trigger_bundle_job": (False, True, False, True),
     "get_job_run": (True, False, True, True),
     "cancel_job_run": (False, False, True, True),
+    "load_to_lakebase": (False, True, True, True),
 }
 
 

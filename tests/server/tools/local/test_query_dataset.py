@@ -9,7 +9,7 @@ import mcp
 import pytest
 from mcp.server.mcpserver import MCPServer
 
-from tests.server.mcp_helpers import ok, tree
+from tests.server.mcp_helpers import SMALL, error_text, ok, tree
 
 
 async def test_query_returns_json_safe_rows(server: MCPServer, dataset_copy: Path) -> None:
@@ -62,3 +62,26 @@ async def test_the_dataset_files_cannot_be_changed_through_sql(server: MCPServer
         ):
             assert (await client.call_tool("query_dataset", {"sql": sql})).is_error
         assert tree(dataset_copy) == before
+
+
+async def test_a_duckdb_dataset_is_queried_read_only_by_folder_or_by_file(server: MCPServer, data_root: Path) -> None:
+    async with mcp.Client(server) as client:
+        made = ok(await client.call_tool("generate_data", {**SMALL, "format": "duckdb", "output_dir": "db"}))
+        assert made["result"]["format"] == "duckdb"
+        folder = data_root / "db"
+        before = tree(folder)
+        for path in ("db", "db/retail.duckdb"):
+            result = ok(
+                await client.call_tool(
+                    "query_dataset", {"path": path, "sql": "select count(*) as n, min(order_total) from orders"}
+                )
+            )
+            assert result["rows"][0][0] == made["result"]["tables"]["orders"]["rows"]
+            assert result["types"][1] == "DECIMAL(12,2)"
+            refused = await client.call_tool("query_dataset", {"path": path, "sql": "delete from orders"})
+            assert "DELETE" in error_text(refused)
+            copy = await client.call_tool(
+                "query_dataset", {"path": path, "sql": "select * from read_csv('/etc/passwd')"}
+            )
+            assert copy.is_error and "root:x:0:0" not in error_text(copy)
+        assert tree(folder) == before

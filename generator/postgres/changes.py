@@ -24,25 +24,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from psycopg import sql
+from pydantic import SkipValidation
 
-from generator.postgres_connect import (
+from generator.fields import ChangeVersions, ConnectTimeout, PostgresSchema, validated
+from generator.postgres.connection import (
     DEFAULT_CONNECT_TIMEOUT,
     ConnectionTarget,
-    LoadCancelled,
-    LoadFailedError,
     PasswordSource,
-    PostgresInputError,
     Progress,
     SchemaLock,
-    one_line,
     prepare_session,
     qualified,
     schema_objects,
     server_detail,
     server_of,
-    validate_schema_name,
 )
-from generator.postgres_ddl import column_list, csv_block, key_list
+from generator.postgres.ddl import column_list, csv_block, key_list
+from generator.postgres.errors import LoadCancelled, LoadFailedError, PostgresInputError
+from generator.postgres.masking import one_line
 from generator.readers import DatasetNotFoundError
 from generator.schema import TABLES, TableDefinition
 
@@ -132,10 +131,6 @@ def read_change_feed(
     root = Path(dataset_dir).expanduser() / CHANGES_DIR
     if not root.is_dir():
         raise DatasetNotFoundError(f"{Path(dataset_dir)} has no change feed: expected {_LAYOUT}.")
-    if versions is not None and (
-        not isinstance(versions, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in versions)
-    ):
-        raise PostgresInputError("versions", versions, "a list of whole version numbers, or None for all")
     feeds: dict[str, pa.Table] = {}
     found: set[int] = set()
     for folder in sorted(p for p in root.iterdir() if not p.name.startswith(".")):
@@ -235,26 +230,27 @@ def _delete(conn: psycopg.Connection[Any], schema: str, spec: TableDefinition) -
     return conn.execute(statement).rowcount
 
 
+@validated
 def upsert_changes(
     dataset_dir: str | Path,
-    dsn: str | None = None,
-    schema: str = "retail",
+    dsn: SkipValidation[str | None] = None,
     *,
-    versions: list[int] | None = None,
-    password: PasswordSource = None,
-    connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
+    schema: PostgresSchema = "retail",
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    versions: ChangeVersions = None,
+    password: SkipValidation[PasswordSource] = None,
+    connect_timeout: ConnectTimeout = DEFAULT_CONNECT_TIMEOUT,
 ) -> UpsertResult:
     """Apply ``<dataset_dir>/_changes`` (all versions, or ``versions``) to ``schema`` in one transaction.
 
-    The feed is read and checked before connecting (``PostgresInputError`` / ``DatasetNotFoundError``);
+    Parameters are checked on entry (``RuleErrors``), the feed is read and checked before connecting
+    (``PostgresInputError`` / ``DatasetNotFoundError``);
     the schema must hold the tables (``load_to_postgres`` first). Holds the same advisory lock as a
     load, so it never interleaves with one (``SchemaBusyError``). ``LoadFailedError`` (a key or
     foreign key violated, the connection lost) and ``LoadCancelled`` leave the schema as it was.
     """
     started = time.perf_counter()
-    schema = validate_schema_name(schema)
     target = ConnectionTarget(dsn, password=password, connect_timeout=connect_timeout)
     found, feeds = read_change_feed(dataset_dir, versions)
     cancel = cancel or threading.Event()

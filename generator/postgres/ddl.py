@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 from psycopg import sql
 
-from generator.postgres_connect import qualified
+from generator.postgres.connection import qualified
 from generator.schema import TableDefinition
 
 _CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, batch_size=8192)

@@ -1,4 +1,4 @@
-"""Load a generated dataset (parquet, csv or delta folder) into a PostgreSQL schema, all or nothing.
+"""Load a generated dataset (parquet, csv, delta or duckdb) into a PostgreSQL schema, all or nothing.
 
 How: every table is created and filled with ``COPY ... FROM STDIN`` (Arrow record batches turned
 into CSV bytes by pyarrow.csv, written in large blocks) in a staging schema
@@ -18,41 +18,33 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pyarrow as pa
-import pyarrow.dataset as pa_ds
-from psycopg import errors as pg_errors
 from psycopg import sql
+from pydantic import SkipValidation, StrictBool
 
 from generator import __version__
+from generator.fields import BatchRows, ConnectTimeout, LoadWorkers, PostgresSchema, validated
 from generator.manifest import read_manifest
-from generator.postgres_connect import (
+from generator.postgres.connection import (
     DEFAULT_CONNECT_TIMEOUT,
-    MAX_IDENTIFIER_BYTES,
     ConnectionTarget,
-    LoadCancelled,
-    LoadFailedError,
     PasswordSource,
-    PostgresConnectError,
-    PostgresInputError,
     Progress,
-    SchemaExistsError,
     SchemaLock,
-    one_line,
+    describe_server_error,
     prepare_session,
     schema_objects,
-    server_detail,
     server_of,
-    validate_schema_name,
 )
-from generator.postgres_ddl import (
+from generator.postgres.ddl import (
     add_foreign_key,
     comments,
     copy_from_stdin,
@@ -63,19 +55,21 @@ from generator.postgres_ddl import (
     primary_key,
     validate_foreign_key,
 )
-from generator.readers import DatasetNotFoundError, arrow_dataset, dataset_format, table_paths
+from generator.postgres.errors import LoadCancelled, LoadFailedError, PostgresConnectError, SchemaExistsError
+from generator.postgres.masking import one_line
+from generator.postgres.sources import TableSource, open_dataset
+from generator.rules import MAX_PG_IDENTIFIER_BYTES
 from generator.schema import TABLES, TableDefinition
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_ROWS = 100_000
-MAX_WORKERS = 16
 #: How long dropping the replaced schema waits for its readers before leaving it to the next load.
 RETIRED_DROP_LOCK_TIMEOUT = "10s"
 STAGING_TAG = "__staging_"
 RETIRED_TAG = "__retired_"
 _TOKEN_CHARS = 8
-_PREFIX_BYTES = MAX_IDENTIFIER_BYTES - len(STAGING_TAG) - _TOKEN_CHARS
+_PREFIX_BYTES = MAX_PG_IDENTIFIER_BYTES - len(STAGING_TAG) - _TOKEN_CHARS
 
 
 @dataclass(frozen=True)
@@ -94,15 +88,6 @@ class LoadResult:
     replaced_previous: bool
 
 
-@dataclass(frozen=True)
-class TableSource:
-    """One table of a dataset to load: its spec, its files as a lazy Arrow dataset, its row count."""
-
-    spec: TableDefinition
-    dataset: pa_ds.Dataset
-    rows: int
-
-
 def _marker(kind: str, schema: str) -> str:
     """The comment that tags a staging or retired schema as ours, for the leftover clean-up."""
     return f"retail-datagen:{kind}:{schema}"
@@ -113,78 +98,37 @@ def _side_name(schema: str, tag: str, token: str) -> str:
     return f"{schema.encode()[:_PREFIX_BYTES].decode(errors='ignore')}{tag}{token}"
 
 
-def open_dataset(dataset_dir: str | Path) -> dict[str, TableSource]:
-    """Every table of the dataset as a lazy Arrow dataset with its row count; DatasetNotFoundError otherwise."""
-    folder = Path(dataset_dir).expanduser()
-    fmt = dataset_format(folder)
-    folders = table_paths(folder)
-    missing = [name for name in TABLES if name not in folders]
-    if missing:
-        raise DatasetNotFoundError(
-            f"{folder} is not a complete dataset: the table folders {', '.join(missing)} are missing; "
-            "generate it again (retail-datagen generate) or point at another folder."
-        )
-    try:
-        recorded = {name: info.rows for name, info in read_manifest(folder).tables.items()}
-    except (OSError, ValueError):
-        recorded = {}
-    sources = {}
-    for name, spec in TABLES.items():
-        try:
-            dataset = arrow_dataset(folders[name], fmt, spec)
-            absent = [f.name for f in spec.schema if f.name not in dataset.schema.names]
-        except (OSError, pa.ArrowException, ValueError) as exc:
-            raise DatasetNotFoundError(f"{folders[name]} cannot be read as table {name}: {one_line(exc)}") from None
-        if absent:
-            raise DatasetNotFoundError(
-                f"{folders[name]} is not table {name} of a retail-datagen dataset: it lacks the columns "
-                f"{', '.join(absent)}."
-            )
-        rows = recorded.get(name)
-        sources[name] = TableSource(spec, dataset, rows if rows is not None else dataset.count_rows())
-    return sources
-
-
-def _check_int(field: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise PostgresInputError(field, value, f"a whole number from {low} to {high}")
-    return value
-
-
+@dataclass
 class _Loader:
     """One load: the staging schema, the parallel table builds, the swap, the clean-up."""
 
-    def __init__(
-        self,
-        target: ConnectionTarget,
-        schema: str,
-        sources: dict[str, TableSource],
-        workers: int,
-        batch_rows: int,
-        progress: Progress | None,
-        cancel: threading.Event,
-    ) -> None:
-        self.target = target
-        self.schema = schema
-        self.sources = sources
-        self.workers = workers
-        self.batch_rows = batch_rows
-        self.cancel = cancel
-        self.stop = threading.Event()
-        self.token = secrets.token_hex(_TOKEN_CHARS // 2)
-        self.staging = _side_name(schema, STAGING_TAG, self.token)
-        self._progress = progress
-        self._progress_lock = threading.Lock()
-        self.total = sum(s.rows for s in sources.values())
-        self.done = 0
+    target: ConnectionTarget
+    schema: str
+    sources: dict[str, TableSource]
+    workers: int
+    batch_rows: int
+    progress: Progress | None
+    cancel: threading.Event
+    stop: threading.Event = field(default_factory=threading.Event)
+    token: str = field(default_factory=lambda: secrets.token_hex(_TOKEN_CHARS // 2))
+    done: int = 0
+    _progress_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def staging(self) -> str:
+        return _side_name(self.schema, STAGING_TAG, self.token)
+
+    @property
+    def total(self) -> int:
+        return sum(s.rows for s in self.sources.values())
 
     # -- progress, cancellation, connections -------------------------------------------------------
 
     def report(self, rows: int, message: str) -> None:
         with self._progress_lock:
             self.done += rows
-            if self._progress is not None:
-                self._progress(self.done, self.total, message)
+            if self.progress is not None:
+                self.progress(self.done, self.total, message)
 
     def check_cancel(self) -> None:
         if self.cancel.is_set():
@@ -235,13 +179,6 @@ class _Loader:
             control.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.staging)))
             _comment_schema(control, self.staging, _marker("staging", self.schema))
 
-    def _batches(self, source: TableSource) -> Iterator[pa.RecordBatch | pa.Table]:
-        wanted = pa.schema([f.with_nullable(True) for f in source.spec.schema])
-        scanner = source.dataset.scanner(columns=wanted.names, batch_size=self.batch_rows, use_threads=False)
-        for batch in scanner.to_batches():
-            if batch.num_rows:
-                yield batch if batch.schema.equals(wanted) else pa.Table.from_batches([batch]).cast(wanted)
-
     def load_table(self, source: TableSource) -> int:
         """Create, fill and index one table in one transaction on its own connection; returns the rows."""
         spec = source.spec
@@ -251,7 +188,7 @@ class _Loader:
                 conn.execute(statement)
             with conn.cursor() as cursor:
                 with cursor.copy(copy_from_stdin(self.staging, spec, freeze=True)) as copy:
-                    for batch in self._batches(source):
+                    for batch in source.batches(self.batch_rows):
                         self.check_cancel()
                         copy.write(csv_block(batch))
                         self.report(batch.num_rows, f"{spec.name}: {batch.num_rows:,} rows copied")
@@ -301,7 +238,7 @@ class _Loader:
     def failure(self, subject: str, exc: BaseException | None, spec: TableDefinition | None = None) -> BaseException:
         """A load error that says what broke, where, and that nothing changed (other errors unchanged)."""
         if isinstance(exc, psycopg.Error):
-            reason = _describe_server_error(subject, exc, spec)
+            reason = describe_server_error(subject, exc, spec)
         elif isinstance(exc, pa.ArrowException | OSError):
             reason = f"{subject}: cannot read the dataset's files: {one_line(exc)}"
         else:
@@ -378,36 +315,17 @@ class _Stopped(Exception):
     """Another table of the same load failed; this one stops between batches."""
 
 
-def _describe_server_error(subject: str, exc: psycopg.Error, spec: TableDefinition | None) -> str:
-    """A server error as: what broke, where, and the server's own words."""
-    diag = exc.diag
-    detail = server_detail(exc)
-    if isinstance(exc, pg_errors.UniqueViolation) and spec is not None:
-        return f"{subject}: the data breaks its primary key ({', '.join(spec.primary_key)}): {detail}"
-    if isinstance(exc, pg_errors.ForeignKeyViolation):
-        return f"{subject}: the data breaks a foreign key: {detail}"
-    if isinstance(exc, pg_errors.NotNullViolation | pg_errors.DataError):
-        where = f" ({one_line(diag.context)})" if diag.context else ""
-        return f"{subject}: a value does not fit its column: {detail}{where}"
-    if isinstance(exc, pg_errors.DiskFull):
-        return f"the server ran out of disk space ({subject}: {detail}); free space on the server"
-    if isinstance(exc, pg_errors.InsufficientPrivilege):
-        return f"permission denied ({subject}: {detail}); the user needs CREATE on the database"
-    if isinstance(exc, psycopg.OperationalError):
-        return f"the connection was lost ({subject}: {detail}); run the load again"
-    return f"{subject}: {detail}"
-
-
+@validated
 def load_to_postgres(
     dataset_dir: str | Path,
-    dsn: str | None = None,
-    schema: str = "retail",
-    overwrite: bool = False,
+    dsn: SkipValidation[str | None] = None,
+    schema: PostgresSchema = "retail",
+    overwrite: StrictBool = False,
     *,
-    password: PasswordSource = None,
-    connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
-    workers: int | None = None,
-    batch_rows: int = DEFAULT_BATCH_ROWS,
+    password: SkipValidation[PasswordSource] = None,
+    connect_timeout: ConnectTimeout = DEFAULT_CONNECT_TIMEOUT,
+    workers: LoadWorkers = None,
+    batch_rows: BatchRows = DEFAULT_BATCH_ROWS,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> LoadResult:
@@ -416,17 +334,14 @@ def load_to_postgres(
     ``dsn`` is a libpq connection string (key=value or URI); missing parts come from the PG*
     environment variables. ``password`` overrides the string's (a function is called for every new
     connection: short-lived tokens). An existing schema with tables is replaced only with
-    ``overwrite=True``. Raises ``DatasetNotFoundError`` or ``PostgresInputError`` (bad input, before
-    connecting), ``PostgresConnectError``, ``SchemaExistsError``, ``SchemaBusyError`` (another load of
-    this schema is running), ``LoadCancelled`` or ``LoadFailedError``; after any of them the schema is
-    as it was. Passwords never appear in the result, an error or a log line.
+    ``overwrite=True``. Every parameter is checked on entry: ``RuleErrors`` names each bad one, and
+    ``DatasetNotFoundError`` a folder that is not a complete dataset, before anything is sent. Then
+    ``PostgresConnectError``, ``SchemaExistsError``, ``SchemaBusyError`` (another load of this schema is
+    running), ``LoadCancelled`` or ``LoadFailedError``; after any of them the schema is as it was.
+    Passwords never appear in the result, an error or a log line.
     """
     started = time.perf_counter()
-    schema = validate_schema_name(schema)
-    if not isinstance(overwrite, bool):
-        raise PostgresInputError("overwrite", overwrite, "True or False")
-    used_workers = _check_int("workers", workers, 1, MAX_WORKERS) if workers is not None else default_workers()
-    batch_rows = _check_int("batch_rows", batch_rows, 1, 10_000_000)
+    used_workers = workers if workers is not None else default_workers()
     target = ConnectionTarget(dsn, password=password, connect_timeout=connect_timeout)
     sources = open_dataset(dataset_dir)
     loader = _Loader(target, schema, sources, used_workers, batch_rows, progress, cancel or threading.Event())

@@ -1,8 +1,9 @@
-"""Where a PostgreSQL load goes and how it connects: connection strings, schema names, errors, masking.
+"""How a PostgreSQL load connects: connection strings and passwords, sessions, the schema lock, server errors.
 
 Why a module of its own: the loader and the change-feed upserts (and the Databricks Lakebase path,
-whose password is a short-lived token) connect the same way, refuse the same bad input before
-anything is written, and must never show a password in a result, error or log line.
+whose password is a short-lived token) connect the same way, refuse a bad connection string before
+anything is written, say what to do when a login fails, and never show a password in a result,
+error or log line.
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import psycopg
+from psycopg import errors as pg_errors
 from psycopg import sql
 
-SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-MAX_IDENTIFIER_BYTES = 63
+from generator.postgres.errors import PostgresConnectError, PostgresInputError, SchemaBusyError
+from generator.postgres.masking import mask_passwords, one_line, passwords_in
+from generator.schema import TableDefinition
+
 DEFAULT_CONNECT_TIMEOUT = 10
 MASK = "***"
 
@@ -33,64 +36,12 @@ _DSN_HELP = (
     "(postgresql://me@db.example.com:5432/shop?sslmode=require); leave it out to use the PGHOST, PGPORT, "
     "PGDATABASE, PGUSER and PGPASSWORD environment variables"
 )
-_PASSWORD_PAIR = re.compile(r"(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)")
-_URI_USERINFO = re.compile(r"(?i)(postgres(?:ql)?://[^:/@\s]*):[^@\s]*@")
-
-
-class PostgresLoadError(Exception):
-    """Base class: the operation did not change the target schema (it is as it was)."""
-
-
-class PostgresInputError(PostgresLoadError, ValueError):
-    """A parameter is not acceptable; nothing was sent to the server."""
-
-    def __init__(self, field: str, value: object, accepted: str, *, reason: str = "") -> None:
-        self.field = field
-        why = f" ({reason})" if reason else ""
-        super().__init__(f"{field}={value!r}{why}: accepted is {accepted}.")
-
-
-class PostgresConnectError(PostgresLoadError):
-    """The server could not be reached, or refused the login or the database."""
-
-
-class SchemaExistsError(PostgresLoadError):
-    """The target schema already holds tables and overwrite is false, or holds objects that are not ours."""
-
-
-class SchemaBusyError(PostgresLoadError):
-    """Another session is loading into the same schema right now."""
-
-
-class LoadCancelled(PostgresLoadError):
-    """The operation was cancelled; the target schema is as it was."""
-
-
-class LoadFailedError(PostgresLoadError):
-    """The data or the server failed part-way (a key violated, disk full, connection lost); nothing changed."""
-
-
-def validate_schema_name(schema: object, field: str = "schema") -> str:
-    """The schema name lower-cased, or PostgresInputError for quotes, dots, spaces or more than 63 bytes."""
-    accepted = f"a name matching [A-Za-z_][A-Za-z0-9_]* of at most {MAX_IDENTIFIER_BYTES} bytes (stored lower-case)"
-    if not isinstance(schema, str) or not SCHEMA_NAME.match(schema):
-        raise PostgresInputError(field, schema, accepted)
-    if len(schema.encode()) > MAX_IDENTIFIER_BYTES:
-        raise PostgresInputError(field, schema, accepted, reason=f"{len(schema.encode())} bytes")
-    if schema.lower().startswith("pg_"):
-        raise PostgresInputError(field, schema, accepted, reason="names starting with pg_ are reserved by PostgreSQL")
-    return schema.lower()
 
 
 def advisory_lock_key(schema: str) -> int:
     """A stable signed 64-bit key for pg_advisory_lock from the schema name (sha256, never hash())."""
     digest = hashlib.sha256(f"retail-datagen:schema:{schema}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
-
-
-def one_line(text: object) -> str:
-    """A server or libpq message on one line (they come with tabs and newlines)."""
-    return " ".join(str(text).split())
 
 
 def server_detail(exc: psycopg.Error) -> str:
@@ -122,16 +73,17 @@ class ConnectionTarget:
         if isinstance(password, str):
             self._remember(password)
         self._remember(os.environ.get("PGPASSWORD"))
+        if password is not None and not isinstance(password, str) and not callable(password):
+            raise PostgresInputError("password", "(hidden)", "a string, a function returning one, or None")
         if dsn is not None and not isinstance(dsn, str):
-            raise PostgresInputError("dsn", type(dsn).__name__, _DSN_HELP)
+            raise PostgresInputError("dsn", type(dsn).__name__, _DSN_HELP, "not a string")
         try:
             params = psycopg.conninfo.conninfo_to_dict(dsn or "")
         except psycopg.ProgrammingError as exc:
-            self._remember_from_text(dsn or "")
-            raise PostgresInputError("dsn", self.mask(dsn), _DSN_HELP, reason=one_line(exc)) from None
+            for secret in passwords_in(dsn or ""):
+                self._remember(secret)
+            raise PostgresInputError("dsn", self.mask(dsn), _DSN_HELP, one_line(exc)) from None
         self._remember(params.get("password"))
-        if isinstance(connect_timeout, bool) or not isinstance(connect_timeout, int) or not 1 <= connect_timeout <= 600:
-            raise PostgresInputError("connect_timeout", connect_timeout, "whole seconds from 1 to 600")
         params.setdefault("connect_timeout", str(connect_timeout))
         params.update(overrides or {})
         self.params: dict[str, Any] = params
@@ -142,13 +94,6 @@ class ConnectionTarget:
             with self._lock:
                 self._secrets.add(secret)
 
-    def _remember_from_text(self, dsn: str) -> None:
-        """Passwords of a string that does not parse, so that its error can still mask them."""
-        for match in _PASSWORD_PAIR.finditer(dsn):
-            self._remember(match.group(2).strip("'"))
-        for match in re.finditer(r"(?i)postgres(?:ql)?://[^:/@\s]*:([^@\s]*)@", dsn):
-            self._remember(match.group(1))
-
     def mask(self, text: object) -> str:
         """``str(text)`` with every password this target knows, and password-like pairs, masked."""
         result = "" if text is None else str(text)
@@ -156,8 +101,7 @@ class ConnectionTarget:
             known = sorted(self._secrets, key=len, reverse=True)
         for secret in known:
             result = result.replace(secret, MASK)
-        result = _PASSWORD_PAIR.sub(lambda m: m.group(1) + MASK, result)
-        return _URI_USERINFO.sub(lambda m: m.group(1) + ":" + MASK + "@", result)
+        return mask_passwords(result, MASK)
 
     def describe(self) -> str:
         """user@host:port/dbname as far as known before connecting (from the string, then PG* variables)."""
@@ -296,3 +240,23 @@ class SchemaLock:
 def qualified(schema: str, table: str) -> sql.Composed:
     """schema.table as a safely quoted SQL identifier."""
     return sql.Identifier(schema, table)
+
+
+def describe_server_error(subject: str, exc: psycopg.Error, spec: TableDefinition | None) -> str:
+    """A server error as: what broke, where, and the server's own words."""
+    diag = exc.diag
+    detail = server_detail(exc)
+    if isinstance(exc, pg_errors.UniqueViolation) and spec is not None:
+        return f"{subject}: the data breaks its primary key ({', '.join(spec.primary_key)}): {detail}"
+    if isinstance(exc, pg_errors.ForeignKeyViolation):
+        return f"{subject}: the data breaks a foreign key: {detail}"
+    if isinstance(exc, pg_errors.NotNullViolation | pg_errors.DataError):
+        where = f" ({one_line(diag.context)})" if diag.context else ""
+        return f"{subject}: a value does not fit its column: {detail}{where}"
+    if isinstance(exc, pg_errors.DiskFull):
+        return f"the server ran out of disk space ({subject}: {detail}); free space on the server"
+    if isinstance(exc, pg_errors.InsufficientPrivilege):
+        return f"permission denied ({subject}: {detail}); the user needs CREATE on the database"
+    if isinstance(exc, psycopg.OperationalError):
+        return f"the connection was lost ({subject}: {detail}); run the load again"
+    return f"{subject}: {detail}"
