@@ -55,7 +55,7 @@ def test_supported_python_versions_match_pyproject_and_ci() -> None:
     assert 'requires-python = ">=3.10"' in pyproject
     classifiers = re.findall(r"Programming Language :: Python :: (3\.\d+)", pyproject)
     assert classifiers == ["3.10", "3.11", "3.12", "3.13"]
-    assert "Supported Python versions: 3.10, 3.11, 3.12 and\n3.13." in README
+    assert "Supported Python versions: 3.10, 3.11, 3.12 and\n3.13 " in README
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert "for version in 3.10 3.13; do" in ci  # the lowest and the highest, besides the default python3
     assert '"mcp>=2.3,<3"' in pyproject  # pinned below the next major
