@@ -6,9 +6,12 @@ from datetime import date
 
 import numpy as np
 
-EPOCH = date(1970, 1, 1)
+from generator.spec import EPOCH
+
 SECONDS_PER_DAY = 86_400
 MICROS_PER_SECOND = 1_000_000
+#: A day number meaning "not (yet)": a store that never closes, a product never discontinued.
+NEVER = np.iinfo(np.int32).max
 
 
 def day_number(day: date) -> int:

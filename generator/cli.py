@@ -14,6 +14,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from generator.config import GenerateOptions, describe_validation_error
+from generator.manifest import CHANGES_FOLDER, Manifest
+from generator.modes import describe
 from generator.rules import MAX_DAYS
 from generator.spec import DEFAULT_DAYS, DEFAULT_END_DATE, DEFAULT_SCALE, DEFAULT_SEED
 
@@ -28,6 +30,12 @@ def _dataset_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", help=f"days of order history, 1..{MAX_DAYS} (default: {DEFAULT_DAYS})")
     parser.add_argument("--seed", help=f"random seed (default: {DEFAULT_SEED})")
     parser.add_argument("--end-date", help=f"last day of the window, YYYY-MM-DD (default: {DEFAULT_END_DATE})")
+    parser.add_argument(
+        "--customer-history",
+        action="store_const",
+        const=True,
+        help="also write customers_history: every version of every customer (type 2)",
+    )
     parser.add_argument("--format", help="parquet | csv | delta | duckdb (default: parquet)")
     parser.add_argument(
         "--workers", help="worker processes (default: 1 for a run of a few seconds, else every CPU core)"
@@ -47,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--output-dir", default="sample_data", help="output folder (default: sample_data)")
     generate.add_argument(
         "--no-overwrite", action="store_true", help="refuse to replace an existing dataset in --output-dir"
+    )
+    generate.add_argument(
+        "--mode",
+        help="overwrite (default) | incremental: append the days after the dataset's last day up to --end-date "
+        "(or --days more) | merge: bring the dataset to these parameters; both take unset parameters from the "
+        "dataset and write its change feed to <output-dir>/_changes/",
     )
     generate.add_argument("--duckdb-file", help="database file inside --output-dir of --format duckdb (retail.duckdb)")
     estimate = commands.add_parser("estimate", help="rows, bytes and time a generation would take")
@@ -74,7 +88,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _options(args: argparse.Namespace) -> GenerateOptions:
-    names = ("scale", "scale_factor", "days", "seed", "end_date", "format", "workers", "output_dir", "duckdb_file")
+    names = ("scale", "scale_factor", "days", "seed", "end_date", "customer_history", "format", "workers")
+    names += ("output_dir", "duckdb_file", "mode")
     values: dict[str, object] = {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
     if "output_dir" in values:
         values["overwrite"] = not args.no_overwrite
@@ -89,19 +104,30 @@ def _fail(message: str, code: int) -> int:
 def _generate(options: GenerateOptions) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
 
-    from generator.errors import GenerationError
-    from generator.runner import ProgressEvent, generate
+    from generator.errors import GenerationError, RevisionRefused
+    from generator.runner import ProgressEvent, decide, execute
 
-    stderr = Console(stderr=True)
+    try:
+        decided = decide(options)
+        decided.refuse_if_unfit()
+    except RevisionRefused as exc:  # the arguments do not fit the dataset in the folder
+        return _fail(str(exc), EXIT_BAD_INPUT)
+    except GenerationError as exc:
+        return _fail(str(exc), EXIT_FAILED)
+    if decided.revision is not None and decided.revision.no_op:
+        print(
+            f"{decided.output_dir} already holds {describe(decided.revision.spec)} (version "
+            f"{decided.revision.previous.version}); nothing to add, nothing was changed."
+        )
+        return 0
     with Progress(
         TextColumn("[bold]generating[/]"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total} chunks"),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
-        console=stderr,
+        console=Console(stderr=True),
         transient=True,
     ) as bar:
         task = bar.add_task("", total=None)
@@ -115,27 +141,42 @@ def _generate(options: GenerateOptions) -> int:
             )
 
         try:
-            manifest = generate(options, progress=report)
+            manifest = execute(decided, progress=report)
         except GenerationError as exc:
             return _fail(str(exc), EXIT_FAILED)
         except KeyboardInterrupt:
             return _fail("interrupted; the output folder was not touched", EXIT_FAILED)
-    table = Table(title=f"{options.output_dir} ({manifest.format})")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    table.add_column("files", justify="right")
-    table.add_column("MB", justify="right")
+    _print_manifest(manifest, decided.output_dir)
+    return 0
+
+
+def _print_manifest(manifest: Manifest, folder: Path) -> None:
+    """The tables written (and, for a revision, what it changed) as a table on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    revision = manifest.revisions[-1] if manifest.version else None
+    version = f", version {manifest.version}" if manifest.version else ""
+    table = Table(title=f"{folder} ({manifest.format}{version})")
+    for column in ("table", "rows", "files", "MB") + (("inserted", "updated", "deleted") if revision else ()):
+        table.add_column(column, justify="left" if column == "table" else "right")
     for name, info in manifest.tables.items():
-        table.add_row(name, f"{info.rows:,}", str(len(info.files)), f"{info.bytes / 1e6:.1f}")
+        changes = revision.changes.get(name) if revision else None
+        counts = [f"{n:,}" for n in (changes.inserts, changes.updates, changes.deletes)] if changes else []
+        table.add_row(name, f"{info.rows:,}", str(len(info.files)), f"{info.bytes / 1e6:.1f}", *counts)
     table.add_row("total", f"{manifest.total_rows:,}", "", f"{manifest.total_bytes / 1e6:.1f}", style="bold")
     stdout = Console()
     stdout.print(table)
-    stdout.print(
+    p = manifest.parameters
+    summary = (
         f"{manifest.total_rows:,} rows in {manifest.duration_sec:.2f} s with {manifest.workers} worker(s); "
-        f"window {manifest.parameters['start_date']} to {manifest.parameters['end_date']}, seed {options.seed}.",
-        soft_wrap=True,
+        f"window {p['start_date']} to {p['end_date']}, seed {p['seed']}."
     )
-    return 0
+    if revision:
+        summary += (
+            f" {revision.mode} run: the change feed is in {folder / CHANGES_FOLDER}/<table>/v{manifest.version:05d}/."
+        )
+    stdout.print(summary, soft_wrap=True)
 
 
 def _estimate(options: GenerateOptions) -> int:

@@ -13,7 +13,18 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from generator.fields import Days, DuckdbFile, EndDate, Scale, ScaleFactor, Seed, Workers, refusals
+from generator.fields import (
+    CustomerHistory,
+    Days,
+    DuckdbFile,
+    EndDate,
+    Mode,
+    Scale,
+    ScaleFactor,
+    Seed,
+    Workers,
+    refusals,
+)
 from generator.spec import DEFAULT_DAYS, DEFAULT_END_DATE, DEFAULT_SCALE, DEFAULT_SEED, DatasetSpec, Volumes
 
 OutputFormat = Literal["parquet", "csv", "delta", "duckdb"]
@@ -29,6 +40,7 @@ class DatasetConfig(BaseModel):
     days: Days = DEFAULT_DAYS
     seed: Seed = DEFAULT_SEED
     end_date: EndDate = DEFAULT_END_DATE
+    customer_history: CustomerHistory = False
 
     def spec(self) -> DatasetSpec:
         """The plain (pydantic-free) spec the build path takes; the fields were checked already."""
@@ -38,6 +50,7 @@ class DatasetConfig(BaseModel):
             days=self.days,
             seed=self.seed,
             end_date=self.end_date,
+            customer_history=self.customer_history,
         )
 
     @property
@@ -68,7 +81,13 @@ class GenerateOptions(DatasetConfig):
         description="Replace an existing dataset in output_dir; false refuses to touch an existing one.",
     )
     workers: Workers = None
+    mode: Mode = "overwrite"
     duckdb_file: DuckdbFile = None
+
+    def given(self) -> set[str]:
+        """The dataset parameters and format the caller set: an incremental or merge run takes the
+        others from the dataset it changes."""
+        return self.model_fields_set & {*DatasetConfig.model_fields, "format"}
 
     @field_validator("format", mode="before")
     @classmethod

@@ -1,13 +1,22 @@
-"""The customers table, and the arithmetic that lets orders pick customers without lookups.
+"""The customers table, the arithmetic that lets orders pick customers without lookups, and the changes
+customers go through over time.
 
-Customer ids follow signup order, so "signed up before time T" is an id range computed from T.
-A customer's home store is `index % stores` and their segment comes from a seeded pattern at
-position `(index // stores + index % stores) % 100`, so an order can draw a
-customer of a given home store and segment by arithmetic on sampled indexes.
+Customer ids follow signup order (see generator.signups). A customer's home store is `index % stores`
+and their segment comes from a seeded pattern at position `(index // stores + index % stores) % 100`,
+so an order can draw a customer of a given home store and segment by arithmetic on sampled indexes.
+Orders keep following these first attributes after a customer changes (a customer who moved may
+still shop at the old store; a new loyal customer keeps a casual shopper's frequency).
+
+During the history a customer moves (another store's city and region), changes e-mail address and
+moves between segments (casual shoppers mostly become loyal): up to CHANGES events per customer, on
+days drawn from their signup or the history's first day, whichever is later. The customers table
+shows each customer as they are on the dataset's last day; customers_history, written on request,
+has every version (type 2).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -15,67 +24,24 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from generator.calendar import MICROS_PER_SECOND, SECONDS_PER_DAY, day_number
+from generator.calendar import MICROS_PER_SECOND, SECONDS_PER_DAY
 from generator.catalog import CITIES, REGIONS, SEGMENTS, name_pools
 from generator.plan import Chunk
 from generator.rng import Column, Family, stream
-from generator.schema import CUSTOMERS
+from generator.schema import CUSTOMERS, CUSTOMERS_HISTORY
+from generator.signups import signup_timeline
 from generator.spec import DatasetSpec
 from generator.stores import store_attributes
 
 #: Shares of the segments casual, loyal, bargain, premium (in percent).
 SEGMENT_SLOTS = (40, 25, 20, 15)
-#: Share of customers who signed up before the window (the rest sign up during it).
-EXISTING_CUSTOMER_SHARE = 0.85
-SIGNUP_HISTORY_DAYS = 3 * 365
-
-
-@dataclass(frozen=True)
-class SignupTimeline:
-    """Customers [0, existing) sign up evenly over the history before the window; the rest
-    evenly over the window. Each customer owns a time slot; its signup falls inside it."""
-
-    existing: int
-    total: int
-    history_start: int  # seconds since the epoch
-    window_start: int
-    window_seconds: int
-
-    def slot_bounds(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Start (inclusive) and end (exclusive) second of each customer's signup slot."""
-        index = np.asarray(index, dtype=np.int64)
-        history = self.window_start - self.history_start
-        new = max(1, self.total - self.existing)
-        is_new = index >= self.existing
-        offset = np.where(is_new, index - self.existing, index)
-        count = np.where(is_new, new, self.existing)
-        span = np.where(is_new, self.window_seconds, history)
-        base = np.where(is_new, self.window_start, self.history_start)
-        return base + offset * span // count, base + (offset + 1) * span // count
-
-    def eligible(self, seconds: np.ndarray) -> np.ndarray:
-        """How many customers (a prefix of the ids) signed up strictly before each time."""
-        seconds = np.asarray(seconds, dtype=np.int64)
-        new = self.total - self.existing
-        elapsed = seconds - self.window_start
-        # Slot of customer j ends at window_start + (j + 1) * span // new; it is before T when
-        # (j + 1) * span < elapsed * new, i.e. j + 1 <= (elapsed * new - 1) // span.
-        new_done = np.clip((elapsed * new - 1) // self.window_seconds, 0, new) if new else 0
-        return np.where(elapsed > 0, self.existing + new_done, 0)
-
-
-@lru_cache(maxsize=4)
-def signup_timeline(spec: DatasetSpec) -> SignupTimeline:
-    """The signup timeline of a spec."""
-    total = spec.volumes.customers
-    window_start = day_number(spec.start_date) * SECONDS_PER_DAY
-    return SignupTimeline(
-        existing=max(1, min(total, round(total * EXISTING_CUSTOMER_SHARE))),
-        total=total,
-        history_start=window_start - SIGNUP_HISTORY_DAYS * SECONDS_PER_DAY,
-        window_start=window_start,
-        window_seconds=spec.days * SECONDS_PER_DAY,
-    )
+#: Changes per customer, and the days between two of them (from the signup on).
+CHANGES = 3
+CHANGE_GAP_DAYS = (60, 1260)
+MOVE, EMAIL_CHANGE, SEGMENT_CHANGE = 0, 1, 2
+CHANGE_KIND_CDF = np.array([0.45, 0.75, 1.0])
+#: A casual shopper who changes segment becomes loyal with this chance (else any other segment).
+CASUAL_TO_LOYAL = 0.6
 
 
 @lru_cache(maxsize=4)
@@ -86,13 +52,97 @@ def segment_pattern(spec: DatasetSpec) -> np.ndarray:
 
 
 def customer_segment(index: np.ndarray, stores: int, pattern: np.ndarray) -> np.ndarray:
-    """Segment index of each customer index."""
+    """Segment index of each customer index at signup."""
     index = np.asarray(index, dtype=np.int64)
     return pattern[(index // stores + index % stores) % len(pattern)]
 
 
-def build_customers(chunk: Chunk, spec: DatasetSpec) -> pa.Table:
-    """Rows chunk.start..chunk.stop of the customers table."""
+@dataclass
+class CustomerVersion:
+    """The changing attributes of a chunk's customers at one point of their history (arrays by customer)."""
+
+    valid_from: np.ndarray  # second since the epoch
+    home_store: np.ndarray
+    segment: np.ndarray
+    email_version: np.ndarray  # 0 for the signup address, k after the k-th change
+    domain: np.ndarray
+
+    def copy(self) -> CustomerVersion:
+        return CustomerVersion(*(np.array(value) for value in vars(self).values()))
+
+
+def customer_versions(
+    chunk: Chunk, spec: DatasetSpec, signup: np.ndarray
+) -> Iterator[tuple[np.ndarray, CustomerVersion]]:
+    """The signup version of every customer of the chunk, then, for each change k, the customers it
+    changed by the dataset's last day and their new version (arrays aligned with the chunk's customers)."""
+    seed = spec.seed
+    index = np.arange(chunk.start, chunk.stop, dtype=np.int64)
+    n = len(index)
+    stores = store_attributes(spec).count
+    pools = name_pools()
+    domain = stream(seed, Family.CUSTOMERS, Column.EMAIL, chunk.part).integers(0, len(pools.email_domains), n)
+    version = CustomerVersion(
+        valid_from=signup,
+        home_store=index % stores,
+        segment=customer_segment(index, stores, segment_pattern(spec)).astype(np.int64),
+        email_version=np.zeros(n, dtype=np.int64),
+        domain=domain,
+    )
+    yield np.ones(n, dtype=bool), version
+    draws = stream(seed, Family.CUSTOMERS, Column.CUSTOMER_CHANGE, chunk.part).random((n, CHANGES, 4))
+    gaps = CHANGE_GAP_DAYS[0] + np.floor(draws[:, :, 0] * (CHANGE_GAP_DAYS[1] - CHANGE_GAP_DAYS[0]))
+    since = np.maximum(signup // SECONDS_PER_DAY, spec.first_day)  # the history starts with each as signed up
+    days = since[:, None] + np.cumsum(gaps, axis=1).astype(np.int64)
+    kinds = np.searchsorted(CHANGE_KIND_CDF, draws[:, :, 1], side="right")
+    for k in range(CHANGES):
+        changed = days[:, k] <= spec.last_day
+        kind, target, extra = kinds[:, k], draws[:, k, 2], draws[:, k, 3]
+        version = version.copy()
+        version.valid_from = np.where(changed, days[:, k] * SECONDS_PER_DAY, version.valid_from)
+        move = changed & (kind == MOVE)
+        version.home_store = np.where(move, np.floor(target * stores).astype(np.int64), version.home_store)
+        email = changed & (kind == EMAIL_CHANGE)
+        version.email_version = np.where(email, k + 1, version.email_version)
+        version.domain = np.where(email, np.floor(target * len(pools.email_domains)).astype(np.int64), version.domain)
+        switch = changed & (kind == SEGMENT_CHANGE)
+        to_loyal = (version.segment == 0) & (extra < CASUAL_TO_LOYAL)
+        other = (version.segment + 1 + np.floor(extra * (len(SEGMENTS) - 1)).astype(np.int64)) % len(SEGMENTS)
+        version.segment = np.where(switch, np.where(to_loyal, 1, other), version.segment)
+        yield changed, version
+
+
+def _rows(spec: DatasetSpec, ids: np.ndarray, first: pa.Array, last: pa.Array, signup: np.ndarray,
+          version: CustomerVersion) -> dict[str, pa.Array]:  # fmt: skip
+    """The customers columns of the given customers in the given version."""
+    pools = name_pools()
+    stores = store_attributes(spec)
+    suffix = pa.array(np.where(version.email_version > 0, "." + version.email_version.astype(str), ""), pa.string())
+    email = pc.binary_join_element_wise(
+        pc.replace_substring_regex(pc.utf8_lower(first), "[^a-z]", ""),
+        ".",
+        pc.replace_substring_regex(pc.utf8_lower(last), "[^a-z]", ""),
+        pc.cast(pa.array(ids), pa.string()),
+        suffix,
+        "@",
+        pa.array(pools.email_domains, pa.string()).take(pa.array(version.domain)),
+        "",
+    )
+    home = version.home_store
+    return {
+        "customer_id": pa.array(ids, pa.int32()),
+        "first_name": first,
+        "last_name": last,
+        "email": email,
+        "segment": pa.array(np.array(SEGMENTS, dtype=object)[version.segment], pa.string()),
+        "signup_ts": pa.array(signup * MICROS_PER_SECOND, pa.int64()).cast(pa.timestamp("us")),
+        "home_region": pa.array(np.array(REGIONS, dtype=object)[stores.region[home]], pa.string()),
+        "home_city": pa.array(np.array([c[0] for c in CITIES], dtype=object)[stores.city[home]], pa.string()),
+    }
+
+
+def build_customers(chunk: Chunk, spec: DatasetSpec) -> dict[str, pa.Table]:
+    """The customers of chunk.start..chunk.stop as they are on the last day (and, when asked, every version)."""
     seed = spec.seed
     index = np.arange(chunk.start, chunk.stop, dtype=np.int64)
     n = len(index)
@@ -103,36 +153,42 @@ def build_customers(chunk: Chunk, spec: DatasetSpec) -> pa.Table:
     last_idx = np.searchsorted(
         pools.last_name_cdf, stream(seed, Family.CUSTOMERS, Column.LAST_NAME, chunk.part).random(n)
     )
-    domain_idx = stream(seed, Family.CUSTOMERS, Column.EMAIL, chunk.part).integers(0, len(pools.email_domains), n)
     first = pa.array(pools.first_names, pa.string()).take(pa.array(first_idx))
     last = pa.array(pools.last_names, pa.string()).take(pa.array(last_idx))
-    ids = index + 1
-    email = pc.binary_join_element_wise(
-        pc.replace_substring_regex(pc.utf8_lower(first), "[^a-z]", ""),
-        ".",
-        pc.replace_substring_regex(pc.utf8_lower(last), "[^a-z]", ""),
-        pc.cast(pa.array(ids), pa.string()),
-        "@",
-        pa.array(pools.email_domains, pa.string()).take(pa.array(domain_idx)),
-        "",
-    )
-
-    timeline = signup_timeline(spec)
-    slot_start, slot_end = timeline.slot_bounds(index)
+    slot_start, slot_end = signup_timeline(spec).slot_bounds(index)
     jitter = stream(seed, Family.CUSTOMERS, Column.SIGNUP, chunk.part).random(n)
     signup = slot_start + np.floor(jitter * (slot_end - slot_start)).astype(np.int64)
 
-    stores = store_attributes(spec)
-    home = index % stores.count
-    segments = customer_segment(index, stores.count, segment_pattern(spec))
-    columns = {
-        "customer_id": pa.array(ids, pa.int32()),
-        "first_name": first,
-        "last_name": last,
-        "email": email,
-        "segment": pa.array(np.array(SEGMENTS, dtype=object)[segments], pa.string()),
-        "signup_ts": pa.array(signup * MICROS_PER_SECOND, pa.int64()).cast(pa.timestamp("us")),
-        "home_region": pa.array(np.array(REGIONS, dtype=object)[stores.region[home]], pa.string()),
-        "home_city": pa.array(np.array([c[0] for c in CITIES], dtype=object)[stores.city[home]], pa.string()),
-    }
-    return pa.table(columns, schema=CUSTOMERS.schema)
+    versions = list(customer_versions(chunk, spec, signup))
+    current = versions[-1][1]
+    tables = {CUSTOMERS.name: pa.table(_rows(spec, index + 1, first, last, signup, current), schema=CUSTOMERS.schema)}
+    if spec.customer_history:
+        tables[CUSTOMERS_HISTORY.name] = _history(spec, index + 1, first, last, signup, versions)
+    return tables
+
+
+def _history(spec: DatasetSpec, ids: np.ndarray, first: pa.Array, last: pa.Array, signup: np.ndarray,
+             versions: list[tuple[np.ndarray, CustomerVersion]]) -> pa.Table:  # fmt: skip
+    """Every version of every customer, in (customer, valid_from) order, with its validity interval."""
+    parts = []
+    for number, (present, version) in enumerate(versions):
+        rows = np.flatnonzero(present)
+        take = pa.array(rows)
+        columns = _rows(spec, ids[rows], first.take(take), last.take(take), signup[rows], _select(version, rows))
+        columns["valid_from"] = pa.array(version.valid_from[rows] * MICROS_PER_SECOND, pa.int64())
+        columns["_order"] = pa.array(rows * (CHANGES + 1) + number, pa.int64())
+        parts.append(pa.table(columns))
+    table = pa.concat_tables(parts).sort_by("_order")
+    customer = table.column("customer_id").to_numpy()
+    valid_from = table.column("valid_from").to_numpy()
+    has_next = np.append(customer[1:] == customer[:-1], False)
+    valid_to = np.append(valid_from[1:], 0)
+    columns = {name: table.column(name) for name in CUSTOMERS.schema.names}
+    columns["valid_from"] = pa.array(valid_from, pa.int64()).cast(pa.timestamp("us"))
+    columns["valid_to"] = pa.array(valid_to, pa.int64(), mask=~has_next).cast(pa.timestamp("us"))
+    columns["is_current"] = pa.array(~has_next)
+    return pa.table(columns, schema=CUSTOMERS_HISTORY.schema)
+
+
+def _select(version: CustomerVersion, rows: np.ndarray) -> CustomerVersion:
+    return CustomerVersion(*(value[rows] for value in vars(version).values()))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
@@ -22,7 +23,7 @@ import duckdb
 from generator.errors import GenerationCancelled, classify_os_error
 from generator.manifest import FileEntry, TableManifest
 from generator.readers import QueryWatchdog, duckdb_type, open_duckdb
-from generator.schema import TABLES, TableDefinition
+from generator.schema import ALL_TABLES, TableDefinition
 
 #: Memory for the load (DuckDB keeps its key indexes in its buffer pool and spills the rest).
 MEMORY_LIMIT = "1GB"
@@ -42,12 +43,14 @@ def table_ddl(spec: TableDefinition, *, keys: bool = True) -> str:
     return f"CREATE TABLE {spec.name} ({', '.join(parts)})"
 
 
-def parents_first() -> list[TableDefinition]:
-    """The tables in an order where every foreign key's parent comes before its child."""
+def parents_first(names: Iterable[str] = tuple(ALL_TABLES)) -> list[TableDefinition]:
+    """The given tables in an order where every foreign key's parent comes before its child."""
+    names = tuple(names)
     ordered: list[TableDefinition] = []
-    pending = list(TABLES.values())
+    pending = [ALL_TABLES[name] for name in names]
     while pending:
-        ready = [t for t in pending if all(p in {o.name for o in ordered} for p, _ in t.foreign_keys.values())]
+        placed = {o.name for o in ordered} | (set(ALL_TABLES) - set(names))
+        ready = [t for t in pending if all(p in placed for p, _ in t.foreign_keys.values())]
         ordered += ready
         pending = [t for t in pending if t not in ready]
     return ordered
@@ -64,7 +67,7 @@ def build_database(
     con = open_duckdb(path, memory_limit=MEMORY_LIMIT, threads=threads, temp_directory=staging / _TEMP_FOLDER)
     watchdog = QueryWatchdog(con, None, cancel)
     try:
-        for spec in parents_first():
+        for spec in parents_first(tables):
             con.execute(table_ddl(spec))
             files = [str(staging / entry.path) for entry in tables[spec.name].files]
             if files:

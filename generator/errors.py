@@ -24,12 +24,21 @@ class OutputBusyError(GenerationError):
     """Another generation holds the output folder's lock right now."""
 
 
+class RevisionRefused(GenerationError):
+    """An incremental or merge run that the dataset in the output folder cannot take (a gap, other
+    parameters, another format, no dataset); the message says what it holds and what is accepted."""
+
+
 class GenerationCancelled(GenerationError):
     """The run was cancelled; nothing was written to the output folder."""
 
 
 class InsufficientCapacityError(GenerationError):
     """The estimate says the machine cannot hold the run (disk or memory); nothing was started."""
+
+
+class WorkerDied(GenerationError):
+    """A worker process ended without finishing its chunk (killed, out of memory)."""
 
 
 class DiskFullError(GenerationError):

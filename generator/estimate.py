@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from generator.activity.demand import daily_volume
+from generator.customers import CHANGE_GAP_DAYS, CHANGES
 from generator.plan import DAYS_PER_BLOCK, plan, stores_per_activity_chunk
 from generator.promotions import PERIOD_DAYS, PROMOTION_RATE
-from generator.spec import DatasetSpec
+from generator.rules import MAX_DAYS
+from generator.signups import signup_timeline
+from generator.spec import DEFAULT_DAYS, DatasetSpec
 
 #: Measured averages at the default parameters.
 LINES_PER_ORDER = 2.9
@@ -18,24 +24,56 @@ ORDERS_KEPT = 0.975  # share of demanded orders that are placed (the rest lose e
 #: Bytes per row on disk, per format (Parquet/Delta snappy; CSV with header).
 BYTES_PER_ROW = {
     "parquet": {"stores": 115, "products": 40, "customers": 35, "promotions": 35, "orders": 21,
-                "order_items": 7.5, "inventory_snapshots": 4.2},
+                "order_items": 7.5, "inventory_snapshots": 4.2, "customers_history": 45},
     "csv": {"stores": 82, "products": 100, "customers": 113, "promotions": 48, "orders": 69,
-            "order_items": 29, "inventory_snapshots": 30},
+            "order_items": 29, "inventory_snapshots": 30, "customers_history": 160},
 }  # fmt: skip
 BYTES_PER_ROW["delta"] = BYTES_PER_ROW["parquet"]
 #: A DuckDB file: rows with their key indexes, plus about this much per table (blocks of 256 KiB, index roots).
 BYTES_PER_ROW["duckdb"] = {"stores": 100, "products": 150, "customers": 150, "promotions": 60, "orders": 70,
-                           "order_items": 48, "inventory_snapshots": 50}  # fmt: skip
+                           "order_items": 48, "inventory_snapshots": 50, "customers_history": 170}  # fmt: skip
 DUCKDB_BYTES_PER_TABLE = 1_000_000
 #: Wall seconds per row of loading the staged parts into a DuckDB file (one process; the key indexes dominate).
 DUCKDB_LOAD_SECONDS_PER_ROW = 4.5e-6
 #: CPU seconds per row on one core (generation and writing).
 SECONDS_PER_ROW = {"stores": 5e-6, "products": 5e-6, "customers": 3e-6, "promotions": 1e-6, "orders": 1.2e-6,
-                   "order_items": 0.7e-6, "inventory_snapshots": 0.35e-6}  # fmt: skip
+                   "order_items": 0.7e-6, "inventory_snapshots": 0.35e-6, "customers_history": 3e-6}  # fmt: skip
 STARTUP_SECONDS = 0.8
 #: Peak memory of one worker: a base plus the working set of one block of an activity chunk.
 BASE_WORKER_MB = 110.0
 BYTES_PER_PAIR_DAY = 380.0
+
+
+def _arrived_share(days: np.ndarray) -> np.ndarray:
+    """Share of a year's new stores or products that have arrived after `days` days of history."""
+    return np.clip((days - DEFAULT_DAYS) / (MAX_DAYS - DEFAULT_DAYS), 0.0, 1.0)
+
+
+def expected_rows(spec: DatasetSpec) -> dict[str, int]:
+    """Rows per table of the dataset (exact for customers, close for the rest)."""
+    volumes = spec.volumes
+    elapsed = np.arange(1, spec.days + 1, dtype=np.float64)
+    stores_open = volumes.stores + volumes.new_stores * _arrived_share(elapsed)
+    on_sale = (volumes.products + volumes.new_products * _arrived_share(elapsed)) / volumes.total_products
+    day_numbers = np.arange(spec.first_day, spec.last_day + 1)
+    volume = daily_volume(day_numbers) * (stores_open / volumes.stores)
+    orders = volumes.orders_per_day * float(volume.sum()) * ORDERS_KEPT
+    periods = -(-spec.days // PERIOD_DAYS)
+    products = round(volumes.products + volumes.new_products * float(_arrived_share(elapsed[-1:])[0]))
+    rows = {
+        "stores": round(float(stores_open[-1])),
+        "products": products,
+        "customers": signup_timeline(spec).count_by(spec.last_day),
+        "promotions": round(products * periods * PROMOTION_RATE * min(1.0, spec.days / PERIOD_DAYS)),
+        "orders": round(orders),
+        "order_items": round(orders * LINES_PER_ORDER),
+        "inventory_snapshots": round(float((stores_open * on_sale).sum()) * volumes.assortment),
+    }
+    if spec.customer_history:
+        mean_gap = sum(CHANGE_GAP_DAYS) / 2
+        changes = min(CHANGES, max(0.0, (spec.days - CHANGE_GAP_DAYS[0]) / mean_gap))
+        rows["customers_history"] = round(rows["customers"] * (1 + changes))
+    return rows
 
 
 @dataclass(frozen=True)
@@ -66,18 +104,9 @@ class DatasetEstimate:
 def estimate_dataset(spec: DatasetSpec, fmt: str, workers: int) -> DatasetEstimate:
     """Estimate rows, bytes, time and memory without generating anything, for `workers` worker processes
     (generator.preflight chooses them)."""
+    rows = expected_rows(spec)
     volumes = spec.volumes
-    orders = volumes.orders_per_day * spec.days * ORDERS_KEPT
     periods = -(-spec.days // PERIOD_DAYS)
-    rows = {
-        "stores": volumes.stores,
-        "products": volumes.products,
-        "customers": volumes.customers,
-        "promotions": round(volumes.products * periods * PROMOTION_RATE * min(1.0, spec.days / PERIOD_DAYS)),
-        "orders": round(orders),
-        "order_items": round(orders * LINES_PER_ORDER),
-        "inventory_snapshots": volumes.stores * volumes.assortment * spec.days,
-    }
     sizes = BYTES_PER_ROW[fmt]
     into_duckdb = fmt == "duckdb"
     extra_bytes = DUCKDB_BYTES_PER_TABLE if into_duckdb else 0

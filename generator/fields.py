@@ -113,6 +113,19 @@ Days = rule_type(
     int,
     "Days of order history ending on end_date; orders are a daily rate, so more days means more orders.",
 )
+Mode = rule_type(
+    rules.MODE,
+    str,
+    "What to do with a dataset already in the output folder: overwrite it (default); incremental appends the "
+    "days after its last day up to end_date (or `days` more), continuing its stock, ids and history; merge "
+    "brings it to these parameters by upserting changed rows and deleting rows the new history lacks. "
+    "incremental and merge take unset parameters from the dataset and write a change feed under _changes/.",
+)
+CustomerHistory = rule_type(
+    rules.FLAG,
+    bool,
+    "Also write customers_history: every version of every customer (type 2, valid_from/valid_to/is_current).",
+)
 Seed = rule_type(rules.SEED, int, "Random seed: the same parameters and seed give byte-identical files.")
 EndDate = rule_type(rules.END_DATE, date, "Last day of the order window (inclusive), ISO format YYYY-MM-DD.")
 Workers = rule_type(

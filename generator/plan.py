@@ -8,10 +8,10 @@ earlier sales, so each store is simulated day by day inside one chunk.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from generator.schema import TABLES
+from generator.schema import ALL_TABLES
+from generator.signups import signup_timeline
 from generator.spec import DatasetSpec
 
 #: The families in plan order: chunk ids follow it, so it never changes.
@@ -19,8 +19,8 @@ PLAN_ORDER: tuple[str, ...] = ("stores", "products", "promotions", "customers", 
 
 
 def family_tables(family: str) -> tuple[str, ...]:
-    """Tables a family's chunks write, in schema order (from the table registry, generator.schema)."""
-    return tuple(name for name, table in TABLES.items() if table.family == family)
+    """Tables a family's chunks may write, in schema order (from the table registry, generator.schema)."""
+    return tuple(name for name, table in ALL_TABLES.items() if table.family == family)
 
 
 PRODUCTS_PER_CHUNK = 250_000
@@ -60,11 +60,11 @@ def plan(spec: DatasetSpec) -> list[Chunk]:
     """All chunks of a dataset, in a fixed order; chunk ids and part numbers never change."""
     volumes = spec.volumes
     layout: dict[str, list[tuple[int, int]]] = {
-        "stores": [(0, volumes.stores)],
-        "products": _ranges(volumes.products, PRODUCTS_PER_CHUNK),
-        "promotions": _ranges(volumes.products, PRODUCTS_PER_CHUNK),
-        "customers": _ranges(volumes.customers, CUSTOMERS_PER_CHUNK),
-        "activity": _ranges(volumes.stores, stores_per_activity_chunk(spec)),
+        "stores": [(0, volumes.total_stores)],
+        "products": _ranges(volumes.total_products, PRODUCTS_PER_CHUNK),
+        "promotions": [(0, volumes.total_products)],
+        "customers": _ranges(signup_timeline(spec).count_by(spec.last_day), CUSTOMERS_PER_CHUNK),
+        "activity": _ranges(volumes.total_stores, stores_per_activity_chunk(spec)),
     }
     chunks: list[Chunk] = []
     for kind in PLAN_ORDER:
@@ -79,13 +79,3 @@ def chunk_cost(chunk: Chunk, spec: DatasetSpec) -> float:
     if chunk.kind == "activity":
         return size * spec.volumes.assortment * spec.days * 4.0
     return float(size) * (3.0 if chunk.kind == "customers" else 1.0)
-
-
-def block_ranges(days: int) -> list[tuple[int, int]]:
-    """Day-index ranges [start, stop) written together within an activity chunk."""
-    return _ranges(days, DAYS_PER_BLOCK)
-
-
-def periods(days: int, period_days: int) -> int:
-    """Number of promotion periods covering the window."""
-    return math.ceil(days / period_days)

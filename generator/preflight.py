@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from generator.errors import InsufficientCapacityError, OutputExistsError, OutputFolderError
+from generator.errors import InsufficientCapacityError, OutputExistsError, OutputFolderError, RevisionRefused
 from generator.estimate import DatasetEstimate, estimate_dataset
-from generator.manifest import MANIFEST_NAME
+from generator.manifest import MANIFEST_NAME, read_manifest
+from generator.modes import OVERWRITE, Revision, decide_revision
 from generator.plan import Chunk, plan
+from generator.revise import check_revisable
 from generator.rules import DEFAULT_DUCKDB_FILE
 from generator.spec import DatasetSpec
 
@@ -23,6 +26,8 @@ from generator.spec import DatasetSpec
 #: seconds uses one worker: starting a process pool costs more than it saves on a short run, and
 #: the output bytes never depend on the worker count.
 SINGLE_WORKER_BELOW_SEC = 5.0
+#: Formats whose datasets an incremental or merge run can change.
+REVISABLE_FORMATS = ("parquet", "csv", "delta")
 #: Keep this much disk free after writing, and stay under this share of the machine's memory.
 DISK_HEADROOM_BYTES = 512 * 1024**2
 MEMORY_SHARE = 0.8
@@ -41,6 +46,10 @@ class RunPlan:
     estimate: DatasetEstimate
     #: Why this machine cannot hold the run (disk, memory), each with the figure and the way out.
     problems: tuple[str, ...]
+    #: overwrite, incremental or merge (see generator.modes).
+    mode: str = OVERWRITE
+    #: An incremental or merge run: the dataset it changes and how; None for a fresh dataset.
+    revision: Revision | None = None
     #: The database file inside output_dir of a duckdb run.
     duckdb_file: str = DEFAULT_DUCKDB_FILE
 
@@ -111,6 +120,40 @@ def capacity_problems(estimate: DatasetEstimate, output_dir: Path) -> list[str]:
     return problems
 
 
+def _work_spec(spec: DatasetSpec, revision: Revision | None) -> DatasetSpec:
+    """What the run simulates: an increment only its new days (for the estimate)."""
+    if revision is None or revision.first_new_day is None:
+        return spec
+    return replace(spec, days=max(1, spec.last_day - revision.previous_spec.last_day))
+
+
+def _decide_revision(
+    mode: str, spec: DatasetSpec, target: Path, fmt: str, given: Collection[str] | None
+) -> tuple[Revision, str]:
+    """The revision of the dataset in `target` and its format (the dataset's: a revision keeps it)."""
+    try:
+        previous = read_manifest(target)
+    except (OSError, ValueError) as exc:
+        raise RevisionRefused(
+            f"mode={mode!r}: {target / MANIFEST_NAME} cannot be read ({exc}); use mode='overwrite' to regenerate "
+            "the dataset."
+        ) from None
+    if previous.format not in REVISABLE_FORMATS:
+        raise RevisionRefused(
+            f"mode={mode!r}: the dataset in {target} is a {previous.format} database, which a run rebuilds whole; "
+            f"incremental and merge runs take {', '.join(REVISABLE_FORMATS)} datasets. Use mode='overwrite'."
+        )
+    if fmt != previous.format and (given is None or "format" in given):
+        raise RevisionRefused(
+            f"format={fmt!r}: the dataset in {target} is {previous.format}; a {mode} run keeps its format, so pass "
+            f"format={previous.format!r} or leave it out (mode='overwrite' rewrites it in another format)."
+        )
+    revision = decide_revision(mode, spec, given, previous, str(target))
+    if not revision.no_op:
+        check_revisable(revision, target)
+    return revision, previous.format
+
+
 def preflight(
     spec: DatasetSpec,
     output_dir: Path | str,
@@ -118,14 +161,26 @@ def preflight(
     *,
     overwrite: bool = True,
     workers: int | None = None,
+    mode: str = OVERWRITE,
+    given: Collection[str] | None = None,
     duckdb_file: str | None = None,
 ) -> RunPlan:
-    """Decide the run: check the output folder (OutputFolderError, OutputExistsError), choose the
-    workers, estimate it and list the capacity problems (see RunPlan.refuse_if_unfit). `duckdb_file`
-    names the database file of a duckdb run (default retail.duckdb)."""
+    """Decide the run: check the output folder (OutputFolderError, OutputExistsError), and for an
+    incremental or merge run the dataset in it (RevisionRefused); choose the workers, estimate it and
+    list the capacity problems (see RunPlan.refuse_if_unfit).
+
+    With mode incremental or merge, `given` names the parameters the caller set (the others are the
+    dataset's; None: all of them); a folder without a dataset gets a fresh one. `duckdb_file` names
+    the database file of a duckdb run (default retail.duckdb).
+    """
     target = Path(output_dir).expanduser().resolve()
-    check_output(target, overwrite)
-    estimate = estimate_run(spec, fmt, workers)
+    revision = None
+    if mode != OVERWRITE and (target / MANIFEST_NAME).is_file():
+        revision, fmt = _decide_revision(mode, spec, target, fmt, given)
+        spec = revision.spec
+    else:
+        check_output(target, overwrite or mode != OVERWRITE)
+    estimate = estimate_run(_work_spec(spec, revision), fmt, workers)
     return RunPlan(
         spec=spec,
         fmt=fmt,
@@ -135,5 +190,7 @@ def preflight(
         chunks=tuple(plan(spec)),
         estimate=estimate,
         problems=tuple(capacity_problems(estimate, target)),
+        mode=mode,
+        revision=revision,
         duckdb_file=duckdb_file or DEFAULT_DUCKDB_FILE,
     )

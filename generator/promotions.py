@@ -1,7 +1,13 @@
-"""Chain-wide promotions: at most one per product in each fixed period, so they never overlap.
+"""Chain-wide promotions on the calendar: at most one per product in each fixed 14-day period, so they
+never overlap, and only of a product on sale on the promotion's first day.
 
-The schedule is a dense (product, period) grid, so "which promotion is active for product p on
-day d" is arithmetic: period = (d - window start) // PERIOD_DAYS.
+Periods are aligned to the calendar (period q covers days 14q .. 14q + 13 since 1970-01-01) and each
+period draws from streams keyed by its own number, so a period's promotions never depend on how long
+the history is. The schedule is a dense (product, period) grid over the periods from the one holding
+the first day to the one holding the last, so "which promotion is active for product p on day d" is
+arithmetic. Promotion ids count in start-date order (then by product): extending a dataset gives the
+promotions that start in the new days the next ids. A promotion keeps its full length even when
+it ends after the last day.
 """
 
 from __future__ import annotations
@@ -12,10 +18,10 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 
-from generator.calendar import day_number
 from generator.catalog import PROMO_TYPES
 from generator.money import cents_to_decimal
-from generator.plan import Chunk, periods
+from generator.plan import Chunk
+from generator.products import product_attributes
 from generator.rng import Column, Family, stream
 from generator.schema import PROMOTIONS
 from generator.spec import DatasetSpec
@@ -33,52 +39,58 @@ MAX_PCT = np.array([25, 40, 30, 50])
 
 @dataclass(frozen=True)
 class PromotionSchedule:
-    """(products, periods) grids; promo_id 0 means no promotion in that period."""
+    """(products, periods) grids from period `first_period` on; promo_id 0 means no promotion."""
 
     promo_id: np.ndarray
     start_day: np.ndarray
     end_day: np.ndarray
     promo_type: np.ndarray
     discount_bp: np.ndarray
-    first_day: int  # day number where period 0 starts
+    first_period: int
 
     def active(self, product: np.ndarray, day: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
         """(promo_id, discount_bp) active for each product on each day; (0, 0) where none."""
-        period = (np.asarray(day, dtype=np.int64) - self.first_day) // PERIOD_DAYS
+        period = np.asarray(day, dtype=np.int64) // PERIOD_DAYS - self.first_period
         pid = self.promo_id[product, period]
         on = (pid > 0) & (self.start_day[product, period] <= day) & (day <= self.end_day[product, period])
         return np.where(on, pid, 0), np.where(on, self.discount_bp[product, period], 0)
 
 
+def _period_draws(seed: int, period: int, n: int) -> tuple[np.ndarray, ...]:
+    """Whether, how, when and by how much each of n products is promoted in calendar period `period`."""
+    draws = stream(seed, Family.PROMOTIONS, Column.PROMO_SLOT, period).random((n, 5))
+    exists = draws[:, 0] < PROMOTION_RATE
+    kind = np.searchsorted(np.cumsum(TYPE_SHARES), draws[:, 1], side="right").clip(0, len(PROMO_TYPES) - 1)
+    length = MIN_DAYS[kind] + np.floor(draws[:, 2] * (MAX_DAYS[kind] - MIN_DAYS[kind] + 1)).astype(np.int64)
+    offset = np.floor(draws[:, 3] * (PERIOD_DAYS - length + 1)).astype(np.int64)
+    pct = MIN_PCT[kind] + np.floor(draws[:, 4] * (MAX_PCT[kind] - MIN_PCT[kind] + 1)).astype(np.int64)
+    start = period * PERIOD_DAYS + offset
+    return exists, kind, start, start + length - 1, pct
+
+
 @lru_cache(maxsize=4)
 def promotion_schedule(spec: DatasetSpec) -> PromotionSchedule:
-    """Draw the whole schedule: which product is promoted in which period, when, how and how much."""
-    n = spec.volumes.products
-    k = periods(spec.days, PERIOD_DAYS)
-    seed = spec.seed
-    first = day_number(spec.start_date)
-    last = first + spec.days - 1
-
-    exists = stream(seed, Family.PROMOTIONS, Column.PROMO_SLOT).random((n, k)) < PROMOTION_RATE
-    kind = stream(seed, Family.PROMOTIONS, Column.PROMO_TYPE).choice(len(PROMO_TYPES), size=(n, k), p=TYPE_SHARES)
-    length = stream(seed, Family.PROMOTIONS, Column.PROMO_LENGTH).integers(MIN_DAYS[kind], MAX_DAYS[kind] + 1)
-    offset = np.floor(
-        stream(seed, Family.PROMOTIONS, Column.PROMO_START).random((n, k)) * (PERIOD_DAYS - length + 1)
-    ).astype(np.int64)
-    period_start = first + np.arange(k, dtype=np.int64) * PERIOD_DAYS
-    start = period_start[None, :] + offset
-    exists &= start <= last  # the last period may be cut short by the window end
-    end = np.minimum(start + length - 1, last)
-    pct = stream(seed, Family.PROMOTIONS, Column.PROMO_DISCOUNT).integers(MIN_PCT[kind], MAX_PCT[kind] + 1)
-
-    promo_id = np.where(exists, np.cumsum(exists.ravel()).reshape(n, k), 0)
+    """Every promotion of the history: the periods from the first day's to the last day's."""
+    n = spec.volumes.total_products
+    first_period = spec.first_day // PERIOD_DAYS
+    periods = range(first_period, spec.last_day // PERIOD_DAYS + 1)
+    drawn = [_period_draws(spec.seed, period, n) for period in periods]
+    exists, kind, start, end, pct = (np.stack(column, axis=1) for column in zip(*drawn, strict=True))
+    exists &= (end >= spec.first_day) & (start <= spec.last_day)  # only what the history holds
+    products = product_attributes(spec)  # and only products on sale when the promotion starts
+    exists &= (products.launched_day[:, None] <= start) & (start < products.discontinued_day[:, None])
+    # Ids in (start day, product) order: a longer history only adds promotions that start later.
+    product, period = np.nonzero(exists)
+    order = np.lexsort((product, start[product, period]))
+    promo_id = np.zeros(exists.shape, dtype=np.int32)
+    promo_id[product[order], period[order]] = np.arange(1, len(order) + 1)
     return PromotionSchedule(
-        promo_id=promo_id.astype(np.int32),
+        promo_id=promo_id,
         start_day=start.astype(np.int32),
         end_day=end.astype(np.int32),
         promo_type=kind.astype(np.int8),
         discount_bp=(pct * 100).astype(np.int16),
-        first_day=first,
+        first_period=first_period,
     )
 
 
@@ -88,6 +100,8 @@ def build_promotions(chunk: Chunk, spec: DatasetSpec) -> pa.Table:
     rows = slice(chunk.start, chunk.stop)
     product, period = np.nonzero(schedule.promo_id[rows])
     product = product + chunk.start
+    order = np.argsort(schedule.promo_id[product, period], kind="stable")
+    product, period = product[order], period[order]
     columns = {
         "promo_id": pa.array(schedule.promo_id[product, period], pa.int32()),
         "product_id": pa.array(product + 1, pa.int32()),

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 import pyarrow.dataset as pa_ds
 
 from generator.manifest import MANIFEST_NAME, read_manifest
-from generator.schema import TABLES, TableDefinition
+from generator.schema import ALL_TABLES, TABLES, TableDefinition
+from generator.table_files import files_dataset
 
 FORMATS: tuple[str, ...] = ("parquet", "csv", "delta", "duckdb")
 DELTA_LOG = "_delta_log"
@@ -112,13 +112,14 @@ def dataset_format(path: str | Path) -> str:
 
 
 def table_paths(path: str | Path) -> dict[str, Path]:
-    """Folder of each table present in a dataset of files (known tables only, in schema order)."""
+    """Folder of each table present in a dataset of files (known tables only, in schema order; the change
+    feed and the saved stock live in _changes and _state, which are not tables)."""
     path = _check_folder(Path(path))
     fmt = dataset_format(path)
     if fmt == "duckdb":
         raise _not_a_dataset(path, "it is a DuckDB database, whose tables are not folders")
     present: dict[str, Path] = {}
-    for name in TABLES:
+    for name in ALL_TABLES:
         folder = path / name
         if not folder.is_dir():
             continue
@@ -164,20 +165,7 @@ def arrow_dataset(folder: Path, fmt: str, table: TableDefinition) -> pa_ds.Datas
         from deltalake import DeltaTable
 
         return DeltaTable(str(folder)).to_pyarrow_dataset()
-    files = [str(p) for p in _data_files(folder, fmt)]
-    if not files:
-        return pa_ds.dataset(table.schema.empty_table())
-    if fmt == "csv":
-        # Types come from the schema, never from inference: decimals stay exact, timestamps parse
-        # with a space or a 'T', and a header-only file is typed. An unquoted empty field is null
-        # while a quoted "" stays an empty string, which is how pyarrow.csv writes the two.
-        csv_format = pa_ds.CsvFileFormat(
-            convert_options=pa_csv.ConvertOptions(
-                column_types=table.schema, strings_can_be_null=True, quoted_strings_can_be_null=False
-            )
-        )
-        return pa_ds.dataset(files, schema=table.schema, format=csv_format)
-    return pa_ds.dataset(files, format="parquet")
+    return files_dataset([str(p) for p in _data_files(folder, fmt)], fmt, table)
 
 
 def open_duckdb(
@@ -248,7 +236,7 @@ def connect_dataset(
         if database is not None:
             attach_read_only(con, database)
         for name, folder in folders.items():
-            con.register(name, arrow_dataset(folder, fmt, TABLES[name]))
+            con.register(name, arrow_dataset(folder, fmt, ALL_TABLES[name]))
         con.execute("SET python_enable_replacements = false")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")

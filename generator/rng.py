@@ -25,39 +25,39 @@ class Family(IntEnum):
 
 
 class Column(IntEnum):
-    """Frozen purpose ids: what a stream is drawn for."""
+    """Frozen purpose ids: what a stream is drawn for. A retired id (31-34, 50-57: purposes now drawn
+    from a per-period or per-day stream) is never given to another purpose."""
 
     CITY = 1
     NAME = 2
     OPENED = 3
     SIZE = 4
     JITTER = 5
+    OPENING_DAY = 6
+    CLOSES = 7
+    CLOSING_DAY = 8
     CATEGORY = 10
     BRAND = 11
     PRICE = 12
     COST = 13
     POPULARITY = 14
     LEAD_TIME = 15
+    PRICE_ENDING = 16
+    LAUNCH = 17
+    LAUNCH_DAY = 18
+    DISCONTINUE = 19
     FIRST_NAME = 20
     LAST_NAME = 21
     EMAIL = 22
     SIGNUP = 23
     SEGMENT = 24
+    CUSTOMER_CHANGE = 25
     PROMO_SLOT = 30
-    PROMO_START = 31
-    PROMO_LENGTH = 32
-    PROMO_TYPE = 33
-    PROMO_DISCOUNT = 34
     ASSORTMENT = 40
     INITIAL_STOCK = 41
-    ORDER_COUNT = 50
-    ORDER_TIME = 51
-    CUSTOMER = 52
-    BASKET = 53
-    LINE_PRODUCT = 54
-    QTY = 55
-    PAYMENT = 56
-    ORDER_DISCOUNT = 57
+    #: Everything one day of a store group draws, in a fixed order (see generator.activity).
+    DAY = 60
+    PRICE_CHANGE = 61
 
 
 def stream(seed: int, family: Family, column: Column, *key: int) -> np.random.Generator:

@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 SCALES = ("small", "medium", "large")
+#: What a run does with a dataset already in its output folder (see generator.modes).
+MODES = ("overwrite", "incremental", "merge")
 MAX_SCALE_FACTOR = 1000.0
 MAX_DAYS = 365
 MAX_SEED = 2**63 - 1
@@ -203,6 +205,25 @@ def _scale(value: object, field: str) -> str:
     return normalised  # type: ignore[return-value]
 
 
+def _mode(value: object, field: str) -> str:
+    normalised = value.strip().lower() if isinstance(value, str) else value
+    if normalised not in MODES:
+        raise RuleError(field, value, "one of " + ", ".join(MODES))
+    return normalised  # type: ignore[return-value]
+
+
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def _flag(value: object, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise RuleError(field, value, "true or false (also 1/0, yes/no, on/off as text)")
+
+
 def _end_date(value: object, field: str) -> date:
     accepted = f"a date as YYYY-MM-DD from {MIN_END_DATE} to {MAX_END_DATE}"
     if isinstance(value, str):
@@ -218,6 +239,8 @@ def _end_date(value: object, field: str) -> date:
 
 
 SCALE = Rule(_scale, {"enum": list(SCALES), "type": "string"})
+MODE = Rule(_mode, {"enum": list(MODES), "type": "string"})
+FLAG = Rule(_flag, {"type": "boolean"})
 SCALE_FACTOR = Rule(_scale_factor, {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SCALE_FACTOR})
 DAYS = whole_number(1, MAX_DAYS)
 SEED = whole_number(0, MAX_SEED)

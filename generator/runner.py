@@ -15,7 +15,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,19 +23,30 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from generator import GENERATOR_NAME, __version__
-from generator.chunks import ChunkResult, run_chunk
-from generator.errors import GenerationCancelled, OutputBusyError, OutputFolderError, classify_os_error
-from generator.manifest import FileEntry, Manifest, TableManifest
+from generator.chunks import ChunkResult, ChunkTask, run_chunk
+from generator.delta import commit_delta_table, delta_log_bytes
+from generator.errors import (
+    GenerationCancelled,
+    OutputBusyError,
+    OutputFolderError,
+    RevisionRefused,
+    WorkerDied,
+    classify_os_error,
+)
+from generator.manifest import STATE_FOLDER, Manifest, RevisionRecord, TableManifest, read_manifest
+from generator.modes import MERGE, OVERWRITE
 from generator.plan import Chunk, chunk_cost
 from generator.preflight import RunPlan, check_output, preflight
-from generator.schema import TABLE_NAMES
+from generator.revise import finish_tables, orphan_deletes, part_files, revision_tasks, stage_previous
+from generator.schema import dataset_tables
 from generator.spec import DatasetSpec
-from generator.writers import commit_delta_table, delta_log_bytes, remove_tree, swap_in
+from generator.writers import remove_tree, swap_in
 
 if TYPE_CHECKING:
     from generator.config import GenerateOptions
 
 log = logging.getLogger(__name__)
+CANCELLED = "generation cancelled; the output folder was not touched."
 
 
 @dataclass(frozen=True)
@@ -87,15 +98,20 @@ def _remove_leftovers(target: Path) -> None:
         remove_tree(stale)
 
 
+#: Libraries whose native thread pools do not survive a fork (a forked worker would hang on them).
+FORK_UNSAFE_MODULES = ("deltalake", "duckdb", "psycopg")
+
+
 def _pool_context() -> multiprocessing.context.BaseContext:
-    """fork when this process has a single thread (fast start); forkserver otherwise (safe in a
-    threaded server); the platform default where neither exists."""
+    """fork when this process has a single thread and no native runtime that a fork breaks (fast
+    start); forkserver otherwise (safe in a threaded server); the platform default where neither exists."""
     methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
+    forkable = threading.active_count() == 1 and not any(name in sys.modules for name in FORK_UNSAFE_MODULES)
+    if "fork" in methods and forkable:
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["generator.chunks", "generator.activity"])
+        context.set_forkserver_preload(["generator.chunks"])
         return context
     return multiprocessing.get_context()
 
@@ -129,41 +145,40 @@ def _versions(fmt: str) -> dict[str, str]:
 
 
 def _execute(
-    chunks: list[Chunk],
-    spec: DatasetSpec,
-    fmt: str,
-    root: Path,
-    workers: int,
-    on_done: Callable[[ChunkResult], None],
-    cancel: threading.Event,
+    tasks: list[ChunkTask], workers: int, on_done: Callable[[ChunkResult], None], cancel: threading.Event
 ) -> None:
-    """Run every chunk, largest first; stop everything as soon as `cancel` is set or a chunk fails."""
-    ordered = sorted(chunks, key=lambda c: -chunk_cost(c, spec))
+    """Run every chunk task, largest first; stop everything as soon as `cancel` is set or a chunk fails."""
+    ordered = sorted(tasks, key=lambda task: -chunk_cost(task.chunk, task.spec))
     if workers == 1:
-        for chunk in ordered:
+        for task in ordered:
             if cancel.is_set():
-                raise GenerationCancelled("generation cancelled; the output folder was not touched.")
-            on_done(run_chunk(chunk, spec, fmt, root))
+                raise GenerationCancelled(CANCELLED)
+            on_done(run_chunk(task))
         return
     finished: queue.Queue[tuple[bool, object]] = queue.Queue()
     pool = _pool_context().Pool(workers)
     try:
-        for chunk in ordered:
+        for task in ordered:
             pool.apply_async(
                 run_chunk,
-                (chunk, spec, fmt, root),
+                (task,),
                 callback=lambda result: finished.put((True, result)),
                 error_callback=lambda error: finished.put((False, error)),
             )
+        started = list(pool._pool)  # type: ignore[attr-defined]  # the pool replaces a dead worker silently
         for _ in ordered:
             while True:
                 if cancel.is_set():
-                    raise GenerationCancelled("generation cancelled; the output folder was not touched.")
+                    raise GenerationCancelled(CANCELLED)
                 try:
                     ok, value = finished.get(timeout=0.1)
                     break
                 except queue.Empty:
-                    continue
+                    if any(worker.exitcode is not None for worker in started):
+                        raise WorkerDied(
+                            "a worker process died (killed, or out of memory); the output folder was not "
+                            "touched. Run again with fewer workers or a smaller scale_factor."
+                        ) from None
             if not ok:
                 raise value  # type: ignore[misc]
             on_done(value)  # type: ignore[arg-type]
@@ -181,18 +196,40 @@ def run(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    mode: str = OVERWRITE,
+    given: Collection[str] | None = None,
     duckdb_file: str | None = None,
 ) -> Manifest:
-    """Generate all seven tables into output_dir and return the manifest (a duckdb run writes them into
-    `<output_dir>/<duckdb_file>`, default retail.duckdb).
+    """Generate the dataset into output_dir (mode overwrite), append the days after its last day
+    (incremental) or bring it to `spec` (merge), and return the manifest (see generator.modes for
+    `mode` and `given`; a duckdb run writes the tables into `<output_dir>/<duckdb_file>`, default
+    retail.duckdb).
 
-    Raises OutputExistsError, OutputFolderError, InsufficientCapacityError, OutputBusyError,
-    GenerationCancelled, DiskFullError, ReadOnlyFolderError or FolderPermissionError (all
-    GenerationError) for expected failures; output_dir is untouched then.
+    Raises OutputExistsError, OutputFolderError, RevisionRefused, InsufficientCapacityError,
+    OutputBusyError, GenerationCancelled, DiskFullError, ReadOnlyFolderError or FolderPermissionError
+    (all GenerationError) for expected failures; output_dir is untouched then.
     """
-    decided = preflight(spec, output_dir, fmt, overwrite=overwrite, workers=workers, duckdb_file=duckdb_file)
+    decided = preflight(
+        spec, output_dir, fmt, overwrite=overwrite, workers=workers, mode=mode, given=given, duckdb_file=duckdb_file
+    )
     decided.refuse_if_unfit()
     return execute(decided, progress=progress, cancel=cancel)
+
+
+def _check_unchanged(decided: RunPlan) -> None:
+    """Refuse a revision whose dataset changed between the decision and the lock (another run got there first)."""
+    if decided.revision is None:
+        check_output(decided.output_dir, decided.overwrite or decided.mode != OVERWRITE)
+        return
+    try:
+        now = read_manifest(decided.output_dir).version
+    except (OSError, ValueError):
+        now = None
+    if now != decided.revision.previous.version:
+        raise RevisionRefused(
+            f"output_dir={str(decided.output_dir)!r} changed while this run was being decided (its dataset version "
+            f"is now {now}, the run was decided for {decided.revision.previous.version}); run it again."
+        )
 
 
 def execute(
@@ -201,6 +238,9 @@ def execute(
     """Run a decided plan (see `run`): build every chunk into a staging folder, then swap it in."""
     started = time.perf_counter()
     target = decided.output_dir
+    revision = decided.revision
+    if revision is not None and revision.no_op:
+        return revision.previous  # the dataset already holds what was asked (a re-run of an increment)
     cancel = cancel or threading.Event()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -212,41 +252,33 @@ def execute(
         raise OutputFolderError(f"output_dir={str(target)!r}: the parent folder is not writable.")
     chunks = list(decided.chunks)
     with _OutputLock(target):
-        check_output(target, decided.overwrite)  # again, now that no one else can write it
+        _check_unchanged(decided)  # again, now that no one else can write it
         _remove_leftovers(target)
         staging = target.with_name(f".{target.name}.staging-{os.getpid()}-{threading.get_ident()}")
         try:
             staging.mkdir()
-            results: dict[int, ChunkResult] = {}
-            rows_done = 0
+            if revision is None:
+                tasks = [ChunkTask(chunk, decided.spec, decided.fmt, staging) for chunk in chunks]
+            else:
+                stage_previous(revision, target, staging)
+                tasks = revision_tasks(revision, chunks, decided.fmt, target, staging)
+            results = _run_tasks(tasks, decided.workers, progress, cancel)
+            if revision is None:
+                tables, changes = _fresh_tables(chunks, results, staging, decided), {}
+                if decided.fmt == "duckdb":
+                    from generator.duckdb_dataset import build_database
 
-            def on_done(result: ChunkResult) -> None:
-                nonlocal rows_done
-                results[result.chunk_id] = result
-                rows = sum(entry.rows for entry in result.files.values())
-                rows_done += rows
-                if progress is not None:
-                    tables = tuple(result.files)
-                    progress(
-                        ProgressEvent(
-                            tables=tables,
-                            chunk_id=result.chunk_id,
-                            chunks_done=len(results),
-                            chunks_total=len(chunks),
-                            rows_done=rows_done,
-                            message=f"chunk {len(results)}/{len(chunks)} done: {', '.join(tables)} "
-                            f"(+{rows:,} rows, {rows_done:,} in all)",
-                        )
-                    )
-
-            _execute(chunks, decided.spec, decided.fmt, staging, decided.workers, on_done, cancel)
-            tables = _collect(chunks, results, staging, decided.fmt)
-            if decided.fmt == "duckdb":
-                from generator.duckdb_dataset import build_database
-
-                tables = build_database(staging, tables, decided.duckdb_file, decided.workers, cancel)
+                    tables = build_database(staging, tables, decided.duckdb_file, decided.workers, cancel)
+                    remove_tree(staging / STATE_FOLDER)  # a database is rebuilt whole: nothing continues it
+            else:
+                orphans = orphan_deletes(revision, chunks, target, staging) if revision.mode == MERGE else {}
+                finished = finish_tables(revision, chunks, results, orphans, decided.fmt, staging)
+                tables, changes = finished.tables, finished.changes
             if cancel.is_set():
-                raise GenerationCancelled("generation cancelled; the output folder was not touched.")
+                raise GenerationCancelled(CANCELLED)
+            duration = round(time.perf_counter() - started, 3)
+            version = 0 if revision is None else revision.version
+            record = RevisionRecord(version, decided.mode, decided.spec.dataset_fields(), changes, duration)
             manifest = Manifest(
                 generator_version=__version__,
                 format=decided.fmt,
@@ -254,8 +286,10 @@ def execute(
                 tables=tables,
                 workers=decided.workers,
                 chunks=len(chunks),
-                duration_sec=round(time.perf_counter() - started, 3),
+                duration_sec=duration,
                 versions=_versions(decided.fmt),
+                version=version,
+                revisions=([] if revision is None else revision.previous.revisions) + [record],
             )
             manifest.write(staging)
             swap_in(staging, target)
@@ -268,33 +302,73 @@ def execute(
     return manifest
 
 
-def _collect(chunks: list[Chunk], results: dict[int, ChunkResult], staging: Path, fmt: str) -> dict[str, TableManifest]:
-    """Per table: rows, bytes and files in part order; for delta, also commit each table."""
-    files: dict[str, list[FileEntry]] = {name: [] for name in TABLE_NAMES}
-    for chunk in chunks:
-        for table, written in results[chunk.chunk_id].files.items():
-            files[table].append(FileEntry(path=written.path, rows=written.rows, bytes=written.bytes))
+def _run_tasks(
+    tasks: list[ChunkTask], workers: int, progress: ProgressCallback | None, cancel: threading.Event
+) -> dict[int, ChunkResult]:
+    """Run the tasks, reporting each finished chunk; the results by chunk id."""
+    results: dict[int, ChunkResult] = {}
+    rows_done = 0
+
+    def on_done(result: ChunkResult) -> None:
+        nonlocal rows_done
+        results[result.chunk_id] = result
+        rows = sum(entry.rows for entry in result.files.values())
+        rows_done += rows
+        if progress is not None:
+            tables = tuple(result.files) or tuple(result.changes)
+            progress(
+                ProgressEvent(
+                    tables=tables,
+                    chunk_id=result.chunk_id,
+                    chunks_done=len(results),
+                    chunks_total=len(tasks),
+                    rows_done=rows_done,
+                    message=f"chunk {len(results)}/{len(tasks)} done: {', '.join(tables)} "
+                    f"(+{rows:,} rows, {rows_done:,} in all)",
+                )
+            )
+
+    _execute(tasks, workers, on_done, cancel)
+    return results
+
+
+def _fresh_tables(
+    chunks: list[Chunk], results: dict[int, ChunkResult], staging: Path, decided: RunPlan
+) -> dict[str, TableManifest]:
+    """Per table of a fresh dataset: rows, bytes and files in part order; for delta, also commit each table."""
     tables = {}
-    for name, entries in files.items():
+    for name in dataset_tables(decided.spec.customer_history):
+        entries = part_files(chunks, results, name)
         size = sum(e.bytes for e in entries)
-        if fmt == "delta":
+        version = None
+        if decided.fmt == "delta":
             commit_delta_table(staging / name)
             size += delta_log_bytes(staging / name)
-        tables[name] = TableManifest(rows=sum(e.rows for e in entries), bytes=size, files=entries)
+            version = 0
+        tables[name] = TableManifest(
+            rows=sum(e.rows for e in entries), bytes=size, files=entries, delta_version=version
+        )
     return tables
+
+
+def decide(options: GenerateOptions, output_dir: Path | None = None) -> RunPlan:
+    """The preflight of validated options (`output_dir` overrides theirs, e.g. resolved under a root)."""
+    return preflight(
+        options.spec(),
+        options.output_dir if output_dir is None else output_dir,
+        options.format,
+        overwrite=options.overwrite,
+        workers=options.workers,
+        mode=options.mode,
+        given=options.given(),
+        duckdb_file=options.duckdb_file,
+    )
 
 
 def generate(
     options: GenerateOptions, progress: ProgressCallback | None = None, cancel: threading.Event | None = None
 ) -> Manifest:
     """`run` with validated options (the CLI's and the tools' front door)."""
-    return run(
-        options.spec(),
-        options.output_dir,
-        options.format,
-        options.overwrite,
-        options.workers,
-        progress,
-        cancel,
-        options.duckdb_file,
-    )
+    decided = decide(options)
+    decided.refuse_if_unfit()
+    return execute(decided, progress=progress, cancel=cancel)

@@ -14,6 +14,9 @@ MONEY = pa.decimal128(10, 2)
 TOTAL = pa.decimal128(12, 2)
 PERCENT = pa.decimal128(5, 2)
 TIMESTAMP = pa.timestamp("us")
+#: order_id = store_id * ORDER_ID_STORE + day since the history started * ORDER_ID_DAY + sequence.
+ORDER_ID_STORE = 10_000_000
+ORDER_ID_DAY = 10_000
 
 
 def _field(name: str, type_: pa.DataType, description: str, nullable: bool = False) -> pa.Field:
@@ -31,7 +34,16 @@ class TableDefinition:
     #: The family (kind of chunk) that builds the table: its own name, or "activity" for the three
     #: tables one store simulation produces (see generator.plan and generator.rng.Family).
     family: str
+    #: The chunks of the family cover ranges of this column (a key column, so a row's chunk never
+    #: changes): a chunk over index range [start, stop) holds the rows whose value lies in
+    #: [(start + 1) * chunk_unit, (stop + 1) * chunk_unit). None: the family is one chunk holding every row.
+    chunk_column: str | None
     foreign_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
+    chunk_unit: int = 1
+
+    def chunk_bounds(self, start: int, stop: int) -> tuple[int, int]:
+        """The [low, high) range of chunk_column that a chunk over indexes [start, stop) holds."""
+        return (start + 1) * self.chunk_unit, (stop + 1) * self.chunk_unit
 
     def column_description(self, column: str) -> str:
         """The description stored in the field's metadata."""
@@ -41,7 +53,8 @@ class TableDefinition:
 
 STORES = TableDefinition(
     name="stores",
-    description="One row per store; some stores open during the window and sell only from their opening day.",
+    description="One row per store that has opened; a few open during the history and sell only from their "
+    "opening day, a few close and sell nothing from their closing day on.",
     schema=pa.schema(
         [
             _field("store_id", pa.int32(), "Store key, 1..N."),
@@ -52,15 +65,24 @@ STORES = TableDefinition(
             _field("latitude", pa.float64(), "Latitude in degrees."),
             _field("longitude", pa.float64(), "Longitude in degrees."),
             _field("opened_date", pa.date32(), "Day the store opened; no order or snapshot before it."),
+            _field(
+                "closed_date",
+                pa.date32(),
+                "Day the store closed; no order or snapshot on or after it; null while open.",
+                True,
+            ),
         ]
     ),
     primary_key=("store_id",),
     family="stores",
+    chunk_column="store_id",
 )
 
 PRODUCTS = TableDefinition(
     name="products",
-    description="Product catalogue; popularity is skewed (a few products sell most units).",
+    description="Product catalogue as of the last day; popularity is skewed (a few products sell most units). "
+    "Products launch and are discontinued over time, and their prices change (order_items.list_price is the "
+    "price on the order day).",
     schema=pa.schema(
         [
             _field("product_id", pa.int32(), "Product key, 1..N."),
@@ -68,12 +90,20 @@ PRODUCTS = TableDefinition(
             _field("name", pa.string(), "Product name."),
             _field("category", pa.string(), "Product category."),
             _field("brand", pa.string(), "Brand name."),
-            _field("base_price", MONEY, "Regular shelf price."),
+            _field("base_price", MONEY, "Regular shelf price on the last day of the dataset."),
             _field("unit_cost", MONEY, "Cost to the retailer; always below base_price."),
+            _field("launched_date", pa.date32(), "First day the product is sold."),
+            _field(
+                "discontinued_date", pa.date32(), "First day the product is no longer sold; null while it is.", True
+            ),
+            _field(
+                "price_valid_from", pa.date32(), "Day base_price took effect (its launch, or the last price change)."
+            ),
         ]
     ),
     primary_key=("product_id",),
     family="products",
+    chunk_column="product_id",
 )
 
 CUSTOMERS = TableDefinition(
@@ -93,6 +123,7 @@ CUSTOMERS = TableDefinition(
     ),
     primary_key=("customer_id",),
     family="customers",
+    chunk_column="customer_id",
 )
 
 PROMOTIONS = TableDefinition(
@@ -110,6 +141,7 @@ PROMOTIONS = TableDefinition(
     ),
     primary_key=("promo_id",),
     family="promotions",
+    chunk_column=None,  # ids follow start dates across products
     foreign_keys={"product_id": ("products", "product_id")},
 )
 
@@ -118,7 +150,11 @@ ORDERS = TableDefinition(
     description="One row per order; order_total is the sum of its lines after the order discount.",
     schema=pa.schema(
         [
-            _field("order_id", pa.int64(), "Order key: store_id * 10^7 + day index * 10^4 + sequence."),
+            _field(
+                "order_id",
+                pa.int64(),
+                "Order key: store_id * 10^7 + days since the history started * 10^4 + sequence in the day.",
+            ),
             _field("store_id", pa.int32(), "Store where the order was placed."),
             _field("customer_id", pa.int32(), "Customer who placed the order."),
             _field("order_ts", TIMESTAMP, "Local time of the order, inside store hours."),
@@ -129,12 +165,13 @@ ORDERS = TableDefinition(
     ),
     primary_key=("order_id",),
     family="activity",
+    chunk_column="store_id",
     foreign_keys={"store_id": ("stores", "store_id"), "customer_id": ("customers", "customer_id")},
 )
 
 ORDER_ITEMS = TableDefinition(
     name="order_items",
-    description="Order lines; a product appears at most once per order; unit_price includes any promotion.",
+    description="Order lines; a product appears at most once per order; unit_price is list_price after any promotion.",
     schema=pa.schema(
         [
             _field("order_id", pa.int64(), "Order this line belongs to."),
@@ -142,12 +179,15 @@ ORDER_ITEMS = TableDefinition(
             _field("product_id", pa.int32(), "Product sold."),
             _field("promo_id", pa.int32(), "Promotion active for the product on the order date, else null.", True),
             _field("qty", pa.int16(), "Units sold."),
-            _field("unit_price", MONEY, "Price per unit after the promotion discount."),
+            _field("list_price", MONEY, "The product's base price on the order day, before any promotion."),
+            _field("unit_price", MONEY, "Price per unit: list_price less the promotion discount."),
             _field("extended_price", TOTAL, "qty * unit_price."),
         ]
     ),
     primary_key=("order_id", "line_number"),
     family="activity",
+    chunk_column="order_id",
+    chunk_unit=ORDER_ID_STORE,
     foreign_keys={
         "order_id": ("orders", "order_id"),
         "product_id": ("products", "product_id"),
@@ -177,7 +217,26 @@ INVENTORY_SNAPSHOTS = TableDefinition(
     ),
     primary_key=("snapshot_date", "store_id", "product_id"),
     family="activity",
+    chunk_column="store_id",
     foreign_keys={"store_id": ("stores", "store_id"), "product_id": ("products", "product_id")},
+)
+
+CUSTOMERS_HISTORY = TableDefinition(
+    name="customers_history",
+    description="Every version of every customer (type 2): a new version starts when a customer moves, changes "
+    "e-mail or segment; written only on request (customer_history).",
+    schema=pa.schema(
+        [
+            *CUSTOMERS.schema,
+            _field("valid_from", TIMESTAMP, "When this version took effect (the signup, or the change)."),
+            _field("valid_to", TIMESTAMP, "When the next version took effect; null for the current one.", True),
+            _field("is_current", pa.bool_(), "True for the version in force on the dataset's last day."),
+        ]
+    ),
+    primary_key=("customer_id", "valid_from"),
+    family="customers",
+    chunk_column="customer_id",
+    foreign_keys={"customer_id": ("customers", "customer_id")},
 )
 
 #: All tables in dependency order (parents before children).
@@ -185,3 +244,12 @@ TABLES: dict[str, TableDefinition] = {
     table.name: table for table in (STORES, PRODUCTS, CUSTOMERS, PROMOTIONS, ORDERS, ORDER_ITEMS, INVENTORY_SNAPSHOTS)
 }
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
+#: Tables written only on request, after the seven.
+OPTIONAL_TABLES: dict[str, TableDefinition] = {CUSTOMERS_HISTORY.name: CUSTOMERS_HISTORY}
+#: Every table a dataset may hold.
+ALL_TABLES: dict[str, TableDefinition] = {**TABLES, **OPTIONAL_TABLES}
+
+
+def dataset_tables(customer_history: bool) -> tuple[str, ...]:
+    """The tables a dataset holds: the seven, then customers_history when it was asked for."""
+    return TABLE_NAMES + ((CUSTOMERS_HISTORY.name,) if customer_history else ())

@@ -1,4 +1,12 @@
-"""The stores table and the store attributes the activity simulation needs."""
+"""The stores table and the store attributes the activity simulation needs.
+
+Stores live on the calendar: the scale's stores (ids 1..N) opened years before the history starts and
+a few of them close during its first year; new stores (ids N+1..) open during that year, after the
+default 14 days. A store is listed once it has opened by the dataset's last day, and its closed_date
+appears once that day has come, so extending a dataset inserts the stores that opened and updates the
+ones that closed. Every draw is prefix-stable (store i's values do not depend on how many stores
+there are), so a larger scale keeps the smaller one's stores.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +16,16 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 
-from generator.calendar import day_number
+from generator.calendar import NEVER
 from generator.catalog import CITIES, REGIONS, STORE_NAME_SUFFIXES
 from generator.plan import Chunk
 from generator.rng import Column, Family, stream
+from generator.rules import MAX_DAYS
 from generator.schema import STORES
-from generator.spec import DatasetSpec
+from generator.spec import DEFAULT_DAYS, DatasetSpec
 
-#: Share of stores (other than the first) that open inside the order window.
-NEW_STORE_SHARE = 0.06
+#: Share of the scale's stores (other than the first) that close between 30 days and a year into the history.
+CLOSING_SHARE = 0.03
 MAX_STORE_AGE_DAYS = 15 * 365
 
 
@@ -26,7 +35,8 @@ class StoreAttributes:
 
     city: np.ndarray
     region: np.ndarray
-    opened_day: np.ndarray
+    opened_day: np.ndarray  # first day of trading
+    closed_day: np.ndarray  # first day closed (NEVER when it never closes)
     size: np.ndarray  # relative share of the chain's order volume
     latitude: np.ndarray
     longitude: np.ndarray
@@ -38,27 +48,40 @@ class StoreAttributes:
     def count(self) -> int:
         return len(self.city)
 
+    def open_on(self, day: int) -> np.ndarray:
+        """Which stores trade on `day`."""
+        return (self.opened_day <= day) & (day < self.closed_day)
+
+
+def new_arrival_days(spec: DatasetSpec, draws: np.ndarray) -> np.ndarray:
+    """Days on which the k-th of len(draws) new stores (or products) arrives: evenly over the first year
+    after the default window, each at a seeded point of its own stretch (draws uniform in [0, 1))."""
+    count = len(draws)
+    span = MAX_DAYS - DEFAULT_DAYS
+    return spec.first_day + DEFAULT_DAYS + np.floor((np.arange(count) + draws) * span / max(count, 1)).astype(np.int64)
+
 
 @lru_cache(maxsize=4)
 def store_attributes(spec: DatasetSpec) -> StoreAttributes:
-    """Draw every store's city, size and opening day (cheap: there are few stores)."""
-    n = spec.volumes.stores
+    """Draw every store's city, size, opening and closing day (cheap: there are few stores)."""
+    volumes = spec.volumes
+    n, initial = volumes.total_stores, volumes.stores
     seed = spec.seed
+    start = spec.first_day
     market = np.array([city[5] for city in CITIES])
     city = stream(seed, Family.STORES, Column.CITY).choice(len(CITIES), size=n, p=market / market.sum())
     region = np.array([CITIES[i][2] for i in city], dtype=np.int8)
 
-    size_rng = stream(seed, Family.STORES, Column.SIZE)
-    size = size_rng.lognormal(0.0, 0.35, n) * market[city] ** 0.25
-    size = size / size.sum()
+    size = stream(seed, Family.STORES, Column.SIZE).lognormal(0.0, 0.35, n) * market[city] ** 0.25
+    size = size / size[:initial].sum()  # the scale's stores share its orders_per_day
 
-    opened_rng = stream(seed, Family.STORES, Column.OPENED)
-    start = day_number(spec.start_date)
-    opened = start - opened_rng.integers(30, MAX_STORE_AGE_DAYS, n)
-    is_new = opened_rng.random(n) < NEW_STORE_SHARE
-    is_new[0] = False  # the first store is always open, so every day has a trading store
-    if spec.days >= 2:
-        opened = np.where(is_new, start + opened_rng.integers(1, spec.days, n), opened)
+    opened = start - stream(seed, Family.STORES, Column.OPENED).integers(30, MAX_STORE_AGE_DAYS, n)
+    opened[initial:] = new_arrival_days(spec, stream(seed, Family.STORES, Column.OPENING_DAY).random(n)[initial:])
+    closes = stream(seed, Family.STORES, Column.CLOSES).random(n) < CLOSING_SHARE
+    closes[0] = False  # the first store always trades
+    closes[initial:] = False
+    closing = start + stream(seed, Family.STORES, Column.CLOSING_DAY).integers(30, 366, n)
+    closed = np.where(closes, closing, NEVER)
 
     jitter = stream(seed, Family.STORES, Column.JITTER).uniform(-0.08, 0.08, (n, 2))
     latitude = np.round(np.array([CITIES[i][3] for i in city]) + jitter[:, 0], 5)
@@ -71,6 +94,7 @@ def store_attributes(spec: DatasetSpec) -> StoreAttributes:
         city=city,
         region=region,
         opened_day=opened.astype(np.int32),
+        closed_day=closed.astype(np.int32),
         size=size,
         latitude=latitude,
         longitude=longitude,
@@ -81,11 +105,13 @@ def store_attributes(spec: DatasetSpec) -> StoreAttributes:
 
 
 def build_stores(chunk: Chunk, spec: DatasetSpec) -> pa.Table:
-    """Rows chunk.start..chunk.stop of the stores table."""
+    """The stores of chunk.start..chunk.stop that have opened by the dataset's last day."""
     attrs = store_attributes(spec)
     index = np.arange(chunk.start, chunk.stop)
+    index = index[attrs.opened_day[index] <= spec.last_day]
     city_names = np.array([CITIES[i][0] for i in attrs.city[index]], dtype=object)
     suffixes = np.array(STORE_NAME_SUFFIXES, dtype=object)[attrs.name_suffix[index]]
+    closed = attrs.closed_day[index]
     columns = {
         "store_id": pa.array(index + 1, pa.int32()),
         "name": pa.array(city_names + " " + suffixes, pa.string()),
@@ -95,5 +121,6 @@ def build_stores(chunk: Chunk, spec: DatasetSpec) -> pa.Table:
         "latitude": pa.array(attrs.latitude[index], pa.float64()),
         "longitude": pa.array(attrs.longitude[index], pa.float64()),
         "opened_date": pa.array(attrs.opened_day[index], pa.int32()).cast(pa.date32()),
+        "closed_date": pa.array(closed, pa.int32(), mask=closed > spec.last_day).cast(pa.date32()),
     }
     return pa.table(columns, schema=STORES.schema)

@@ -1,4 +1,4 @@
-"""All file output: streamed part files (Parquet, CSV), Delta commits and the atomic folder swap."""
+"""All file output: streamed part files (Parquet, CSV) and the atomic folder swap (Delta commits: generator.delta)."""
 
 from __future__ import annotations
 
@@ -40,8 +40,8 @@ class PartWriter(Protocol):
 class _ArrowPartWriter:
     """A part file written batch by batch (one Parquet row group, or CSV rows, per write)."""
 
-    def __init__(self, root: Path, table: str, part: int, schema: pa.Schema, fmt: str) -> None:
-        self.relative = f"{table}/part-{part:05d}.{EXTENSIONS[fmt]}"
+    def __init__(self, root: Path, stem: str, schema: pa.Schema, fmt: str) -> None:
+        self.relative = f"{stem}.{EXTENSIONS[fmt]}"
         self.path = root / self.relative
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.rows = 0
@@ -68,21 +68,9 @@ class _ArrowPartWriter:
             self._writer.close()
 
 
-def open_part(root: Path, table: str, part: int, schema: pa.Schema, fmt: str) -> PartWriter:
-    """Open `<root>/<table>/part-NNNNN.<ext>` for streaming writes in the given format."""
-    return _ArrowPartWriter(root, table, part, schema, fmt)
-
-
-def commit_delta_table(table_dir: Path) -> None:
-    """Turn a folder of Parquet parts into a Delta table with one commit (no data is rewritten)."""
-    from deltalake import convert_to_deltalake
-
-    convert_to_deltalake(str(table_dir))
-
-
-def delta_log_bytes(table_dir: Path) -> int:
-    """Bytes of a Delta table's transaction log."""
-    return sum(p.stat().st_size for p in (table_dir / "_delta_log").rglob("*") if p.is_file())
+def open_part(root: Path, stem: str, schema: pa.Schema, fmt: str) -> PartWriter:
+    """Open `<root>/<stem>.<ext>` (stem such as `orders/part-00003`) for streaming writes in the given format."""
+    return _ArrowPartWriter(root, stem, schema, fmt)
 
 
 _RENAME_EXCHANGE = 2

@@ -8,6 +8,10 @@ Environment:
   DAYS          days of order history, 1..365 (default 14)
   SEED          random seed, same seed same bytes (default 42)
   END_DATE      last day of the window, YYYY-MM-DD (default 2025-12-31)
+  CUSTOMER_HISTORY  true to also write customers_history, every version of every customer
+  MODE          overwrite (default) | incremental: append the days after the dataset's last day
+                up to END_DATE (or DAYS more) | merge: bring the dataset to these settings; both take
+                unset settings from the dataset in OUTPUT_PATH and write its change feed to _changes/
   WORKERS       worker processes (default: CPU cores; never changes the output)
 
 Progress and errors go to stderr; the row counts per table go to stdout; the exit code is 0 on
@@ -50,7 +54,7 @@ def main() -> int:
     load_generator()
     try:
         from generator import rules
-        from generator.errors import GenerationError
+        from generator.errors import GenerationError, RevisionRefused
         from generator.runner import run
         from generator.spec import DatasetSpec
     except ImportError as exc:
@@ -63,10 +67,15 @@ def main() -> int:
 
     output_path = setting("OUTPUT_PATH", "./data")
     try:
-        given = {name: setting(name.upper()) for name in ("scale", "scale_factor", "days", "seed", "end_date")}
-        spec = DatasetSpec.parse(**{name: value for name, value in given.items() if value is not None})
-        workers = setting("WORKERS")
-        workers = rules.check_all(workers=(rules.WORKERS, workers))["workers"] if workers is not None else None
+        names = ("scale", "scale_factor", "days", "seed", "end_date", "customer_history")
+        values = {name: value for name in names if (value := setting(name.upper())) is not None}
+        spec = DatasetSpec.parse(**values)
+        options = {
+            name: (rule, value)
+            for name, rule in (("workers", rules.WORKERS), ("mode", rules.MODE))
+            if (value := setting(name.upper())) is not None
+        }
+        checked = rules.check_all(**options)
     except rules.RuleErrors as exc:  # named as the environment variables that were set
         refused = "; ".join(f"{e.field.upper()}={rules.shown(e.value)}: {e.detail}" for e in exc.errors)
         print(f"error: {refused}", file=sys.stderr)
@@ -76,7 +85,19 @@ def main() -> int:
         print(f"progress: {event.message}", file=sys.stderr, flush=True)  # type: ignore[attr-defined]
 
     try:
-        manifest = run(spec, output_path, fmt="parquet", overwrite=True, workers=workers, progress=report)
+        manifest = run(
+            spec,
+            output_path,
+            fmt="parquet",
+            overwrite=True,
+            workers=checked.get("workers"),
+            progress=report,
+            mode=checked.get("mode", "overwrite"),
+            given=set(values),
+        )
+    except RevisionRefused as exc:  # the settings do not fit the dataset already in OUTPUT_PATH
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except GenerationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -26,7 +26,16 @@ import pyarrow.parquet as pq
 from psycopg import sql
 from pydantic import SkipValidation
 
+from generator.changes import (
+    CHANGE_TYPE,
+    COMMIT_VERSION,
+    DELETE,
+    INSERT,
+    UPDATE_POSTIMAGE,
+    UPDATE_PREIMAGE,
+)
 from generator.fields import ChangeVersions, ConnectTimeout, PostgresSchema, validated
+from generator.manifest import CHANGES_FOLDER
 from generator.postgres.connection import (
     DEFAULT_CONNECT_TIMEOUT,
     ConnectionTarget,
@@ -43,12 +52,10 @@ from generator.postgres.ddl import column_list, csv_block, key_list
 from generator.postgres.errors import LoadCancelled, LoadFailedError, PostgresInputError
 from generator.postgres.masking import one_line
 from generator.readers import DatasetNotFoundError
-from generator.schema import TABLES, TableDefinition
+from generator.schema import ALL_TABLES, TableDefinition
 
-CHANGES_DIR = "_changes"
-CHANGE_TYPES = ("insert", "update_preimage", "update_postimage", "delete")
-CHANGE_TYPE = "_change_type"
-COMMIT_VERSION = "_commit_version"
+CHANGES_DIR = CHANGES_FOLDER
+CHANGE_TYPES = (INSERT, UPDATE_PREIMAGE, UPDATE_POSTIMAGE, DELETE)
 _IGNORED = ("_commit_timestamp",)
 _SEQUENCE = "_seq"
 _VERSION_DIR = re.compile(r"v(\d+)\Z")
@@ -134,7 +141,7 @@ def read_change_feed(
     feeds: dict[str, pa.Table] = {}
     found: set[int] = set()
     for folder in sorted(p for p in root.iterdir() if not p.name.startswith(".")):
-        if folder.name not in TABLES or not folder.is_dir():
+        if folder.name not in ALL_TABLES or not folder.is_dir():
             raise DatasetNotFoundError(f"{folder} is not a table of the change feed; the layout is {_LAYOUT}.")
         tables = []
         for version_dir in sorted(folder.iterdir(), key=lambda p: (len(p.name), p.name)):
@@ -144,14 +151,14 @@ def read_change_feed(
             version = int(match.group(1))
             if versions is None or version in versions:
                 found.add(version)
-                tables.append(_read_version(TABLES[folder.name], version_dir, version))
+                tables.append(_read_version(ALL_TABLES[folder.name], version_dir, version))
         if tables:
             feed = pa.concat_tables(tables)
             feeds[folder.name] = feed.append_column(_SEQUENCE, pa.array(range(feed.num_rows), pa.int64()))
     if not feeds:
         wanted = f"versions {versions}" if versions is not None else "any version"
         raise DatasetNotFoundError(f"{root} holds no changes for {wanted}; the layout is {_LAYOUT}.")
-    return sorted(found), {name: feeds[name] for name in TABLES if name in feeds}
+    return sorted(found), {name: feeds[name] for name in ALL_TABLES if name in feeds}
 
 
 def _temp(kind: str, spec: TableDefinition) -> sql.Identifier:
@@ -254,7 +261,7 @@ def upsert_changes(
     target = ConnectionTarget(dsn, password=password, connect_timeout=connect_timeout)
     found, feeds = read_change_feed(dataset_dir, versions)
     cancel = cancel or threading.Event()
-    specs = [TABLES[name] for name in feeds]
+    specs = [ALL_TABLES[name] for name in feeds]
     total = 3 * len(specs)
     steps = 0
 

@@ -59,7 +59,7 @@ from generator.postgres.errors import LoadCancelled, LoadFailedError, PostgresCo
 from generator.postgres.masking import one_line
 from generator.postgres.sources import TableSource, open_dataset
 from generator.rules import MAX_PG_IDENTIFIER_BYTES
-from generator.schema import TABLES, TableDefinition
+from generator.schema import ALL_TABLES, TableDefinition
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ class _Loader:
                 "a load replaces the whole schema, so it only replaces a schema holding nothing but the dataset's "
                 "tables. Choose another schema name."
             )
-        foreign = [name for name in tables if name not in TABLES]
+        foreign = [name for name in tables if name not in ALL_TABLES]
         if foreign:
             raise SchemaExistsError(
                 f"schema={self.schema!r} holds tables that are not the dataset's ({', '.join(foreign[:10])}); "
@@ -232,7 +232,7 @@ class _Loader:
                     f"{exc} The load stopped part-way (table {name}); nothing was changed: schema {self.schema!r} "
                     "is as it was and the staging data is gone."
                 )
-            raise self.failure(f"table {name}", exc, TABLES.get(name))
+            raise self.failure(f"table {name}", exc, ALL_TABLES.get(name))
         return {name: future.result() for future, name in futures.items()}
 
     def failure(self, subject: str, exc: BaseException | None, spec: TableDefinition | None = None) -> BaseException:
@@ -259,7 +259,7 @@ class _Loader:
             for column in source.spec.foreign_keys:
                 control.execute(add_foreign_key(self.staging, source.spec, column))
         self.run_parallel({s.spec.name: (lambda s=s: self.check_and_analyze(s.spec)) for s in order})
-        return {name: rows[name] for name in TABLES}
+        return {name: rows[name] for name in ALL_TABLES if name in rows}
 
     def swap(self, control: psycopg.Connection[Any], overwrite: bool, description: str) -> bool:
         """Rename the previous schema away and the staging one into place in one transaction; drop the old one."""
@@ -381,7 +381,7 @@ def load_to_postgres(
 
 def default_workers() -> int:
     """Two table loads per core keep the client's CSV encoding and the server's parsing both busy."""
-    return max(2, min(len(TABLES), 2 * (os.cpu_count() or 1)))
+    return max(2, min(len(ALL_TABLES), 2 * (os.cpu_count() or 1)))
 
 
 def _describe_dataset(dataset_dir: str | Path) -> str:

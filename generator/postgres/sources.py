@@ -26,7 +26,7 @@ from generator.readers import (
     open_duckdb,
     table_paths,
 )
-from generator.schema import TABLES, TableDefinition
+from generator.schema import ALL_TABLES, TABLES, TableDefinition
 
 #: ``scan(columns, batch_rows)``: the table's rows, at most ``batch_rows`` a batch.
 Scan = Callable[[list[str], int], Iterator[pa.RecordBatch]]
@@ -64,13 +64,13 @@ def open_dataset(dataset_dir: str | Path) -> dict[str, TableSource]:
             "generate it again (retail-datagen generate) or point at another folder."
         )
     for name, (columns, _, _) in sources.items():
-        absent = [f.name for f in TABLES[name].schema if f.name not in columns]
+        absent = [f.name for f in ALL_TABLES[name].schema if f.name not in columns]
         if absent:
             raise DatasetNotFoundError(
                 f"{folder} is not a retail-datagen dataset: its table {name} lacks the columns {', '.join(absent)}."
             )
     return {
-        name: TableSource(TABLES[name], recorded[name] if name in recorded else count(), scan)
+        name: TableSource(ALL_TABLES[name], recorded[name] if name in recorded else count(), scan)
         for name, (_, count, scan) in sources.items()
     }
 
@@ -80,7 +80,7 @@ def _file_tables(folder: Path, fmt: str) -> dict[str, tuple[list[str], Callable[
     found = {}
     for name, table_folder in table_paths(folder).items():
         try:
-            dataset = arrow_dataset(table_folder, fmt, TABLES[name])
+            dataset = arrow_dataset(table_folder, fmt, ALL_TABLES[name])
         except (OSError, pa.ArrowException, ValueError) as exc:
             raise DatasetNotFoundError(f"{table_folder} cannot be read as table {name}: {one_line(exc)}") from None
 
@@ -119,6 +119,6 @@ def _duckdb_tables(database: Path) -> dict[str, tuple[list[str], Callable[[], in
 
     return {
         name: (columns[name], lambda name=name: count(name), lambda c, b, name=name: scan(name, c, b))
-        for name in TABLES
+        for name in ALL_TABLES
         if name in columns
     }

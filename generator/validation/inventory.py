@@ -55,9 +55,11 @@ def inventory_group(window: tuple[date, date] | None) -> Group:
         "coalesce(series.store_id, sale_store_id) AS store_id, "
         "coalesce(series.product_id, sale_product_id) AS product_id, "
         "coalesce(series.snapshot_date, sale_date) AS snapshot_date, "
-        "st.opened_date, next_date = series.snapshot_date + 1 AS has_next, "
+        "st.opened_date, st.closed_date, pr.launched_date, pr.discontinued_date, "
+        "next_date = series.snapshot_date + 1 AS has_next, "
         "on_hand - sold + on_order AS position, next_on_order - on_order + received_qty AS placed "
-        "FROM series LEFT JOIN stores st ON st.store_id = series.store_id"
+        "FROM series LEFT JOIN stores st ON st.store_id = series.store_id "
+        "LEFT JOIN products pr ON pr.product_id = series.product_id"
     )
     pk_null = null_condition(["snapshot_date", "store_id", "product_id"])
     checks = (
@@ -125,14 +127,16 @@ def inventory_group(window: tuple[date, date] | None) -> Group:
         ),
         window_check,
         Check(
-            "snapshot_after_store_opened",
-            "inventory_snapshots.snapshot_date >= stores.opened_date of its store; counts snapshot rows.",
-            f"{snap} AND snapshot_date < opened_date",
-            key + ("opened_date",),
+            "snapshot_while_trading",
+            "A snapshot exists only while its store is open (opened_date <= day < closed_date) and its product "
+            "on sale (launched_date <= day < discontinued_date); counts snapshot rows.",
+            f"{snap} AND (snapshot_date < opened_date OR snapshot_date >= closed_date "
+            "OR snapshot_date < launched_date OR snapshot_date >= discontinued_date)",
+            key + ("opened_date", "closed_date", "launched_date", "discontinued_date"),
         ),
     )
     return Group(
-        ("inventory_snapshots", "orders", "order_items", "stores"),
+        ("inventory_snapshots", "orders", "order_items", "stores", "products"),
         relation,
         checks,
         setup=(f"CREATE OR REPLACE TEMP TABLE _sold AS {_sold_sql()}",),

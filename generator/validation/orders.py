@@ -1,4 +1,4 @@
-"""Checks of orders and their lines: line numbering, timing, totals, promotions and prices."""
+"""Checks of orders and their lines: line numbering, timing, totals, promotions and the prices in force."""
 
 from __future__ import annotations
 
@@ -69,8 +69,8 @@ def order_groups(window: tuple[date, date] | None) -> list[Group]:
         ),
         Group(
             ("orders", "customers", "stores"),
-            "SELECT o.order_id, o.order_ts, CAST(o.order_ts AS DATE) AS order_date, c.signup_ts, s.opened_date "
-            "FROM orders o LEFT JOIN customers c ON c.customer_id = o.customer_id "
+            "SELECT o.order_id, o.order_ts, CAST(o.order_ts AS DATE) AS order_date, c.signup_ts, s.opened_date, "
+            "s.closed_date FROM orders o LEFT JOIN customers c ON c.customer_id = o.customer_id "
             "LEFT JOIN stores s ON s.store_id = o.store_id",
             (
                 Check(
@@ -80,10 +80,11 @@ def order_groups(window: tuple[date, date] | None) -> list[Group]:
                     ("order_id", "order_ts", "signup_ts"),
                 ),
                 Check(
-                    "order_after_store_opened",
-                    "CAST(orders.order_ts AS DATE) >= stores.opened_date of the order's store; counts orders.",
-                    "order_date < opened_date",
-                    ("order_id", "order_date", "opened_date"),
+                    "order_in_open_store",
+                    "CAST(orders.order_ts AS DATE) is on or after stores.opened_date of the order's store and "
+                    "before its closed_date (if any); counts orders.",
+                    "order_date < opened_date OR order_date >= closed_date",
+                    ("order_id", "order_date", "opened_date", "closed_date"),
                 ),
                 window_check,
             ),
@@ -123,16 +124,16 @@ def order_groups(window: tuple[date, date] | None) -> list[Group]:
         ),
         Group(
             ("orders", "order_items", "promotions", "products"),
-            "WITH lines AS (SELECT i.order_id, i.line_number, i.product_id, i.promo_id, i.unit_price, "
+            "WITH lines AS (SELECT i.order_id, i.line_number, i.product_id, i.promo_id, i.list_price, i.unit_price, "
             "CAST(o.order_ts AS DATE) AS order_date FROM order_items i JOIN orders o ON o.order_id = i.order_id), "
             "active AS (SELECT l.order_id, l.line_number, count(*) AS n_active, "
             "min(p.discount_pct) AS active_discount, bool_or(p.promo_id = l.promo_id) AS line_promo_active "
             "FROM lines l JOIN promotions p ON p.product_id = l.product_id "
             "AND l.order_date BETWEEN p.start_date AND p.end_date GROUP BY l.order_id, l.line_number) "
-            "SELECT l.*, a.n_active, a.line_promo_active, pr.base_price, "
-            "CAST(l.unit_price * 100 AS BIGINT) AS price_cents, "
-            "CASE WHEN a.n_active IS NULL THEN CAST(pr.base_price * 100 AS BIGINT) "
-            "ELSE (CAST(pr.base_price * 100 AS BIGINT) * (10000 - CAST(a.active_discount * 100 AS BIGINT)) "
+            "SELECT l.*, a.n_active, a.line_promo_active, pr.base_price, pr.price_valid_from, pr.launched_date, "
+            "pr.discontinued_date, CAST(l.unit_price * 100 AS BIGINT) AS price_cents, "
+            "CASE WHEN a.n_active IS NULL THEN CAST(l.list_price * 100 AS BIGINT) "
+            "ELSE (CAST(l.list_price * 100 AS BIGINT) * (10000 - CAST(a.active_discount * 100 AS BIGINT)) "
             "+ 5000) // 10000 END AS expected_cents "
             "FROM lines l LEFT JOIN active a ON a.order_id = l.order_id AND a.line_number = l.line_number "
             "LEFT JOIN products pr ON pr.product_id = l.product_id",
@@ -148,11 +149,39 @@ def order_groups(window: tuple[date, date] | None) -> list[Group]:
                 ),
                 Check(
                     "unit_price",
-                    "order_items.unit_price = base_price * (100 - discount_pct) / 100 rounded half-up to the "
-                    "cent with the promotion active for the product on the order day, else base_price "
+                    "order_items.unit_price = list_price * (100 - discount_pct) / 100 rounded half-up to the "
+                    "cent with the promotion active for the product on the order day, else list_price "
                     "(checked in integer cents); counts lines.",
                     "price_cents <> expected_cents",
-                    line_key + ("unit_price", "expected_cents"),
+                    line_key + ("list_price", "unit_price", "expected_cents"),
+                ),
+                Check(
+                    "list_price_current",
+                    "order_items.list_price = products.base_price for orders on or after the product's "
+                    "price_valid_from (the price then in force); counts lines.",
+                    "order_date >= price_valid_from AND list_price <> base_price",
+                    line_key + ("order_date", "list_price", "base_price", "price_valid_from"),
+                ),
+                Check(
+                    "product_on_sale",
+                    "Lines sell a product only from its launched_date and before its discontinued_date (if "
+                    "any); counts lines.",
+                    "order_date < launched_date OR order_date >= discontinued_date",
+                    line_key + ("product_id", "order_date", "launched_date", "discontinued_date"),
+                ),
+            ),
+        ),
+        Group(
+            ("orders", "order_items"),
+            "SELECT i.product_id, CAST(o.order_ts AS DATE) AS order_date, count(DISTINCT i.list_price) AS prices "
+            "FROM order_items i JOIN orders o ON o.order_id = i.order_id GROUP BY ALL",
+            (
+                Check(
+                    "list_price_one_per_day",
+                    "All lines of a product on one day have the same list_price (a price change takes effect "
+                    "for a whole day); counts (product, day) pairs.",
+                    "prices > 1",
+                    ("product_id", "order_date"),
                 ),
             ),
         ),

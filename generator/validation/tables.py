@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from generator.schema import TABLES
+from generator.schema import ALL_TABLES
 from generator.validation.engine import Check, Group, null_condition
 
 
@@ -13,13 +13,28 @@ def table_groups(present: Sequence[str]) -> list[Group]:
     """Not-null, primary-key and single-row checks of each table, and foreign keys."""
     groups: list[Group] = []
     row_checks: dict[str, list[Check]] = {
+        "stores": [
+            Check(
+                "store_dates",
+                "stores.closed_date is null or after opened_date; counts stores.",
+                "closed_date <= opened_date",
+                ("store_id",),
+            )
+        ],
         "products": [
             Check(
                 "product_prices",
                 "products.base_price and unit_cost are both > 0 and unit_cost < base_price; counts products.",
                 "NOT (base_price > 0 AND unit_cost > 0 AND unit_cost < base_price)",
                 ("product_id",),
-            )
+            ),
+            Check(
+                "product_dates",
+                "products.discontinued_date is null or after launched_date, and price_valid_from >= "
+                "launched_date; counts products.",
+                "discontinued_date <= launched_date OR price_valid_from < launched_date",
+                ("product_id",),
+            ),
         ],
         "promotions": [
             Check(
@@ -51,14 +66,16 @@ def table_groups(present: Sequence[str]) -> list[Group]:
         ],
     }
     for name in present:
-        table = TABLES[name]
+        table = ALL_TABLES[name]
         required = [f.name for f in table.schema if not f.nullable]
+        optional = [f.name for f in table.schema if f.nullable]
         pk = table.primary_key
         checks = [
             Check(
                 f"not_null_{name}",
-                f"No null in the required columns of {name} (every column except "
-                "order_items.promo_id); counts rows with at least one null.",
+                f"No null in the required columns of {name} (every column"
+                + (f" except {', '.join(optional)}" if optional else "")
+                + "); counts rows with at least one null.",
                 null_condition(required),
                 pk,
             ),
@@ -101,7 +118,7 @@ def table_groups(present: Sequence[str]) -> list[Group]:
                 )
             )
     for name in present:
-        table = TABLES[name]
+        table = ALL_TABLES[name]
         for column, (parent, parent_column) in table.foreign_keys.items():
             if parent not in present:
                 continue

@@ -19,8 +19,9 @@ import pyarrow as pa
 
 from generator.manifest import MANIFEST_NAME
 from generator.readers import connect_dataset, dataset_format, duckdb_column_types
-from generator.schema import TABLES
+from generator.schema import ALL_TABLES, CUSTOMERS_HISTORY, TABLES
 from generator.validation.engine import parse_bytes, run_group, store_partitions
+from generator.validation.history import history_groups
 from generator.validation.inventory import inventory_group
 from generator.validation.orders import order_groups
 from generator.validation.report import MAX_EXAMPLES, CheckResult, ValidationReport
@@ -48,6 +49,13 @@ def _window(manifest: dict[str, Any] | None) -> tuple[date, date] | None:
         return date.fromisoformat(str(params["start_date"])), date.fromisoformat(str(params["end_date"]))
     except (KeyError, ValueError):
         return None
+
+
+def _history_expected(manifest: dict[str, Any] | None, present: list[str]) -> bool:
+    """Whether the dataset should hold customers_history: as its manifest says, else when it is there."""
+    if manifest is None:
+        return CUSTOMERS_HISTORY.name in present
+    return bool((manifest.get("parameters") or {}).get("customer_history", False))
 
 
 def _manifest_counts_check(manifest: dict[str, Any] | None, tables: dict[str, int]) -> CheckResult:
@@ -78,7 +86,7 @@ def _manifest_counts_check(manifest: dict[str, Any] | None, tables: dict[str, in
 
 def _schema_check(con: duckdb.DuckDBPyConnection, name: str) -> CheckResult:
     """Columns and types of one table's view against schema.py."""
-    expected = duckdb_column_types(TABLES[name])
+    expected = duckdb_column_types(ALL_TABLES[name])
     description = (
         f"Columns of {name} and their types match generator/schema.py; counts missing, extra or mistyped columns."
     )
@@ -133,13 +141,14 @@ def validate_dataset(
     )
     try:
         present = [row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
-        present = [name for name in TABLES if name in present]
-        missing = [name for name in TABLES if name not in present]
+        present = [name for name in ALL_TABLES if name in present]
+        expected = [*TABLES, *([CUSTOMERS_HISTORY.name] if _history_expected(manifest, present) else [])]
+        missing = [name for name in expected if name not in present]
         checks = [
             CheckResult(
                 name="tables_present",
-                description="All seven tables are present; checks that need a missing table are skipped; "
-                "counts missing tables.",
+                description="All seven tables are present (and customers_history when the manifest says "
+                "customer_history); checks that need a missing table are skipped; counts missing tables.",
                 violations=len(missing),
                 passed=not missing,
                 examples=missing[:MAX_EXAMPLES],
@@ -153,7 +162,7 @@ def validate_dataset(
             except (duckdb.Error, pa.ArrowException):
                 tables[name] = -1
         checks.append(_manifest_counts_check(manifest, tables))
-        for group in table_groups(present) + order_groups(window):
+        for group in table_groups(present) + order_groups(window) + history_groups():
             if all(table in present for table in group.tables):
                 checks.extend(run_group(con, group))
         inventory = inventory_group(window)

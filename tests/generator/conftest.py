@@ -1,9 +1,9 @@
 """A tiny hand-made dataset that satisfies every invariant, writable as parquet, csv or delta.
 
-Window 2025-12-28..2025-12-31; store 2 opens on 2025-12-30; promotion 1 (product 2, 15% off,
-2025-12-29..30) turns 4.90 into 4.17 (4.165 rounded half-up); order 10030001 totals 28.41
-(29.90 less 5% = 28.405, half-up); store 1 reorders 10 units of product 1 on 12-28 that arrive
-at the end of 12-29; store 2 reorders 6 units of product 2 on 12-30.
+Window 2025-12-28..2025-12-31; store 2 opens on 2025-12-30; prices are in force from 2025-06-01;
+promotion 1 (product 2, 15% off, 2025-12-29..30) turns 4.90 into 4.17 (4.165 rounded half-up);
+order 10030001 totals 28.41 (29.90 less 5% = 28.405, half-up); store 1 reorders 10 units of
+product 1 on 12-28 that arrive at the end of 12-29; store 2 reorders 6 units of product 2 on 12-30.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from generator.manifest import FileEntry, Manifest, TableManifest
-from generator.schema import TABLES
+from generator.readers import arrow_dataset, dataset_format, table_paths
+from generator.schema import ALL_TABLES, TABLES
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -38,13 +39,19 @@ def _m(value: str) -> Decimal:
     return Decimal(value)
 
 
-def _line(order_id: int, line: int, product: int, qty: int, price: str, promo: int | None = None) -> dict:
+#: The base price of each product of the tiny dataset, in force all through the window.
+LIST_PRICES = {1: "10.00", 2: "4.90", 3: "25.00"}
+
+
+def order_line(order_id: int, line: int, product: int, qty: int, price: str, promo: int | None = None) -> dict:
+    """An order_items row: `price` is the unit price, the list price that of the product (LIST_PRICES)."""
     return {
         "order_id": order_id,
         "line_number": line,
         "product_id": product,
         "promo_id": promo,
         "qty": qty,
+        "list_price": _m(LIST_PRICES.get(product, price)),
         "unit_price": _m(price),
         "extended_price": qty * _m(price),
     }
@@ -81,6 +88,7 @@ def build_rows() -> Rows:
             "latitude": 30.27,
             "longitude": -97.74,
             "opened_date": date(2020, 1, 1),
+            "closed_date": None,
         },
         {
             "store_id": 2,
@@ -91,6 +99,7 @@ def build_rows() -> Rows:
             "latitude": 39.74,
             "longitude": -104.99,
             "opened_date": _d(30),
+            "closed_date": None,
         },
     ]
     products = [
@@ -102,6 +111,9 @@ def build_rows() -> Rows:
             "brand": "Acme",
             "base_price": _m("10.00"),
             "unit_cost": _m("6.00"),
+            "launched_date": date(2024, 1, 1),
+            "discontinued_date": None,
+            "price_valid_from": date(2025, 6, 1),
         },
         {
             "product_id": 2,
@@ -111,6 +123,9 @@ def build_rows() -> Rows:
             "brand": "Acme",
             "base_price": _m("4.90"),
             "unit_cost": _m("2.50"),
+            "launched_date": date(2024, 1, 1),
+            "discontinued_date": None,
+            "price_valid_from": date(2025, 6, 1),
         },
         {
             "product_id": 3,
@@ -120,6 +135,9 @@ def build_rows() -> Rows:
             "brand": "Boil",
             "base_price": _m("25.00"),
             "unit_cost": _m("15.00"),
+            "launched_date": date(2024, 1, 1),
+            "discontinued_date": None,
+            "price_valid_from": date(2025, 6, 1),
         },
     ]
 
@@ -170,15 +188,15 @@ def build_rows() -> Rows:
         order(20030001, 2, 2, datetime(2025, 12, 31, 16, 45), "0.00", "44.90"),
     ]
     order_items = [
-        _line(10000001, 1, 1, 2, "10.00"),
-        _line(10000001, 2, 3, 1, "25.00"),
-        _line(10010001, 1, 2, 3, "4.17", promo=1),
-        _line(10010001, 2, 1, 1, "10.00"),
-        _line(10030001, 1, 3, 1, "25.00"),
-        _line(10030001, 2, 2, 1, "4.90"),
-        _line(20020001, 1, 2, 2, "4.17", promo=1),
-        _line(20030001, 1, 1, 4, "10.00"),
-        _line(20030001, 2, 2, 1, "4.90"),
+        order_line(10000001, 1, 1, 2, "10.00"),
+        order_line(10000001, 2, 3, 1, "25.00"),
+        order_line(10010001, 1, 2, 3, "4.17", promo=1),
+        order_line(10010001, 2, 1, 1, "10.00"),
+        order_line(10030001, 1, 3, 1, "25.00"),
+        order_line(10030001, 2, 2, 1, "4.90"),
+        order_line(20020001, 1, 2, 2, "4.17", promo=1),
+        order_line(20030001, 1, 1, 4, "10.00"),
+        order_line(20030001, 2, 2, 1, "4.90"),
     ]
     inventory = [
         # store 1 sells p1: 2 on 28, 1 on 29; position 7-2+0=5 <= 5 on 28 -> 10 ordered, received end of 29
@@ -276,6 +294,18 @@ def write_dataset(
         )
         document.write(folder)
     return folder
+
+
+def dataset_rows(folder: Path) -> dict[str, pa.Table]:
+    """Every table of a dataset, in the table's schema, sorted by all of its columns (a multiset)."""
+    fmt = dataset_format(folder)
+    found = {}
+    for name, table_folder in table_paths(folder).items():
+        definition = ALL_TABLES[name]
+        rows = arrow_dataset(table_folder, fmt, definition).to_table().select(definition.schema.names)
+        rows = rows.cast(definition.schema)
+        found[name] = rows.sort_by([(column, "ascending") for column in definition.schema.names])
+    return found
 
 
 @pytest.fixture

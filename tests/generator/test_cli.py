@@ -82,3 +82,23 @@ def test_the_validate_command_prints_checks_and_sets_exit_code(
 
     assert main(["validate", str(tmp_path / "nowhere")]) == 2
     assert "not a dataset" in capsys.readouterr().err
+
+
+def test_incremental_and_merge_modes_on_the_command_line(tmp_path: Path) -> None:
+    first = cli("generate", "--scale-factor", "0.3", "--days", "5", "--output-dir", "out", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    grown = cli("generate", "--mode", "incremental", "--days", "3", "--output-dir", "out", cwd=tmp_path)
+    assert grown.returncode == 0, grown.stderr
+    assert "version 1" in grown.stdout and "inserted" in grown.stdout and "_changes" in grown.stdout
+    manifest = json.loads((tmp_path / "out" / "_manifest.json").read_text())
+    assert manifest["parameters"]["days"] == 8 and manifest["parameters"]["end_date"] == "2026-01-03"
+    again = cli("generate", "--mode", "incremental", "--end-date", "2026-01-03", "--output-dir", "out", cwd=tmp_path)
+    assert again.returncode == 0 and "nothing to add" in again.stdout
+    gap = cli("generate", "--mode", "incremental", "--end-date", "2025-12-01", "--output-dir", "out", cwd=tmp_path)
+    assert gap.returncode == 2
+    assert "end_date='2025-12-01'" in gap.stderr and "must be on or after 2026-01-03" in gap.stderr
+    merged = cli("generate", "--mode", "merge", "--customer-history", "--output-dir", "out", cwd=tmp_path)
+    assert merged.returncode == 0, merged.stderr
+    assert (tmp_path / "out" / "customers_history").is_dir() and "merge run" in merged.stdout
+    bad = cli("generate", "--mode", "sideways", "--output-dir", "out", cwd=tmp_path)
+    assert bad.returncode == 2 and "mode='sideways'" in bad.stderr

@@ -19,7 +19,7 @@ from generator.errors import GenerationCancelled
 from generator.manifest import MANIFEST_NAME, read_manifest
 from generator.readers import DatasetNotFoundError, connect_dataset, dataset_format, duckdb_column_types
 from generator.runner import run
-from generator.schema import TABLES
+from generator.schema import ALL_TABLES, TABLES
 from generator.spec import DatasetSpec
 from generator.validation import validate_dataset
 
@@ -86,7 +86,9 @@ def test_duckdb_enforces_the_keys(made: dict[str, Path], tmp_path: Path) -> None
         with pytest.raises(duckdb.ConstraintException, match="PRIMARY KEY|primary key|Duplicate key"):
             con.execute("INSERT INTO order_items SELECT * FROM order_items LIMIT 1")
         with pytest.raises(duckdb.ConstraintException, match="foreign key"):
-            con.execute("INSERT INTO order_items SELECT order_id, 99, 999999, NULL, 1, 1.00, 1.00 FROM orders LIMIT 1")
+            con.execute(
+                "INSERT INTO order_items SELECT order_id, 99, 999999, NULL, 1, 1.00, 1.00, 1.00 FROM orders LIMIT 1"
+            )
         with pytest.raises(duckdb.ConstraintException, match="foreign key|referenced"):
             con.execute("DELETE FROM stores")
         with pytest.raises(duckdb.ConstraintException, match="NOT NULL"):
@@ -98,7 +100,7 @@ def test_the_tables_are_created_parents_first() -> None:
     for spec in parents_first():
         assert {parent for parent, _ in spec.foreign_keys.values()} <= seen, spec.name
         seen.add(spec.name)
-    assert seen == set(TABLES)
+    assert seen == set(ALL_TABLES)
 
 
 @pytest.mark.parametrize("which", ["folder", "file"])

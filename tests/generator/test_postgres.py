@@ -236,7 +236,7 @@ def test_postgres_enforces_the_keys_after_the_load(dataset: Path, dsn: str, db: 
     load_to_postgres(dataset, dsn)
     item = db.execute("SELECT order_id, line_number FROM retail.order_items LIMIT 1").fetchone()
     with pytest.raises(pg_errors.ForeignKeyViolation):
-        db.execute("INSERT INTO retail.order_items VALUES (%s, 99, 999999, NULL, 1, 1.00, 1.00)", (item[0],))
+        db.execute("INSERT INTO retail.order_items VALUES (%s, 99, 999999, NULL, 1, 1.00, 1.00, 1.00)", (item[0],))
     with pytest.raises(pg_errors.ForeignKeyViolation):
         db.execute("DELETE FROM retail.stores")
     with pytest.raises(pg_errors.UniqueViolation):

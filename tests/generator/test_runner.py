@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-import generator.chunks
 import generator.preflight
 from generator.config import GenerateOptions
 from generator.errors import (
@@ -63,23 +62,35 @@ def test_layout_and_manifest(tmp_path: Path) -> None:
     assert siblings(out) == []
 
 
+#: Run in a fresh interpreter: a pool's workers see the patched chunk builder whatever start method it uses.
+FAILING_RUN = """
+import sys
+import generator.chunks
+from generator.config import GenerateOptions
+from generator.runner import generate
+
+real = generator.chunks.ChunkBuild.__iter__
+
+def failing(build):
+    if build.chunk.kind == "activity":
+        raise RuntimeError("disk on fire")
+    yield from real(build)
+
+generator.chunks.ChunkBuild.__iter__ = failing
+if __name__ == "__main__":
+    generate(GenerateOptions(output_dir=sys.argv[1], workers=int(sys.argv[2]), seed=7, **%r))
+"""
+
+
 @pytest.mark.parametrize("workers", [1, 2])
-def test_a_failing_chunk_leaves_the_previous_dataset_untouched(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
-) -> None:
+def test_a_failing_chunk_leaves_the_previous_dataset_untouched(tmp_path: Path, workers: int) -> None:
     out = tmp_path / "data"
     generate(GenerateOptions(output_dir=out, **SMALL))
     before = snapshot(out)
-    real = generator.chunks.build_chunk
-
-    def failing(chunk, spec):  # type: ignore[no-untyped-def]
-        if chunk.kind == "activity":
-            raise RuntimeError("disk on fire")
-        yield from real(chunk, spec)
-
-    monkeypatch.setattr(generator.chunks, "build_chunk", failing)
-    with pytest.raises(RuntimeError, match="disk on fire"):
-        generate(GenerateOptions(output_dir=out, workers=workers, seed=7, **SMALL))
+    script = tmp_path / "failing_run.py"
+    script.write_text(FAILING_RUN % SMALL)
+    failed = subprocess.run([sys.executable, str(script), str(out), str(workers)], capture_output=True, text=True)
+    assert failed.returncode != 0 and "RuntimeError: disk on fire" in failed.stderr
     assert snapshot(out) == before
     assert siblings(out) == []
 

@@ -347,13 +347,13 @@ def test_failure_on_an_executor_leaves_targets_unchanged(
         monkeypatch,
         tmp_path / "hook",
         """
-        import generator.activity
+        import generator.activity.stock
 
-        def _boom(chunk, spec):
+        def _boom(simulation, first_day, last_day):
             raise RuntimeError("injected activity failure")
             yield
 
-        generator.activity.build_activity = _boom
+        generator.activity.stock.StoreGroupSimulation.run = _boom
         """,
     )
     with pytest.raises(Exception, match="injected activity failure"):
@@ -379,16 +379,16 @@ def test_activity_is_simulated_once_per_chunk(
         monkeypatch,
         tmp_path / "count",
         f"""
-        import generator.activity
+        import generator.activity.stock
 
-        _real = generator.activity.build_activity
+        _real = generator.activity.stock.StoreGroupSimulation.run
 
-        def _counted(chunk, spec):
+        def _counted(simulation, first_day, last_day):
             with open({str(calls)!r}, "a") as log:
-                log.write(f"{{chunk.chunk_id}}\\n")
-            yield from _real(chunk, spec)
+                log.write(f"{{simulation.demand.part}}\\n")
+            yield from _real(simulation, first_day, last_day)
 
-        generator.activity.build_activity = _counted
+        generator.activity.stock.StoreGroupSimulation.run = _counted
         """,
     )
     if not persist_allowed:
@@ -401,7 +401,7 @@ def test_activity_is_simulated_once_per_chunk(
     result = gs.generate_to_spark(spark, SPEC, TARGET)
     monkeypatch.undo()
     simulations = 1 if persist_allowed else 3
-    activity_chunks = sorted(str(c.chunk_id) for c in plan(SPEC) if c.kind == "activity") * simulations
+    activity_chunks = sorted(str(c.part) for c in plan(SPEC) if c.kind == "activity") * simulations
     assert result.activity_simulations == simulations
     assert sorted(calls.read_text().split()) == sorted(activity_chunks)  # once each when persisted
     assert _fingerprint(spark) == before  # same spec, same rows

@@ -9,8 +9,9 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
+from generator.delta import commit_delta_table, delta_log_bytes
 from generator.schema import TABLES
-from generator.writers import commit_delta_table, delta_log_bytes, open_part, remove_tree, swap_in
+from generator.writers import open_part, remove_tree, swap_in
 
 STORES = TABLES["stores"].schema
 
@@ -26,13 +27,14 @@ def rows(first: int, count: int) -> pa.Table:
         "latitude": [39.7] * count,
         "longitude": [-105.0] * count,
         "opened_date": pa.array([18000] * count, pa.int32()).cast(pa.date32()),
+        "closed_date": pa.nulls(count, pa.date32()),
     }
     return pa.table(columns, schema=STORES)
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
 def test_a_part_file_gets_every_batch(tmp_path: Path, fmt: str) -> None:
-    writer = open_part(tmp_path, "stores", 3, STORES, fmt)
+    writer = open_part(tmp_path, "stores/part-00003", STORES, fmt)
     writer.write(rows(1, 4))
     writer.write(rows(5, 2))
     written = writer.close()
@@ -46,7 +48,7 @@ def test_a_part_file_gets_every_batch(tmp_path: Path, fmt: str) -> None:
 
 
 def test_abort_closes_the_file_without_finishing_it(tmp_path: Path) -> None:
-    writer = open_part(tmp_path, "stores", 0, STORES, "parquet")
+    writer = open_part(tmp_path, "stores/part-00000", STORES, "parquet")
     writer.write(rows(1, 2))
     writer.abort()
     remove_tree(tmp_path / "stores")
@@ -70,7 +72,7 @@ def test_swap_in_replaces_the_target_and_removes_the_old_one(tmp_path: Path) -> 
 def test_a_folder_of_parts_becomes_a_delta_table_without_rewriting_data(tmp_path: Path) -> None:
     from deltalake import DeltaTable
 
-    writer = open_part(tmp_path, "stores", 0, STORES, "delta")
+    writer = open_part(tmp_path, "stores/part-00000", STORES, "delta")
     writer.write(rows(1, 3))
     writer.close()
     before = (tmp_path / "stores" / "part-00000.parquet").read_bytes()

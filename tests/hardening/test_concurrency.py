@@ -21,6 +21,7 @@ import anyio
 import mcp
 from mcp.types import CallToolResult
 
+from generator.manifest import STATE_FOLDER
 from server.app import build_server
 from tests.hardening.conftest import (
     assert_refused,
@@ -54,7 +55,12 @@ def _manifest_files(folder: Path) -> set[str]:
 
 
 def _data_files(folder: Path) -> set[str]:
-    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != "_manifest.json"}
+    """Every file of the dataset but its manifest and the saved stock (which the manifest does not list)."""
+    return {
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != "_manifest.json" and p.relative_to(folder).parts[0] != STATE_FOLDER
+    }
 
 
 async def test_two_generations_into_different_folders_both_succeed(tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ def test_the_wheel_holds_every_module_and_every_template(built_wheel: Path) -> N
         if path.is_file() and "__pycache__" not in path.parts
     }
     assert "retail_datagen_templates/databricks/databricks.yml" in templates
-    assert modules <= names, f"missing from the wheel (list the package in pyproject.toml): {sorted(modules - names)}"
+    assert modules <= names, f"missing from the wheel (setup.py finds the packages): {sorted(modules - names)}"
     assert templates <= names, sorted(templates - names)
     assert not {name for name in names if name.startswith(("tests/", "bench/", "templates/"))}
     with zipfile.ZipFile(built_wheel) as archive:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from generator.portable import SCRIPT_TEMPLATE, portable_script
+from tests.generator.conftest import dataset_rows
 
 # Runs a script with faker, pydantic, pandas and this project unimportable, like a bare cluster.
 BARE_CLUSTER = """
@@ -87,3 +88,24 @@ def test_the_plain_template_says_what_to_do_on_a_bare_machine(tmp_path: Path) ->
     result = run_script(SCRIPT_TEMPLATE, {"OUTPUT_PATH": str(tmp_path / "x")}, tmp_path, bare=True)
     assert result.returncode == 1
     assert "pip install" in result.stderr and "portable" in result.stderr
+
+
+def test_the_portable_script_extends_a_dataset_on_a_bare_machine(tmp_path: Path) -> None:
+    """MODE=incremental needs only numpy and pyarrow: a cluster can grow the dataset it wrote."""
+    portable = tmp_path / "generate_data.py"
+    portable.write_text(portable_script())
+    out = {"OUTPUT_PATH": str(tmp_path / "grown")}
+    first = run_script(
+        portable, {**out, "SCALE_FACTOR": "0.3", "DAYS": "4", "END_DATE": "2025-12-30"}, tmp_path, bare=True
+    )
+    assert first.returncode == 0, first.stderr
+    grown = run_script(portable, {**out, "MODE": "incremental", "DAYS": "3"}, tmp_path, bare=True)
+    assert grown.returncode == 0, grown.stderr
+    env = {"SCALE_FACTOR": "0.3", "DAYS": "7", "END_DATE": "2026-01-02", "OUTPUT_PATH": str(tmp_path / "once")}
+    once = run_script(SCRIPT_TEMPLATE, env, tmp_path)
+    assert once.returncode == 0, once.stderr
+    grown_rows, once_rows = dataset_rows(tmp_path / "grown"), dataset_rows(tmp_path / "once")
+    assert grown_rows.keys() == once_rows.keys()
+    assert all(grown_rows[name].equals(once_rows[name]) for name in once_rows)
+    refused = run_script(portable, {**out, "MODE": "incremental", "SEED": "9"}, tmp_path, bare=True)
+    assert refused.returncode == 2 and "seed=9" in refused.stderr

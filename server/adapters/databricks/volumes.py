@@ -29,6 +29,7 @@ from pydantic import StrictBool
 from databricks.sdk import WorkspaceClient
 from generator import rules
 from generator.fields import CatalogName, FolderOrRoot, MaxFiles, SchemaName, VolumeName, validated, whole_number
+from generator.manifest import MANIFEST_NAME
 from server.adapters.databricks.auth import resolve_client
 from server.adapters.databricks.calls import api_error, describe, is_not_found, with_retries
 from server.adapters.databricks.errors import VolumeNotFoundError
@@ -37,7 +38,6 @@ from server.adapters.secrets import redact
 
 LOG = logging.getLogger(__name__)
 
-MANIFEST_NAME = "_manifest.json"
 DELTA_LOG_DIR = "_delta_log"
 MAX_PARALLEL = 32
 UPLOAD_ATTEMPTS = 4

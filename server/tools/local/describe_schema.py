@@ -61,17 +61,17 @@ class UnknownTableError(ValueError):
 
 def describe_tables(table: str | None = None) -> SchemaOutput:
     """Columns, keys and descriptions of every table, or of `table` alone."""
-    from generator.schema import TABLES
+    from generator.schema import ALL_TABLES
 
     if table is None:
-        definitions = list(TABLES.values())
+        definitions = list(ALL_TABLES.values())
     else:
         name = table.strip().lower()
-        if name not in TABLES:
+        if name not in ALL_TABLES:
             raise UnknownTableError(
-                f"table={shown(table)} is not a table of the dataset; choose one of {', '.join(TABLES)}"
+                f"table={shown(table)} is not a table of the dataset; choose one of {', '.join(ALL_TABLES)}"
             )
-        definitions = [TABLES[name]]
+        definitions = [ALL_TABLES[name]]
     return SchemaOutput(
         tables=[
             TableInfo(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import queue
-from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -21,7 +20,8 @@ from generator.errors import (
     GenerationError,
     ReadOnlyFolderError,
 )
-from generator.manifest import MANIFEST_NAME, Manifest
+from generator.manifest import CHANGES_FOLDER, MANIFEST_NAME, Manifest
+from generator.modes import describe
 from server.generation_jobs import GenerationJob, TooManyJobsError
 from server.tooling.definition import Hints, ToolContext, tool
 from server.tooling.links import LinkedFile
@@ -62,6 +62,14 @@ class GenerateDataInput(GenerateOptions):
     )
 
 
+class TableChangeCounts(BaseModel):
+    """What an incremental or merge run changed in one table."""
+
+    inserts: int = Field(description="Rows inserted.")
+    updates: int = Field(description="Rows updated (the feed holds their before and after images).")
+    deletes: int = Field(description="Rows deleted.")
+
+
 class TableSummary(BaseModel):
     """A table's size (its files are listed in _manifest.json, which the result links)."""
 
@@ -79,8 +87,15 @@ class GenerationResult(BaseModel):
     )
     format: str = Field(description="parquet, csv, delta or duckdb.")
     parameters: dict[str, object] = Field(
-        description="Row-determining parameters: scale, scale_factor, days, seed, start_date, end_date."
+        description="Row-determining parameters: scale, scale_factor, days, seed, start_date, end_date, "
+        "customer_history."
     )
+    version: int = Field(description="Dataset version: 0 when generated fresh, +1 per incremental or merge run.")
+    changes: dict[str, TableChangeCounts] | None = Field(
+        description="Incremental or merge run: per table what it changed; the rows themselves are in "
+        "change_feed/<table>/v<version>/ (with _change_type and _commit_version). Null for a fresh dataset."
+    )
+    change_feed: str | None = Field(description="Absolute path of the dataset's _changes folder, if it has one.")
     tables: dict[str, TableSummary] = Field(description="Per table: rows, bytes and number of files.")
     total_rows: int = Field(description="Rows over all tables.")
     total_bytes: int = Field(description="Bytes over all tables.")
@@ -90,6 +105,7 @@ class GenerationResult(BaseModel):
     @classmethod
     def of(cls, manifest: Manifest, folder: Path) -> GenerationResult:
         """The manifest as a tool result: counts per table, the file list left in the manifest."""
+        revision = manifest.revisions[-1] if manifest.version and manifest.revisions else None
         return cls(
             output_dir=str(folder),
             manifest_path=str(folder / MANIFEST_NAME),
@@ -103,6 +119,14 @@ class GenerationResult(BaseModel):
             total_bytes=manifest.total_bytes,
             workers=manifest.workers,
             duration_sec=manifest.duration_sec,
+            version=manifest.version,
+            changes=None
+            if revision is None
+            else {
+                name: TableChangeCounts(inserts=c.inserts, updates=c.updates, deletes=c.deletes)
+                for name, c in revision.changes.items()
+            },
+            change_feed=str(folder / CHANGES_FOLDER) if (folder / CHANGES_FOLDER).is_dir() else None,
         )
 
     def linked_files(self) -> list[LinkedFile]:
@@ -134,8 +158,9 @@ def failure_text(job: GenerationJob) -> str | None:
 
 @tool(
     title="Generate a retail dataset",
-    # Replaces an existing dataset in output_dir (overwrite=true); same arguments, same files.
-    hints=Hints(read_only=False, destructive=True, idempotent=True, open_world=False),
+    # Replaces an existing dataset in output_dir (overwrite=true). Not idempotent: mode=incremental with
+    # `days` appends that many days on every call (with end_date a repeated call changes nothing).
+    hints=Hints(read_only=False, destructive=True, idempotent=False, open_world=False),
     uses_roots=True,
 )
 async def generate_data(args: GenerateDataInput, tc: ToolContext) -> GenerateDataOutput:
@@ -155,8 +180,16 @@ async def generate_data(args: GenerateDataInput, tc: ToolContext) -> GenerateDat
     get_generation_status every 10-30 s and stop with cancel_generation. Progress is reported per
     chunk. An existing dataset in output_dir is replaced atomically (overwrite=false refuses);
     a failed or cancelled run leaves no partial files.
+
+    A dataset is one deterministic history that can grow and change: mode=incremental appends the
+    days after its last day up to end_date (or `days` more), continuing its stock, ids and customers,
+    at about the cost of those days alone (pass end_date so that a retry changes nothing);
+    mode=merge brings it to other parameters (e.g. scale small to medium) changing only the rows
+    that differ. Both take the parameters you leave out from the dataset and write a change feed
+    (inserts, update pre/post-images, deletes, in Delta's _change_type/_commit_version shape) under
+    _changes/ for MERGE and CDC pipelines; Delta datasets get one MERGE or append per table.
     """
-    from generator.preflight import preflight
+    from generator.runner import decide
 
     output_dir = tc.resolve(args.output_dir, field="output_dir")
     if output_dir in tc.roots.all:
@@ -164,23 +197,24 @@ async def generate_data(args: GenerateDataInput, tc: ToolContext) -> GenerateDat
             f"output_dir={args.output_dir!r} is a root folder itself ({output_dir}); use a sub-folder such as "
             "'sample_data' so that replacing the dataset never touches anything else."
         )
-    decide = partial(
-        preflight,
-        args.spec(),
-        output_dir,
-        args.format,
-        overwrite=args.overwrite,
-        workers=args.workers,
-        duckdb_file=args.duckdb_file,
-    )
     try:
-        decided = await anyio.to_thread.run_sync(decide)
+        decided = await anyio.to_thread.run_sync(decide, args, output_dir)
     except GenerationError as exc:  # refused here, not in a background job the agent would have to poll
         raise ToolError(str(exc)) from None
     if decided.problems:
         raise ToolError(
             f"Refused before writing anything: {'; '.join(decided.problems)}. "
             "estimate_dataset shows the figures per table."
+        )
+    if decided.revision is not None and decided.revision.no_op:
+        return GenerateDataOutput(
+            status="succeeded",
+            job_id=None,
+            output_dir=str(output_dir),
+            estimated_seconds=0.0,
+            result=GenerationResult.of(decided.revision.previous, output_dir),
+            message=f"Nothing to do: the dataset already holds {describe(decided.revision.spec)} (version "
+            f"{decided.revision.previous.version}); nothing was changed.",
         )
     estimated = decided.estimate.seconds
     background = args.background if args.background is not None else estimated > BACKGROUND_AFTER_SEC

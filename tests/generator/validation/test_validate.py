@@ -17,6 +17,7 @@ import pytest
 
 import generator.validation.validate as validate_module
 from generator.validation import ValidationReport, validate_dataset
+from tests.generator.conftest import order_line
 
 FORMATS = ("parquet", "csv", "delta")
 Rows = dict[str, list[dict[str, Any]]]
@@ -97,18 +98,6 @@ def _order(order_id: int, store: int, customer: int) -> dict[str, Any]:
     }
 
 
-def _line(order_id: int, line: int, product: int, qty: int, price: str, promo: int | None = None) -> dict:
-    return {
-        "order_id": order_id,
-        "line_number": line,
-        "product_id": product,
-        "promo_id": promo,
-        "qty": qty,
-        "unit_price": Decimal(price),
-        "extended_price": qty * Decimal(price),
-    }
-
-
 O1, O2, O3, O4, O5 = 10000001, 10010001, 10030001, 20020001, 20030001
 M = Decimal
 
@@ -145,7 +134,7 @@ CORRUPTIONS: dict[str, tuple[Mutation, dict[str, int]]] = {
         _append("orders", _order(90020001, 9, 1)),
         {"fk_orders_store_id": 1, "orders_have_lines": 1},
     ),
-    "orphan_line": (_append("order_items", _line(99, 1, 1, 1, "10.00")), {"fk_order_items_order_id": 1}),
+    "orphan_line": (_append("order_items", order_line(99, 1, 1, 1, "10.00")), {"fk_order_items_order_id": 1}),
     "unknown_product_on_line": (
         _set("order_items", {"order_id": O5, "line_number": 1}, product_id=99),
         {"fk_order_items_product_id": 1, "sales_have_snapshot": 1},
@@ -173,7 +162,7 @@ CORRUPTIONS: dict[str, tuple[Mutation, dict[str, int]]] = {
     ),
     "product_twice_in_order": (
         _all(
-            _append("order_items", _line(O5, 3, 2, 1, "4.90")),
+            _append("order_items", order_line(O5, 3, 2, 1, "4.90")),
             _set("orders", {"order_id": O5}, order_total=M("49.80")),
         ),
         {"product_once_per_order": 1},
@@ -184,7 +173,31 @@ CORRUPTIONS: dict[str, tuple[Mutation, dict[str, int]]] = {
     ),
     "order_before_store_opened": (
         _set("stores", {"store_id": 2}, opened_date=date(2025, 12, 31)),
-        {"order_after_store_opened": 1, "snapshot_after_store_opened": 2},
+        {"order_in_open_store": 1, "snapshot_while_trading": 2},
+    ),
+    "order_in_closed_store": (
+        _set("stores", {"store_id": 2}, closed_date=date(2025, 12, 31)),
+        {"order_in_open_store": 1, "snapshot_while_trading": 2},
+    ),
+    "closed_before_opened": (
+        _set("stores", {"store_id": 1}, closed_date=date(2019, 1, 1)),
+        {"store_dates": 1, "order_in_open_store": 3, "snapshot_while_trading": 12},
+    ),
+    "sale_of_discontinued_product": (
+        _set("products", {"product_id": 3}, discontinued_date=date(2025, 12, 31)),
+        {"product_on_sale": 1, "snapshot_while_trading": 1},
+    ),
+    "sale_before_launch": (
+        _set("products", {"product_id": 1}, launched_date=date(2025, 12, 29), price_valid_from=date(2025, 12, 29)),
+        {"product_on_sale": 1, "snapshot_while_trading": 1},
+    ),
+    "price_valid_before_launch": (
+        _set("products", {"product_id": 2}, price_valid_from=date(2023, 1, 1)),
+        {"product_dates": 1},
+    ),
+    "stale_list_price": (
+        _set("order_items", {"order_id": O5, "line_number": 2}, list_price=M("5.10")),
+        {"list_price_current": 1, "unit_price": 1, "list_price_one_per_day": 1},
     ),
     "cost_not_below_price": (_set("products", {"product_id": 1}, unit_cost=M("10.00")), {"product_prices": 1}),
     "zero_qty": (
@@ -268,7 +281,7 @@ CORRUPTIONS: dict[str, tuple[Mutation, dict[str, int]]] = {
     "sale_without_snapshot": (_remove_snapshot(1, 3, 31), {"sales_have_snapshot": 1}),
     "snapshot_before_store_opened": (
         _append("inventory_snapshots", lambda rows: {**_snapshot(rows, 2, 1, 30), "snapshot_date": date(2025, 12, 29)}),
-        {"snapshot_after_store_opened": 1},
+        {"snapshot_while_trading": 1},
     ),
     "snapshot_before_window": (
         _append("inventory_snapshots", lambda rows: {**_snapshot(rows, 1, 1, 28), "snapshot_date": date(2025, 12, 27)}),
@@ -289,7 +302,7 @@ def test_consistent_dataset_passes(fmt: str, rows: Rows, make_dataset: Callable[
     assert report.tables == {name: len(table_rows) for name, table_rows in rows.items()}
     assert all(check.error is None and check.examples == [] for check in report.checks)
     names = [check.name for check in report.checks]
-    assert len(names) == len(set(names)) == 57
+    assert len(names) == len(set(names)) == 62
     expected = {name for _, failing in CORRUPTIONS.values() for name in failing}
     assert expected <= set(names)
 
@@ -306,6 +319,9 @@ FORMAT_SENSITIVE = (
     "unit_price_rounded_half_even",
     "order_before_signup",
     "order_before_store_opened",
+    "order_in_closed_store",
+    "sale_of_discontinued_product",
+    "stale_list_price",
     "oversell",
     "missed_reorder",
     "sale_without_snapshot",

@@ -9,6 +9,7 @@ from typing import Any
 import mcp
 import pyarrow.parquet as pq
 
+from generator.manifest import STATE_FOLDER
 from generator.schema import TABLE_NAMES
 from server.app import build_server
 from tests.server.mcp_helpers import (
@@ -43,22 +44,22 @@ async def test_deploy_then_execute_on_cluster_writes_the_seven_tables(
             "volume_output_path": out,
             "scale_factor": 0.1,
             "days": 7,
-            "seed": 7,
+            "seed": 5,
         }
         result = ok(await client.call_tool("execute_script_on_cluster", args, progress_callback=progress))
         assert result["success"] is True, result
         assert result["error"] is None and result["cluster_started"] is False
         assert f"to {out}" in result["output"]
         local_copy = data_root / "local_same"
-        ok(await client.call_tool("generate_data", {**SMALL, "seed": 7, "output_dir": "local_same"}))
+        ok(await client.call_tool("generate_data", {**SMALL, "seed": 5, "output_dir": "local_same"}))
     written = standin.local_path(out)
-    assert {p.name for p in written.iterdir() if p.is_dir()} == set(TABLE_NAMES)
+    assert {p.name for p in written.iterdir() if p.is_dir()} == {*TABLE_NAMES, STATE_FOLDER}
     for table in set(TABLE_NAMES):
         parts = sorted((written / table).glob("*.parquet"))
         assert parts, table
         assert sum(pq.read_metadata(p).num_rows for p in parts) > 0
     manifest = json.loads((written / "_manifest.json").read_text())
-    assert manifest["parameters"]["days"] == 7 and manifest["parameters"]["seed"] == 7  # DAYS and SEED arrived
+    assert manifest["parameters"]["days"] == 7 and manifest["parameters"]["seed"] == 5  # DAYS and SEED arrived
     # the cluster wrote what the local generator writes for the same parameters
     for table in set(TABLE_NAMES):
         assert files_under(written / table) == files_under(local_copy / table), table
@@ -124,7 +125,7 @@ async def test_generate_and_upload_on_cluster(
         assert result["volume_path"] == f"{volume.path}/cluster_data"
         assert "files are now in" in result["output"]
         written = volume.local / "cluster_data"
-        assert {p.name for p in written.iterdir() if p.is_dir()} == set(TABLE_NAMES)  # old_table was cleaned
+        assert {p.name for p in written.iterdir() if p.is_dir()} == {*TABLE_NAMES, STATE_FOLDER}  # old_table cleaned
         assert json.loads((written / "_manifest.json").read_text())["parameters"]["days"] == 3
 
         standin.put_workspace_file("/Users/standin.user@example.com/lazy.py", "print('I write nothing')\n")

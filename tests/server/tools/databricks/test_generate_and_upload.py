@@ -7,6 +7,7 @@ from typing import Any
 
 import mcp
 
+from generator.manifest import STATE_FOLDER
 from generator.schema import TABLE_NAMES
 from server.app import build_server
 from tests.server.mcp_helpers import ProgressLog, error_text, files_under, make_settings, ok
@@ -32,7 +33,7 @@ async def test_generate_and_upload_runs_the_project_script_then_uploads(
         assert result["upload"]["success"] is True
         local = files_under(data_root / "proj" / "data")
         assert files_under(volume.local / "local_run") == local
-        assert {name.split("/")[0] for name in local if "/" in name} == set(TABLE_NAMES)
+        assert {name.split("/")[0] for name in local if "/" in name} == {*TABLE_NAMES, STATE_FOLDER}
         progress.assert_increasing()
 
         (data_root / "proj" / "generate_data.py").write_text(

@@ -11,6 +11,7 @@ import anyio
 import mcp
 import pytest
 
+from generator.manifest import STATE_FOLDER
 from generator.schema import TABLE_NAMES
 from server.app import build_server
 from tests.server.mcp_helpers import (
@@ -45,7 +46,7 @@ async def test_upload_generated_dataset_lands_with_the_same_bytes(
     remote = sorted(f"{remote_base}/{name}" for name in local)
     assert uploaded["uploaded_paths"] == remote[:20] and uploaded["uploaded_paths_omitted"] == max(0, len(remote) - 20)
     assert uploaded["uploaded_per_folder"] == Counter(name.split("/")[0] for name in local)
-    assert {name.split("/")[0] for name in local if "/" in name} == set(TABLE_NAMES)
+    assert {name.split("/")[0] for name in local if "/" in name} == {*TABLE_NAMES, STATE_FOLDER}
     assert files_under(volume.local / "incoming_data") == local  # same files, same bytes
     assert "spark.read.parquet" in uploaded["message"]
     progress.assert_increasing()

@@ -125,3 +125,44 @@ async def test_client_roots_extend_where_tools_may_write(data_root: Path, tmp_pa
         refused = error_text(await client.call_tool("generate_data", {**SMALL, "output_dir": str(granted / "ds2")}))
         assert "outside the allowed roots" in refused
     assert not (granted / "ds2").exists()
+
+
+async def test_incremental_and_merge_runs_through_the_tool(server: MCPServer, data_root: Path) -> None:
+    """An agent grows a dataset day by day, retries safely, is told why a gap is refused, and merges it
+    into a larger scale; each revision reports its changes and where the feed is."""
+    async with mcp.Client(server) as client:
+        first = ok(await client.call_tool("generate_data", {**SMALL, "output_dir": "grow"}))["result"]
+        grown = ok(
+            await client.call_tool(
+                "generate_data", {"output_dir": "grow", "mode": "incremental", "end_date": "2026-01-04"}
+            )
+        )
+        summary = grown["result"]
+        assert summary["version"] == 1 and summary["parameters"]["days"] == SMALL["days"] + 4
+        assert summary["parameters"]["scale_factor"] == SMALL["scale_factor"]  # taken from the dataset
+        assert summary["change_feed"] == str(data_root / "grow" / "_changes")
+        orders = summary["changes"]["orders"]
+        assert orders["inserts"] == summary["tables"]["orders"]["rows"] - first["tables"]["orders"]["rows"] > 0
+        assert (data_root / "grow" / "_changes" / "orders" / "v00001").is_dir()
+
+        again = ok(
+            await client.call_tool(
+                "generate_data", {"output_dir": "grow", "mode": "incremental", "end_date": "2026-01-04"}
+            )
+        )
+        assert again["result"]["version"] == 1 and "Nothing to do" in again["message"]
+
+        refused = error_text(
+            await client.call_tool(
+                "generate_data", {"output_dir": "grow", "mode": "incremental", "end_date": "2025-12-01", "seed": 9}
+            )
+        )
+        assert "end_date='2025-12-01'" in refused and "seed=9" in refused and "must be" in refused
+        assert "2025-12-25 to 2026-01-04" in refused
+
+        merged = ok(
+            await client.call_tool("generate_data", {"output_dir": "grow", "mode": "merge", "scale_factor": 0.2})
+        )
+        changes = merged["result"]["changes"]
+        assert merged["result"]["version"] == 2 and changes["stores"]["inserts"] > 0
+        assert changes["stores"]["updates"] == changes["stores"]["deletes"] == 0
