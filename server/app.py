@@ -34,10 +34,11 @@ Paths are relative to the server's data root unless absolute inside an allowed r
 Big runs return a job_id: poll get_generation_status. For an editable script use
 init_project then execute_script. Databases: generate_data(format="duckdb") writes one DuckDB
 file with keys; load_to_postgres (and load_to_lakebase) load a dataset into a PostgreSQL schema.
-Databricks (credentials from the environment or ~/.databrickscfg): upload_to_volume after
-generate_data; or deploy_generation_script once, then execute_script_on_cluster /
-generate_and_upload_on_cluster; or trigger_bundle_job (the bundle's Spark job writing Delta
-tables) and poll get_job_run."""
+Databricks credentials: profile=null uses DATABRICKS_HOST and DATABRICKS_TOKEN from the server's
+environment, else the ~/.databrickscfg profile DATABRICKS_CONFIG_PROFILE names, else DEFAULT.
+Databricks: upload_to_volume after generate_data; or deploy_generation_script once, then
+execute_script_on_cluster / generate_and_upload_on_cluster; or trigger_bundle_job (the bundle's
+Spark job writing Delta tables) and poll get_job_run."""
 
 
 def toolset_modules(toolset: str) -> Iterator[ModuleType]:

@@ -3,11 +3,12 @@
 Why: the agent sees a flat input schema (one property per parameter, with its description), and
 that schema must agree with the model that validates the call. Here the model is the only
 definition: each field becomes a keyword parameter whose published JSON schema is the field's own
-schema (with `additionalProperties: false`), the SDK passes the call's arguments through as sent,
-unknown names included, and the wrapper validates them with the model. Bad values then come back
-as one readable line per field (name, value, what is accepted) instead of pydantic's multi-line
-dump, and a misspelled parameter (`day=30` for `days`) is refused with the accepted names instead
-of being dropped silently (the SDK's own argument model ignores names it does not know).
+schema (with `additionalProperties: false`, less pydantic's titles: server.tooling.schemas), the SDK
+passes the call's arguments through as sent, unknown names included, and the wrapper validates them
+with the model. Bad values then come back as one readable line per field (name, value, what is
+accepted) instead of pydantic's multi-line dump, and a misspelled parameter (`day=30` for `days`) is
+refused with the accepted names instead of being dropped silently (the SDK's own argument model
+ignores names it does not know).
 
 The wrapper also turns failures into what the agent can act on: expected ones (`ToolError`, a path
 outside the roots) keep their message; anything else is logged to stderr with its traceback and
@@ -37,6 +38,7 @@ from server.paths import AllowedRoots, PathNotAllowedError, roots_from_uris
 from server.tooling.definition import ToolContext, ToolDefinition
 from server.tooling.links import resource_links
 from server.tooling.messages import error_text, one_line
+from server.tooling.schemas import without_titles
 
 logger = logging.getLogger(__name__)
 logger.addFilter(MaskSecretsFilter())  # this module logs unexpected errors with their tracebacks
@@ -60,13 +62,12 @@ def mcp_tool(definition: ToolDefinition) -> Tool:
     metadata = tool.fn_metadata
     raw = _RawArguments(
         arg_model=metadata.arg_model,
-        output_schema=metadata.output_schema,
+        output_schema=without_titles(metadata.output_schema) if metadata.output_schema is not None else None,
         output_model=metadata.output_model,
         wrap_output=metadata.wrap_output,
     )
-    return tool.model_copy(
-        update={"fn_metadata": raw, "parameters": {**tool.parameters, "additionalProperties": False}}
-    )
+    parameters = {**without_titles(tool.parameters), "additionalProperties": False}
+    return tool.model_copy(update={"fn_metadata": raw, "parameters": parameters})
 
 
 class _RawArguments(FuncMetadata):
@@ -90,7 +91,7 @@ def build_tool_function(definition: ToolDefinition) -> Callable[..., Awaitable[A
     parameters: list[inspect.Parameter] = []
     hints: dict[str, Any] = {}
     for name, field in definition.input_model.model_fields.items():
-        field_schema = properties[name]
+        field_schema = without_titles(properties[name])
         if "$ref" in str(field_schema):
             raise TypeError(f"{definition.name}.{name}: nested models are not supported in a flat tool schema")
         annotation = Annotated[_passthrough_type(field.annotation), WithJsonSchema(field_schema)]

@@ -34,11 +34,7 @@ with schema_field_allowed():
         schema: SchemaName
         volume: VolumeName
         local_data_dir: str = Field(
-            "sample_data",
-            min_length=1,
-            description="Local folder to upload, usually a dataset written by generate_data (one sub-folder per "
-            "table plus _manifest.json), or any folder of files. Relative paths resolve under the data root; "
-            "absolute ones must lie inside the data root or the client's roots.",
+            "sample_data", min_length=1, description="Dataset or any folder to upload (relative to the data root)."
         )
         remote_subfolder: RemoteSubfolder = "incoming_data"
         clean: Clean = True
@@ -112,16 +108,12 @@ def upload_output(raw: dict[str, Any]) -> UploadToVolumeOutput:
     uses_roots=True,
 )
 async def upload_to_volume(args: UploadToVolumeInput, tc: ToolContext) -> UploadToVolumeOutput:
-    """Upload a local folder (a dataset written by generate_data, or any folder of files) to a Unity
-    Catalog Volume at /Volumes/<catalog>/<schema>/<volume>/<remote_subfolder>, keeping relative paths.
+    """Upload a local folder to /Volumes/<catalog>/<schema>/<volume>/<remote_subfolder>, keeping
+    relative paths; _manifest.json goes last, once every other file arrived.
 
     Use it after generate_data (or execute_script) to make the data readable in Databricks; the
-    volume must exist (the error gives the CREATE VOLUME statement). clean=true first deletes
-    everything in remote_subfolder. Files go up 8 at a time with retries; _manifest.json goes last
-    and only when every other file arrived. A file that still fails is listed in errors with the
-    reason (success=false) while the others stay uploaded. Cost: a small dataset (~25 files, a few
-    MB) takes a few seconds; time grows with bytes and your upload bandwidth. Progress is reported
-    per file; cancelling the call stops the upload. Needs Databricks credentials (see profile).
+    volume must exist. Cost: a few seconds for a small dataset (~25 files, a few MB), then in
+    proportion to bytes and upload bandwidth.
     """
     local = tc.resolve_tree(args.local_data_dir, field="local_data_dir")
     if not local.is_dir():

@@ -51,14 +51,11 @@ class GenerateDataInput(GenerateOptions):
 
     output_dir: str = Field(  # type: ignore[assignment]  # a path string resolved under the data root
         "sample_data",
-        description="Folder for the dataset (one sub-folder per table plus _manifest.json). A relative path "
-        "resolves under the server's data root; an absolute path must lie inside the data root or one of "
-        "the client's roots. An existing dataset there is replaced atomically when overwrite is true.",
+        description="Dataset folder (relative to the data root), replaced atomically.",
     )
     background: bool | None = Field(
         None,
-        description="Run in the background and return a job_id at once (poll get_generation_status). "
-        "Default (null): only when the estimate exceeds ~30 s; false forces waiting for the result.",
+        description="true: return a job_id at once; null: only when the estimate exceeds ~30 s.",
     )
 
 
@@ -164,30 +161,16 @@ def failure_text(job: GenerationJob) -> str | None:
     uses_roots=True,
 )
 async def generate_data(args: GenerateDataInput, tc: ToolContext) -> GenerateDataOutput:
-    """Generate a complete synthetic retail dataset (7 tables: stores, products, customers, promotions,
-    orders, order_items, inventory_snapshots) with referential integrity, as Parquet (default), CSV or
-    Delta files under the data root, or as one DuckDB database file with primary and foreign keys
-    (format duckdb).
+    """Generate the seven related retail tables (stores, products, customers, promotions, orders,
+    order_items, inventory_snapshots) as Parquet, CSV or Delta files, or one DuckDB file with keys.
 
-    Use it first when an agent or user needs realistic retail data; then describe_schema,
-    query_dataset and validate_dataset work on the folder it returns. The same parameters and seed
-    always give byte-identical files (identical rows in a DuckDB file).
+    Use it first when realistic retail data is needed; describe_schema, query_dataset and
+    validate_dataset then work on the folder it returns. mode incremental or merge grows or changes
+    an existing dataset instead (pass end_date so that a retry changes nothing).
 
-    Cost: small/14 days (the default, ~46K rows) takes about 1 s; medium/90 days (~4.4M rows) a
-    few seconds; large/365 days (~160M rows, ~1 GB) a minute or more; format duckdb adds the load
-    into the file with its key indexes (~200K rows/s: medium/30 days ~7 s). Runs estimated above ~30 s
-    (or background=true) start in the background and return a job_id at once: poll
-    get_generation_status every 10-30 s and stop with cancel_generation. Progress is reported per
-    chunk. An existing dataset in output_dir is replaced atomically (overwrite=false refuses);
-    a failed or cancelled run leaves no partial files.
-
-    A dataset is one deterministic history that can grow and change: mode=incremental appends the
-    days after its last day up to end_date (or `days` more), continuing its stock, ids and customers,
-    at about the cost of those days alone (pass end_date so that a retry changes nothing);
-    mode=merge brings it to other parameters (e.g. scale small to medium) changing only the rows
-    that differ. Both take the parameters you leave out from the dataset and write a change feed
-    (inserts, update pre/post-images, deletes, in Delta's _change_type/_commit_version shape) under
-    _changes/ for MERGE and CDC pipelines; Delta datasets get one MERGE or append per table.
+    Cost: small/14 days (~46K rows) ~1 s; medium/90 days (~4.4M rows) seconds; large/365 days
+    (~160M rows) a minute or more. Runs estimated over ~30 s return a job_id at once: poll
+    get_generation_status every 10-30 s. A failed or cancelled run leaves no partial files.
     """
     from generator.runner import decide
 

@@ -20,9 +20,7 @@ CANCEL_STOP_WAIT_SEC = 10.0
 class JobInput(ToolInput):
     """Names one background generation."""
 
-    job_id: str = Field(
-        min_length=1, max_length=64, description="The job_id that generate_data returned for a background run."
-    )
+    job_id: str = Field(min_length=1, max_length=64, description="job_id that generate_data returned.")
 
 
 class JobStatus(BaseModel):
@@ -78,10 +76,10 @@ def _get_job(tc: ToolContext, job_id: str) -> GenerationJob:
 
 @tool(title="Status of a background generation", hints=READS)
 async def get_generation_status(args: JobInput, tc: ToolContext) -> JobStatus:
-    """State of a background generation started by generate_data: running, succeeded, failed or
-    cancelled, with chunks done, rows written so far and, once it succeeded, the dataset summary.
+    """State of a background generate_data run: running, succeeded, failed or cancelled, the
+    progress so far and, once it succeeded, the dataset.
 
-    Use it to poll a job_id returned by generate_data (every 10-30 s is plenty). Instant and free.
+    Use it to poll a job_id that generate_data returned, every 10-30 s. Instant.
     """
     return JobStatus.of(_get_job(tc, args.job_id))
 
@@ -92,12 +90,11 @@ async def get_generation_status(args: JobInput, tc: ToolContext) -> JobStatus:
     hints=Hints(read_only=False, destructive=False, idempotent=True, open_world=False),
 )
 async def cancel_generation(args: JobInput, tc: ToolContext) -> JobStatus:
-    """Stop a background generation. The run ends at its next chunk boundary and leaves no partial
-    dataset; a dataset that was in output_dir before stays as it was.
+    """Stop a background generate_data run at its next chunk: no partial dataset is left, and a
+    dataset that was in output_dir before stays as it was.
 
-    Use it when a run was started by mistake or takes too long. Waits up to 10 s for the run to
-    stop and returns its state (cancelled, or still running with cancel_requested=true).
-    Cancelling a finished run changes nothing.
+    Use it for a run started by mistake or taking too long. Waits up to 10 s for it to stop; a
+    finished run is left as it is.
     """
     job = _get_job(tc, args.job_id)
     if not job.done.is_set():
