@@ -83,7 +83,7 @@ def packed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_bundle_holds_what_the_server_needs_and_nothing_else(packed: Path) -> None:
     with zipfile.ZipFile(packed) as archive:
         names = set(archive.namelist())
-    needed = {"manifest.json", "pyproject.toml", "README.md", "server/__main__.py", "generator/__init__.py"}
+    needed = {"manifest.json", "pyproject.toml", "setup.py", "README.md", "server/__main__.py", "generator/__init__.py"}
     needed |= {f"templates/{p.relative_to(REPO / 'templates').as_posix()}" for p in (REPO / "templates").rglob("*.*")}
     assert needed <= names, sorted(needed - names)
     leaked = {n for n in names if n.startswith(("tests/", "bench/", ".ci/", ".venv", ".git/", "dist/")) or ".pyc" in n}
