@@ -144,6 +144,19 @@ IdempotencyToken = rule_type(
     rules.IDEMPOTENCY_TOKEN, str, "A token that makes a retried request return the first request's run."
 )
 MaxFiles = whole_number(0, rules.MAX_ID, "Upload at most this many files (a quick test); null: all.", optional=True)
+WarehouseId = rule_type(
+    rules.WAREHOUSE_ID, str, "SQL warehouse; null: a running one, else a stopped one, started.", optional=True
+)
+TargetCatalog = rule_type(rules.UC_NAME, str, "Catalog for the tables; null: the volume's.", optional=True)
+TargetSchema = rule_type(
+    rules.UC_NAME, str, "Schema for the tables, created when missing; null: the volume's.", optional=True
+)
+StatementsTimeout = whole_number(
+    1,
+    rules.MAX_STATEMENTS_TIMEOUT_SEC,
+    "Seconds for the whole call, a warehouse start included; then nothing is replaced.",
+)
+EnvironmentVersion = whole_number(1, 99, "Serverless environment version of the run.")
 PostgresSchema = rule_type(rules.PG_SCHEMA, str, "PostgreSQL schema for the seven tables, replaced as a whole.")
 PostgresDatabase = rule_type(rules.PG_DATABASE, str, f"Database on the server: {rules.PG_DATABASE_ACCEPTED}.")
 LakebaseInstance = rule_type(rules.LAKEBASE_INSTANCE, str, "Lakebase database instance (Compute > Database instances).")

@@ -435,6 +435,12 @@ CLUSTER_ID = Rule(_cluster_id, {"type": "string", "pattern": _CLUSTER_ID.pattern
 JOB_NAME = Rule(_job_name, {"type": "string", "minLength": 1, "maxLength": 4096})
 IDEMPOTENCY_TOKEN = Rule(_idempotency_token, {"type": "string", "minLength": 1, "maxLength": 64})
 ENV = Rule(_env, {"type": "object", "additionalProperties": {"type": "string"}})
+#: A SQL warehouse id: 16 hexadecimal digits (the SQL Warehouses page shows it), stored lower-case.
+WAREHOUSE_ID = _pattern_rule(
+    "[0-9a-fA-F]{16}", "a SQL warehouse id: 16 hexadecimal digits, e.g. 1234567890abcdef", lower=True
+)
+#: Longest wait for a chain of SQL statements (a warehouse start included).
+MAX_STATEMENTS_TIMEOUT_SEC = 3600
 #: A PostgreSQL schema the loader creates or replaces (quoted identifiers are never needed).
 PG_SCHEMA = Rule(_pg_schema, {"type": "string", "pattern": f"^{_IDENTIFIER.pattern}$", "maxLength": 63})
 PG_DATABASE = Rule(_pg_database, {"type": "string", "minLength": 1, "maxLength": MAX_PG_IDENTIFIER_BYTES})

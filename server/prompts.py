@@ -2,7 +2,7 @@
 in a Databricks workspace. Each walks the agent through the tools in order, with the arguments to pass.
 
 Why prompts: a user picks "Set up a local retail dataset" from the client's prompt menu instead of
-knowing which of 18 tools to start with. A prompt's arguments are checked with the same rules as the
+knowing which of 22 tools to start with. A prompt's arguments are checked with the same rules as the
 tools', so a typo ("scale=huge") is refused here rather than three calls later. A prompt is offered only
 when every tool it names is exposed (not in read-only mode, not without its toolsets).
 """
@@ -25,8 +25,9 @@ LOCAL_TOOLS = frozenset(
     | {"query_dataset", "validate_dataset"}
 )
 DATABRICKS_TOOLS = frozenset(
-    {"trigger_bundle_job", "get_job_run", "init_project", "generate_data", "get_generation_status"}
-    | {"upload_to_volume", "deploy_generation_script", "generate_and_upload_on_cluster"}
+    {"submit_generation_run", "get_job_run", "generate_data", "get_generation_status", "upload_to_volume"}
+    | {"create_tables_from_volume", "deploy_generation_script", "generate_and_upload_on_cluster"}
+    | {"trigger_bundle_job", "init_project"}
 )
 
 Scale = Annotated[str, Field(description="small, medium or large (default small: about 46K rows in a second).")]
@@ -83,7 +84,7 @@ def databricks_tables(
     scale: Scale = DEFAULT_SCALE,
     days: Days = str(DEFAULT_DAYS),
 ) -> str:
-    """Put the seven retail demo tables in a Databricks workspace (the bundle's job, or files in a volume)."""
+    """Put the seven retail demo tables in a Databricks workspace (a one-time run, or files in a volume)."""
     values: dict[str, tuple[rules.Rule, str]] = {
         "catalog": (rules.UC_NAME, catalog),
         "schema": (rules.UC_NAME, schema),
@@ -99,7 +100,6 @@ def databricks_tables(
     volume_name = checked.get("volume", "<volume>")
     cluster = checked.get("cluster_id", "<cluster_id>")
     route = "C" if cluster_id else "B" if volume else "A"
-    base = f"/Volumes/{catalog}/{schema}/{volume_name}/incoming_data"
     return f"""\
 Put the seven retail demo tables (stores, products, customers, promotions, orders, order_items,
 inventory_snapshots; {scale}, {days} days) in my Databricks workspace as {catalog}.{schema}.<table>.
@@ -108,30 +108,30 @@ The Databricks tools use DATABRICKS_HOST and DATABRICKS_TOKEN from the server's 
 ~/.databrickscfg profile (pass profile=... to any of them). If a tool answers that Databricks is not
 configured, tell me what to set and stop.
 
-Route A - Delta tables written by the bundle's Spark job (deployed once with the Databricks CLI):
-  1. trigger_bundle_job(catalog='{catalog}', schema='{schema}', scale='{scale}', days={days}, wait_sec=30).
-     If the job is not found, call init_project(project_path='retail_project') and ask me to run
-     ./deploy.sh in its databricks folder (it needs the Databricks CLI), then call it again.
+Route A - a one-time Databricks run writes the Delta tables (nothing to deploy, serverless compute):
+  1. submit_generation_run(catalog='{catalog}', schema='{schema}', scale='{scale}', days={days}).
   2. get_job_run(run_id=...) every 30-60 s until done is true; success=true means the tables are there,
      otherwise show me the task's error.
-Route B - files in the volume {volume_name}, from this computer, then tables from them:
+Route B - files in the volume {volume_name}, from this computer, then typed tables from them:
   1. generate_data(scale='{scale}', days={days}, output_dir='databricks_upload'); if it is running, poll
      get_generation_status(job_id=...).
   2. upload_to_volume(catalog='{catalog}', schema='{schema}', volume='{volume_name}',
-     local_data_dir='databricks_upload').
-     The volume must exist: the error gives the CREATE VOLUME statement to run.
-  3. Give me, for each table, the statement to run in a SQL warehouse or notebook:
-     CREATE OR REPLACE TABLE {catalog}.{schema}.<table> AS SELECT * FROM parquet.`{base}/<table>`
+     local_data_dir='databricks_upload'). The volume must exist: the error gives the CREATE VOLUME statement.
+  3. create_tables_from_volume(catalog='{catalog}', schema='{schema}', volume='{volume_name}') (a SQL
+     warehouse; it picks one and names it).
 Route C - generate on the running cluster {cluster} straight into the volume {volume_name}:
   1. deploy_generation_script(workspace_path='/Workspace/Users/<me>/retail_datagen/generate_data.py')
      (ask me for my user name, or use the path it suggests).
   2. generate_and_upload_on_cluster(cluster_id='{cluster}', workspace_path=..., catalog='{catalog}',
      schema='{schema}', volume='{volume_name}', scale='{scale}', days={days}).
   3. Then step 3 of route B.
+If I already deployed the bundle (init_project, then ./deploy.sh in its databricks folder), its job does
+route A's work: trigger_bundle_job(catalog='{catalog}', schema='{schema}', scale='{scale}', days={days}),
+then step 2 of route A.
 
 Start with route {route} (C when I gave a cluster, B when I gave a volume, otherwise A; fall back to B
-when the bundle's job is not deployed and I do not want to deploy it). Finish with the tables or files
-and their row counts, and one query for me to try on {catalog}.{schema}.orders."""
+when serverless jobs are not enabled in the workspace). Finish with the tables and their row counts, and
+one query for me to try on {catalog}.{schema}.orders."""
 
 
 #: name -> (title, function, the tools its text names)

@@ -27,6 +27,9 @@ if _TESTS_DIR not in sys.path:  # so `import databricks_standin` works in every 
 #                     one-time runs (jobs.submit): standin.jobs.task_env = {...} (task process variables),
 #                       standin.jobs.submit_pending_seconds, standin.jobs.submitted(run_id) -> Submission
 #                       (the request, .installed distributions, .requirements(name))
+#                     standin.enable_spark(folder): one-time runs' tasks run on local Spark (Hive metastore
+#                       kept in folder) and the tables they leave appear in the UC catalog spark_catalog;
+#                       faults.fail_spark_sql(regex, message, skip=0) makes such a task's spark.sql refuse one
 #                     standin.put_workspace_file(path, content), standin.local_path("/Volumes/...")
 #                     standin.faults.throttle(...), .fail_file(...), .slow_commands(s),
 #                     .fail_job_runs(job_id), .fail_submitted_runs(message, task_key=None),

@@ -15,12 +15,16 @@ JOB_KEY = "retail_data_generation"
 def fake_cli(folder: Path, summary: dict[str, Any]) -> dict[str, str]:
     """Write the stand-in into `folder` (created) and return an environment that finds it first.
 
-    `summary` is what `databricks bundle summary -o json` prints; `jobs list` knows one development-mode
-    copy of the job (id 77) whose deployed parameters start with `--catalog c9`.
+    `summary` is what `databricks bundle summary -o json` prints; `jobs list` knows the development-mode
+    copies of the job (id 77) and of its classic target's job (id 78); the deployed parameters of job 77
+    start with `--catalog c9`.
     """
     folder.mkdir()
     (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
-    jobs = [{"job_id": 77, "settings": {"name": f"[dev someone] {JOB_KEY}"}}]
+    jobs = [
+        {"job_id": 77, "settings": {"name": f"[dev someone] {JOB_KEY}"}},
+        {"job_id": 78, "settings": {"name": f"[dev someone] {JOB_KEY}_classic"}},
+    ]
     settings = {"job_id": 77, "settings": {"tasks": [{"spark_python_task": {"parameters": ["--catalog", "c9"]}}]}}
     script = folder / "databricks"
     script.write_text(

@@ -1,4 +1,5 @@
-"""Generate the seven tables with Spark: the plan on the driver, the chunks on the executors.
+"""Generate the dataset's tables with Spark (the seven, and customers_history when the spec asks for
+it): the plan on the driver, the chunks on the executors.
 
 Why: one machine's process pool tops out around a few million rows per second and at the disk it
 writes to; a cluster spreads the same chunks over many cores and writes straight into catalog
@@ -22,7 +23,7 @@ How:
   caching its mostly-null rows doubled the activity time. Where persist is refused (serverless
   compute), each table is simulated on its own (same rows) and the result says so.
 - All or nothing: every table is first written under a staging name with an explicit schema,
-  then swapped in only when all seven exist. Delta targets keep their identity and history:
+  then swapped in only when all of them exist. Delta targets keep their identity and history:
   each target's version is recorded, the table is overwritten from its staging table, and a
   failure half-way through the swap restores the tables already replaced (RESTORE TABLE ... TO
   VERSION AS OF) and drops the ones that did not exist. Other formats swap by renaming, keeping

@@ -1,4 +1,4 @@
-"""The seven tables in Spark terms: exact types, schemas and CREATE TABLE statements.
+"""The tables of generator.schema in Spark terms: exact types, schemas and CREATE TABLE statements.
 
 Why not CTAS or saveAsTable: they make every column nullable (SPARK-28837), so tables are created
 from this DDL and then filled with INSERT.
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from generator.schema import TABLES
+from generator.schema import ALL_TABLES as TABLES
 
 if TYPE_CHECKING:
     from pyspark.sql.types import DataType, StructType
@@ -27,7 +27,7 @@ def qualified_name(catalog: str | None, schema: str | None, table: str) -> str:
 
 
 def spark_type(arrow_type: pa.DataType) -> DataType:
-    """The Spark type of an Arrow type used in TABLES (timestamp[us] without zone -> TIMESTAMP_NTZ)."""
+    """The Spark type of an Arrow type used in the registry (timestamp[us] without zone -> TIMESTAMP_NTZ)."""
     from pyspark.sql import types as T
 
     if pa.types.is_int8(arrow_type):
@@ -40,6 +40,8 @@ def spark_type(arrow_type: pa.DataType) -> DataType:
         return T.LongType()
     if pa.types.is_float64(arrow_type):
         return T.DoubleType()
+    if pa.types.is_boolean(arrow_type):
+        return T.BooleanType()
     if pa.types.is_string(arrow_type):
         return T.StringType()
     if pa.types.is_date32(arrow_type):

@@ -1,4 +1,5 @@
-"""One Spark run: the seven tables generated into staging tables, then swapped in all or nothing."""
+"""One Spark run: the dataset's tables (the seven, and customers_history when asked for) generated into
+staging tables, then swapped in all or nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from generator import rules
 from generator.plan import Chunk, plan
-from generator.schema import TABLE_NAMES
+from generator.schema import OPTIONAL_TABLES, dataset_tables
 from generator.spark.ddl import create_table_sql, spark_schema
 from generator.spark.executors import (
     ACTIVITY_TABLES,
@@ -23,7 +24,14 @@ from generator.spark.executors import (
     slot_frame,
 )
 from generator.spark.swap import swap_in
-from generator.spark.target import RunTables, SparkTarget, check_targets, detect_table_format, drop_quietly
+from generator.spark.target import (
+    RunTables,
+    SparkTarget,
+    check_targets,
+    detect_table_format,
+    drop_quietly,
+    table_exists,
+)
 from generator.spec import DatasetSpec
 
 if TYPE_CHECKING:
@@ -50,7 +58,7 @@ class SparkGenerationResult:
 
     @property
     def total_rows(self) -> int:
-        """Rows over the seven tables."""
+        """Rows over all the tables written."""
         return sum(self.rows.values())
 
 
@@ -64,7 +72,8 @@ def generate_to_spark(
     table_format: str | None = None,
     progress: ProgressCallback | None = None,
 ) -> SparkGenerationResult:
-    """Generate the seven tables of `spec` into catalog tables, all or nothing.
+    """Generate the tables of `spec` (the seven, then customers_history when `spec.customer_history`) into
+    catalog tables, all or nothing.
 
     Tables are `target`'s (`<catalog>.<schema>.<prefix><table>`, or `<schema>.<...>` / bare names in
     local mode); the schema is created when missing. The format is
@@ -89,7 +98,7 @@ def generate_to_spark(
     if num_partitions is not None:
         checks["num_partitions"] = (rules.PARTITIONS, num_partitions)
     fmt = rules.check_all(**checks)["table_format"]
-    names = RunTables(target, uuid.uuid4().hex[:12])
+    names = RunTables(target, uuid.uuid4().hex[:12], dataset_tables(spec.customer_history))
 
     version = check_executors(spark)
     say(f"executors import retail-datagen {version}; writing {fmt} tables")
@@ -105,7 +114,7 @@ def generate_to_spark(
     retired: list[str] = []
     simulations = 1
     try:
-        for table in TABLE_NAMES:
+        for table in names.tables:
             if table in ACTIVITY_TABLES:
                 continue
             kind_chunks = [c for c in chunks if table in c.tables]
@@ -116,22 +125,25 @@ def generate_to_spark(
         simulations = _write_activity(spark, spec, names, fmt, activity, num_partitions, rows, written, say)
         if not overwrite:  # someone may have created a target while we generated
             check_targets(spark, names, fmt, overwrite)
-        say(f"all seven tables staged ({sum(rows.values()):,} rows); swapping them in")
+        say(f"all {len(names.tables)} tables staged ({sum(rows.values()):,} rows); swapping them in")
         retired = swap_in(spark, names, fmt, say)
     except BaseException:
-        drop_quietly(spark, [names.staging(t) for t in TABLE_NAMES])
+        drop_quietly(spark, [names.staging(t) for t in names.tables])
         raise
-    drop_quietly(spark, [names.staging(t) for t in TABLE_NAMES] + retired)
+    drop_quietly(spark, [names.staging(t) for t in names.tables] + retired)
+    stale = [names.final(t) for t in OPTIONAL_TABLES if t not in names.tables and table_exists(spark, names.final(t))]
+    if stale:
+        say(f"{', '.join(stale)} left as it was: it comes from an earlier run (this one has no such table)")
     result = SparkGenerationResult(
         format=fmt,
-        rows={t: rows[t] for t in TABLE_NAMES},
-        tables={t: names.final(t) for t in TABLE_NAMES},
+        rows={t: rows[t] for t in names.tables},
+        tables={t: names.final(t) for t in names.tables},
         chunks=len(chunks),
         activity_simulations=simulations,
         duration_sec=round(time.perf_counter() - started, 3),
-        staging_tables=tuple(names.staging(t) for t in TABLE_NAMES),
+        staging_tables=tuple(names.staging(t) for t in names.tables),
     )
-    say(f"done: {result.total_rows:,} rows in {len(TABLE_NAMES)} {fmt} tables in {result.duration_sec:.1f} s")
+    say(f"done: {result.total_rows:,} rows in {len(names.tables)} {fmt} tables in {result.duration_sec:.1f} s")
     return result
 
 
@@ -197,6 +209,6 @@ def _write_activity(
 
 def result_summary(result: SparkGenerationResult) -> list[str]:
     """Plain-text lines: one per table with its rows, then the total (for job logs)."""
-    lines = [f"{table:<22}{result.rows[table]:>14,} rows  {result.tables[table]}" for table in TABLE_NAMES]
+    lines = [f"{table:<22}{result.rows[table]:>14,} rows  {result.tables[table]}" for table in result.tables]
     lines.append(f"{'total':<22}{result.total_rows:>14,} rows  ({result.format}, {result.duration_sec:.1f} s)")
     return lines

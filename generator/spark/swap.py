@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from generator.errors import GenerationError
-from generator.schema import TABLE_NAMES
 from generator.spark.ddl import columns_sql, create_table_sql, same_schema, spark_schema
 from generator.spark.target import RunTables, delta_version, table_exists
 
@@ -38,7 +37,7 @@ def swap_delta(spark: SparkSession, names: RunTables, say: Callable[[str], None]
     """Overwrite each Delta target from its staging table, recording versions to restore."""
     done: list[tuple[str, int | None]] = []  # (target, version before the swap, None if it was created)
     try:
-        for table in TABLE_NAMES:
+        for table in names.tables:
             target, staging = names.final(table), names.staging(table)
             columns = columns_sql(table)
             if table_exists(spark, target):
@@ -80,7 +79,7 @@ def swap_rename(spark: SparkSession, names: RunTables, say: Callable[[str], None
         steps.append((source, destination))
 
     try:
-        for table in TABLE_NAMES:
+        for table in names.tables:
             target = names.final(table)
             if table_exists(spark, target):
                 rename(target, names.retired(table))

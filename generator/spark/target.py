@@ -26,6 +26,13 @@ log = logging.getLogger(__name__)
 SESSION_CATALOG = "spark_catalog"
 #: Environment variable set on Databricks Runtime drivers; there Delta is always the table format.
 DATABRICKS_RUNTIME_ENV = "DATABRICKS_RUNTIME_VERSION"
+#: How Databricks says that a privilege is missing (error class, error code).
+PERMISSION_MARKERS = ("INSUFFICIENT_PERMISSIONS", "PERMISSION_DENIED")
+#: What to do about a refused table write, wherever the tables are written from.
+TABLE_PRIVILEGES_HINT = (
+    "Creating these tables needs USE CATALOG, USE SCHEMA and CREATE TABLE, and replacing one needs its ownership: "
+    "ask the owner of the schema or table for them, or choose a schema you own."
+)
 
 
 class SparkTargetError(GenerationError):
@@ -73,10 +80,12 @@ class SparkTarget:
 
 @dataclass(frozen=True)
 class RunTables:
-    """Full names of one run's targets, staging and retired tables (the token keeps runs apart)."""
+    """Full names of one run's targets, staging and retired tables (the token keeps runs apart), and which
+    tables the run writes: the seven, then the optional ones its spec asks for."""
 
     target: SparkTarget
     token: str
+    tables: tuple[str, ...] = TABLE_NAMES
 
     def final(self, table: str) -> str:
         return self.target.table(table)
@@ -121,7 +130,7 @@ def delta_version(spark: SparkSession, name: str) -> int:
 
 def check_targets(spark: SparkSession, names: RunTables, fmt: str, overwrite: bool) -> None:
     """Refuse, before generating, targets we must not (overwrite false) or cannot replace."""
-    existing = [names.final(t) for t in TABLE_NAMES if table_exists(spark, names.final(t))]
+    existing = [names.final(t) for t in names.tables if table_exists(spark, names.final(t))]
     if existing and not overwrite:
         raise OutputExistsError(
             f"overwrite is false and {len(existing)} target table(s) already exist ({', '.join(existing)}); "

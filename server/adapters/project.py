@@ -82,19 +82,19 @@ def init_project(project: Path, *, overwrite: bool, templates: Path = TEMPLATES_
     return ProjectFiles(written=[rel.as_posix() for rel in files] + shipped, overwritten=existing)
 
 
-#: The bundle's lines that say where the retail-datagen wheel comes from, as written in
-#: templates/databricks/ (for the repository's own layout: the checkout two levels up builds it into
-#: <checkout>/dist), and what each becomes in a copied project: "checkout" when the templates come from
-#: a checkout (its wheel is still built from there), "wheel" when they come from an installed wheel
-#: (init_project writes that wheel into <project>/databricks/dist, and the bundle only uploads it).
+#: The bundle's lines that say where the core wheel comes from, as written in templates/databricks/
+#: (for the repository's own layout: the checkout two levels up builds it into <checkout>/dist), and
+#: what each becomes in a copied project: "checkout" when the templates come from a checkout (the
+#: wheel is still built there), "wheel" when they come from an installed retail-datagen (init_project
+#: writes the core wheel into <project>/databricks/dist, and the bundle only uploads it).
 _ARTIFACT_BLOCK = """\
-# The wheel of this project (generator/ and server/), built from the project root two levels up.
-# `pip wheel` writes it to <project root>/dist, which the job's library entry points at.
+# The core wheel of this project, built from the project root two levels up into <project root>/dist,
+# which the job's dependency (serverless) or library (classic) points at.
 artifacts:
-  retail_datagen_wheel:
+  retail_datagen_core:
     type: whl
     path: ../..
-    build: python3 -m pip wheel --no-deps --wheel-dir dist .
+    build: python3 -m server.adapters.databricks.core_wheel --wheel-dir dist
 
 # The wheel lives outside this folder, so it is listed for upload next to the bundle's own files.
 sync:
@@ -103,11 +103,11 @@ sync:
     - ../../dist
 """
 _SHIPPED_WHEEL_NOTE = """\
-# The retail-datagen wheel is in dist/ beside this file: init_project wrote it from the installed
-# package (there is no checkout to build it from). `databricks bundle deploy` uploads the local wheel
-# that the job's library entry names; replace it with a newer one to upgrade.
+# The core wheel is in dist/ beside this file: init_project wrote it from the installed retail-datagen
+# (there is no checkout to build it from). `databricks bundle deploy` uploads the local wheel that the
+# job's dependency (serverless) or library (classic) names; run init_project again to upgrade it.
 """
-_CLEAN_WHEELS = "rm -f ../../dist/retail_datagen-*.whl  # one wheel only: the job installs every dist/*.whl"
+_CLEAN_WHEELS = "rm -f ../../dist/retail_datagen*.whl  # one wheel only: the job installs every dist/*.whl"
 _BUNDLE_WHEEL_LINKS: dict[Path, tuple[tuple[str, str, str], ...]] = {
     Path("databricks/databricks.yml"): (
         (
@@ -115,15 +115,14 @@ _BUNDLE_WHEEL_LINKS: dict[Path, tuple[tuple[str, str, str], ...]] = {
             _ARTIFACT_BLOCK.replace("path: ../..", "path: {root}").replace("- ../../dist", "- {dist}"),
             _SHIPPED_WHEEL_NOTE,
         ),
-    ),
-    Path("databricks/resources/data_generation_job.yml"): (
-        ("whl: ../../../dist/*.whl", "whl: {dist}/*.whl", "whl: ../dist/*.whl"),
+        ("- ../../dist/*.whl", "- {dist}/*.whl", "- ./dist/*.whl"),  # the serverless targets' dependency
+        ("whl: ../../dist/*.whl", "whl: {dist}/*.whl", "whl: ./dist/*.whl"),  # the classic target's library
     ),
     Path("databricks/deploy.sh"): (
         (
             _CLEAN_WHEELS,
             _CLEAN_WHEELS.replace("../../dist/", '"{dist}"/'),
-            "# dist/ holds the wheel that init_project wrote from the installed retail-datagen: nothing to build",
+            "# dist/ holds the core wheel that init_project wrote from the installed retail-datagen: nothing to build",
         ),
     ),
 }
@@ -142,27 +141,27 @@ def _point_bundle_at_wheel(project: Path, templates: Path) -> list[str]:
 
     From a checkout, its links are rewritten relative to the project, so that `databricks bundle
     deploy` still builds the wheel there. From an installed wheel there is no source to build: the
-    installed package is packed back into its wheel (server.adapters.wheel) under
-    <project>/databricks/dist, replacing an older one, and the bundle ships that file. Returns the
-    files written besides the templates (the wheel, relative to the project).
+    installed generator package is packed into the core wheel (server.adapters.databricks.core_wheel)
+    under <project>/databricks/dist, replacing an older one, and the bundle ships that file. Returns
+    the files written besides the templates (the wheel, relative to the project).
     """
     if not (project / "databricks").is_dir():
         return []
     checkout = is_checkout(templates)
     shipped: list[str] = []
     if not checkout:
-        from server.adapters.wheel import installed_wheel
+        from server.adapters.databricks.core_wheel import build_core_wheel
 
-        for old in (project / SHIPPED_WHEEL_DIR).glob("retail_datagen-*.whl"):
+        for old in (project / SHIPPED_WHEEL_DIR).glob("retail_datagen*.whl"):
             old.unlink()  # the job installs every wheel in dist/
-        shipped.append(installed_wheel(project / SHIPPED_WHEEL_DIR).relative_to(project).as_posix())
+        shipped.append(build_core_wheel(project / SHIPPED_WHEEL_DIR).relative_to(project).as_posix())
     root = templates.resolve().parent
     for rel, replacements in _BUNDLE_WHEEL_LINKS.items():
         copied = project / rel
         values = {"root": _link(root, copied.parent), "dist": _link(root / "dist", copied.parent)}
         text = copied.read_text(encoding="utf-8")
         for template_text, from_checkout, from_wheel in replacements:
-            if text.count(template_text) != 1:  # the template changed: fail here, not at deploy time
+            if template_text not in text:  # the template changed: fail here, not at deploy time
                 raise TemplatesMissingError(f"{templates / rel} no longer holds {template_text.splitlines()[0]!r}")
             text = text.replace(template_text, from_checkout.format(**values) if checkout else from_wheel)
         copied.write_text(text, encoding="utf-8")

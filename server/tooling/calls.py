@@ -3,7 +3,7 @@
 Why: the agent sees a flat input schema (one property per parameter, with its description), and
 that schema must agree with the model that validates the call. Here the model is the only
 definition: each field becomes a keyword parameter whose published JSON schema is the field's own
-schema (with `additionalProperties: false`, less pydantic's titles: server.tooling.schemas), the SDK
+schema (with `additionalProperties: false`, less pydantic's repeats: server.tooling.schemas), the SDK
 passes the call's arguments through as sent, unknown names included, and the wrapper validates them
 with the model. Bad values then come back as one readable line per field (name, value, what is
 accepted) instead of pydantic's multi-line dump, and a misspelled parameter (`day=30` for `days`) is
@@ -38,7 +38,7 @@ from server.paths import AllowedRoots, PathNotAllowedError, roots_from_uris
 from server.tooling.definition import ToolContext, ToolDefinition
 from server.tooling.links import resource_links
 from server.tooling.messages import error_text, one_line
-from server.tooling.schemas import without_titles
+from server.tooling.schemas import lean
 
 logger = logging.getLogger(__name__)
 logger.addFilter(MaskSecretsFilter())  # this module logs unexpected errors with their tracebacks
@@ -62,11 +62,11 @@ def mcp_tool(definition: ToolDefinition) -> Tool:
     metadata = tool.fn_metadata
     raw = _RawArguments(
         arg_model=metadata.arg_model,
-        output_schema=without_titles(metadata.output_schema) if metadata.output_schema is not None else None,
+        output_schema=lean(metadata.output_schema) if metadata.output_schema is not None else None,
         output_model=metadata.output_model,
         wrap_output=metadata.wrap_output,
     )
-    parameters = {**without_titles(tool.parameters), "additionalProperties": False}
+    parameters = {**lean(tool.parameters), "additionalProperties": False}
     return tool.model_copy(update={"fn_metadata": raw, "parameters": parameters})
 
 
@@ -91,7 +91,7 @@ def build_tool_function(definition: ToolDefinition) -> Callable[..., Awaitable[A
     parameters: list[inspect.Parameter] = []
     hints: dict[str, Any] = {}
     for name, field in definition.input_model.model_fields.items():
-        field_schema = without_titles(properties[name])
+        field_schema = lean(properties[name])
         if "$ref" in str(field_schema):
             raise TypeError(f"{definition.name}.{name}: nested models are not supported in a flat tool schema")
         annotation = Annotated[_passthrough_type(field.annotation), WithJsonSchema(field_schema)]

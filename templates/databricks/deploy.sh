@@ -3,16 +3,16 @@
 #
 #   ./deploy.sh [target] [scale] [days] [overwrite] [seed] [scale_factor]
 #
-#   target        dev | prod                      (default dev)
+#   target        dev | prod | classic            (default dev; classic runs on a job cluster)
 #   scale         small | medium | large          (default small)
 #   days          days of order history, 1..365   (default 14)
 #   overwrite     true | false                    (default true)
 #   seed          random seed                     (default 42)
 #   scale_factor  multiplies the scale's volumes  (default 1.0)
 #
-# Needs a current Databricks CLI (with `bundle`) authenticated to the workspace, and python3
-# (it builds the wheel and reads the CLI's JSON). Extra catalog/schema settings go in
-# databricks.yml or as BUNDLE_VAR_catalog / BUNDLE_VAR_schema in the environment.
+# Needs a current Databricks CLI (with `bundle`) authenticated to the workspace, and the python3
+# of this project's environment (it builds the core wheel and reads the CLI's JSON). Extra
+# catalog/schema settings go in databricks.yml or as BUNDLE_VAR_catalog / BUNDLE_VAR_schema.
 set -euo pipefail
 
 usage() {
@@ -37,7 +37,10 @@ SEED="${5:-42}"
 SCALE_FACTOR="${6:-1.0}"
 JOB_KEY="retail_data_generation"
 
-case "$TARGET" in dev|prod) ;; *) echo "error: target '$TARGET': use dev or prod" >&2; exit 2 ;; esac
+case "$TARGET" in dev|prod|classic) ;; *) echo "error: target '$TARGET': use dev, prod or classic" >&2; exit 2 ;; esac
+# The job's name in the workspace: the classic target names its copy apart, so both can be deployed.
+JOB_NAME="$JOB_KEY"
+if [[ "$TARGET" == "classic" ]]; then JOB_NAME="${JOB_KEY}_classic"; fi
 case "$SCALE" in small|medium|large) ;; *) echo "error: scale '$SCALE': use small, medium or large" >&2; exit 2 ;; esac
 case "$OVERWRITE" in true|false) ;; *) echo "error: overwrite '$OVERWRITE': use true or false" >&2; exit 2 ;; esac
 if ! [[ "$DAYS" =~ ^[0-9]+$ ]] || (( DAYS < 1 || DAYS > 365 )); then
@@ -58,15 +61,15 @@ if ! command -v databricks >/dev/null 2>&1; then
     exit 1
 fi
 if ! command -v python3 >/dev/null 2>&1; then
-    echo "error: python3 is required (it builds the wheel and reads the CLI's JSON)" >&2
+    echo "error: python3 is required (it builds the core wheel and reads the CLI's JSON)" >&2
     exit 1
 fi
 
 # 1. The bundle root is this script's folder.
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
-# 2. Deploy (builds the wheel, uploads it with the job script, creates or updates the job).
-rm -f ../../dist/retail_datagen-*.whl  # one wheel only: the job installs every dist/*.whl
+# 2. Deploy (builds the core wheel, uploads it with the job script, creates or updates the job).
+rm -f ../../dist/retail_datagen*.whl  # one wheel only: the job installs every dist/*.whl
 echo "deploying bundle to target '$TARGET'..."
 databricks bundle deploy -t "$TARGET"
 
@@ -87,13 +90,13 @@ BASE_PARAMS="$(summary_field params)"
 
 if [[ -z "${JOB_ID:-}" ]]; then
     # Fallback: look the job up by name; development mode prefixes it with "[dev <user>] ".
-    JOB_ID="$(databricks jobs list -o json | JOB_KEY="$JOB_KEY" TARGET="$TARGET" python3 -c '
+    JOB_ID="$(databricks jobs list -o json | JOB_NAME="$JOB_NAME" TARGET="$TARGET" python3 -c '
 import json, os, sys
 data = json.load(sys.stdin)
 jobs = data.get("jobs", data) if isinstance(data, dict) else data
-name = os.environ["JOB_KEY"]
+name = os.environ["JOB_NAME"]
 def matches(job_name):
-    if os.environ["TARGET"] == "dev":
+    if os.environ["TARGET"] != "prod":
         return job_name.startswith("[dev ") and job_name.endswith("] " + name)
     return job_name == name
 ids = [str(j["job_id"]) for j in jobs if matches(j.get("settings", {}).get("name", ""))]
@@ -101,7 +104,7 @@ print(ids[0] if len(ids) == 1 else "")
 ')"
 fi
 if [[ -z "${JOB_ID:-}" ]]; then
-    echo "error: could not find the deployed job '$JOB_KEY' for target '$TARGET'" >&2
+    echo "error: could not find the deployed job '$JOB_NAME' for target '$TARGET'" >&2
     exit 1
 fi
 

@@ -65,6 +65,7 @@ class Faults:
         self.slow_command_seconds: float = 0.0
         self.failing_jobs: dict[int, str] = {}
         self.failing_submitted_tasks: dict[str | None, str] = {}
+        self.spark_sql_rules: list[dict[str, Any]] = []
         self.not_answering = False
 
     def add_rule(self, rule: FaultRule) -> FaultRule:
@@ -207,6 +208,22 @@ class Faults:
         with self._lock:
             self.failing_submitted_tasks[task_key] = message
 
+    def fail_spark_sql(self, sql_regex: str, message: str, *, skip: int = 0, count: int = 1) -> None:
+        """Make ``spark.sql`` in the next Spark task (stand-in Spark runtime) raise ``AnalysisException(message)``
+        for statements matching ``sql_regex`` (``re.search``, any case), after ``skip`` of them passed.
+
+        Example, a run that fails in its third table: ``fail_spark_sql(r"CREATE TABLE .*customers__staging_",
+        "[INSUFFICIENT_PERMISSIONS] ...")``.
+        """
+        with self._lock:
+            self.spark_sql_rules.append({"pattern": sql_regex, "message": message, "skip": skip, "count": count})
+
+    def take_spark_sql_faults(self) -> list[dict[str, Any]]:
+        """The Spark SQL rules for the task about to start (each rule serves one task)."""
+        with self._lock:
+            rules, self.spark_sql_rules = self.spark_sql_rules, []
+        return rules
+
     def submitted_task_failure(self, task_key: str) -> str | None:
         """The injected failure message for a submitted task ``task_key``, if any."""
         with self._lock:
@@ -225,6 +242,7 @@ class Faults:
             self._statement_rules.clear()
             self.failing_jobs.clear()
             self.failing_submitted_tasks.clear()
+            self.spark_sql_rules.clear()
         self.slow_command_seconds = 0.0
         self.not_answering = False
 

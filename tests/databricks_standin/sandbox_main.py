@@ -28,6 +28,11 @@ this project installed: it removes setuptools' editable-install finders (which w
 otherwise let ``import generator`` / ``import server`` succeed from the venv) and every
 ``sys.path`` entry inside the repository. This file must not import anything from the
 repository.
+
+With the stand-in's Spark runtime (``spark_runtime``), a job task also plays the runtime's part
+around the task's code: ``STANDIN_SPARK_SQL_FAULTS`` lists statements that the session's
+``sql`` refuses (``Faults.fail_spark_sql``), and at the end ``STANDIN_SPARK_CATALOG_EXPORT`` receives
+what the session's catalog holds, for the stand-in to register in Unity Catalog.
 """
 
 from __future__ import annotations
@@ -146,6 +151,76 @@ def _context_main() -> int:
         proto.flush()
 
 
+def _install_spark_sql_faults(rules: list[dict]) -> None:
+    """Make ``SparkSession.sql`` raise AnalysisException for the statements the rules pick (after ``skip``)."""
+    import re
+
+    from pyspark.errors import AnalysisException
+    from pyspark.sql import SparkSession
+
+    real_sql = SparkSession.sql
+
+    def sql(self, sqlQuery, *args, **kwargs):  # noqa: N803 - pyspark's parameter name
+        for rule in rules:
+            if rule["count"] != 0 and re.search(rule["pattern"], sqlQuery, re.IGNORECASE):
+                if rule["skip"] > 0:
+                    rule["skip"] -= 1
+                    continue
+                rule["count"] -= 1
+                raise AnalysisException(message=rule["message"])
+        return real_sql(self, sqlQuery, *args, **kwargs)
+
+    SparkSession.sql = sql
+
+
+def _export_spark_catalog(path: str) -> None:
+    """Write every table of the session catalog: columns as the metastore records them, comment, files."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return
+    spark = SparkSession.getActiveSession()
+    if spark is None:
+        return
+    tables = []
+    for database in spark.catalog.listDatabases():
+        for table in spark.catalog.listTables(database.name):
+            if table.isTemporary or (table.tableType or "").upper() == "VIEW":
+                continue
+            name = f"`{database.name}`.`{table.name}`"
+            columns = spark.catalog.listColumns(name)
+            tables.append(
+                {
+                    "schema": database.name,
+                    "name": table.name,
+                    "comment": table.description,
+                    "columns": [
+                        {"name": c.name, "type": c.dataType, "nullable": c.nullable, "comment": c.description}
+                        for c in columns
+                    ],
+                    "files": sorted(f.removeprefix("file:") for f in spark.table(name).inputFiles()),
+                }
+            )
+    Path(path).write_text(json.dumps({"tables": tables}), encoding="utf-8")
+
+
+@contextlib.contextmanager
+def _spark_runtime():
+    """The stand-in's Spark runtime around a task's code: injected SQL faults, then the catalog export."""
+    faults = json.loads(os.environ.get("STANDIN_SPARK_SQL_FAULTS") or "[]")
+    if faults:
+        _install_spark_sql_faults(faults)
+    try:
+        yield
+    finally:
+        export = os.environ.get("STANDIN_SPARK_CATALOG_EXPORT")
+        if export:
+            try:
+                _export_spark_catalog(export)
+            except Exception as exc:  # noqa: BLE001 - the task's own outcome must not be hidden by the runtime's
+                sys.stderr.write(f"stand-in runtime: could not read the Spark catalog ({exc!r})\n")
+
+
 def _enter_task(first_paths: list[str]) -> None:
     """Put ``first_paths`` and the job's libraries first on ``sys.path``; SIGTERM (a cancel) exits."""
     libraries = [p for p in os.environ.get("STANDIN_JOB_LIBRARIES", "").split(os.pathsep) if p]
@@ -160,7 +235,8 @@ def _script_main(argv: list[str]) -> int:
     script = argv[0]
     sys.argv = [script, *argv[1:]]
     _enter_task([str(Path(script).resolve().parent)])
-    runpy.run_path(script, run_name="__main__")
+    with _spark_runtime():
+        runpy.run_path(script, run_name="__main__")
     return 0
 
 
@@ -181,7 +257,8 @@ def _wheel_main(argv: list[str]) -> int:
     named = [ep for ep in (dist.entry_points if dist is not None else []) if ep.name == entry_point]
     module = package.replace("-", "_")
     function = named[0].load() if named else getattr(importlib.import_module(module), entry_point)
-    function()  # its return value is ignored, as on Databricks; sys.exit(code) sets the exit code
+    with _spark_runtime():
+        function()  # its return value is ignored, as on Databricks; sys.exit(code) sets the exit code
     return 0
 
 

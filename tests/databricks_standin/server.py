@@ -55,6 +55,7 @@ from .faults import Faults, LoggedRequest, RequestLog
 from .files_api import FilesApi, VolumeStore
 from .http_core import ApiError, Request, Response, Router
 from .lakebase_api import DatabaseInstance, LakebaseApi
+from .spark_runtime import SparkRuntime
 from .sql_api import SqlApi, Warehouse
 from .sql_engine import SqlEngine
 from .submit_api import SubmitRunsApi
@@ -389,6 +390,12 @@ class StandinWorkspace:
         """Stop a warehouse now, as auto-stop does after idle minutes."""
         warehouse = self.sql.warehouses[warehouse_id]
         warehouse.state, warehouse.changes_at = "STOPPED", None
+
+    def enable_spark(self, root: Path) -> SparkRuntime:
+        """Run one-time runs' tasks on local Spark, their tables mirrored into the catalog spark_catalog
+        (see ``spark_runtime``); ``root`` keeps the metastore and the warehouse."""
+        self.jobs.spark = SparkRuntime(Path(root), self.uc)
+        return self.jobs.spark
 
     def local_path(self, volume_path: str) -> Path:
         """The local file behind a ``/Volumes/...`` path."""

@@ -17,7 +17,9 @@ environment's, or the task's ``libraries`` on a cluster) are installed into the 
 ``spark_python_task`` runs ``python_file`` (a workspace file, ``/Workspace/...`` or ``/Users/...``, a
 ``/Volumes/...`` file, or a local file) with its parameters; ``python_wheel_task`` runs the entry
 point of the installed wheel. ``task_env`` adds environment variables to every task process (e.g.
-``PYSPARK_SUBMIT_ARGS`` for a local Spark session).
+``PYSPARK_SUBMIT_ARGS`` for a local Spark session). With ``spark`` set (``StandinWorkspace.enable_spark``),
+tasks run on the stand-in's Spark runtime and the tables they leave are registered in Unity Catalog when
+they end (``spark_runtime``).
 
 Outcomes, as the Jobs service reports them (``state``, and the newer ``status`` with
 ``termination_details``): every task succeeded: TERMINATED / SUCCESS. A task's process failed: the
@@ -68,6 +70,7 @@ from .jobs_api import (
     task_failure_run_message,
     write_failing_script,
 )
+from .spark_runtime import SparkRuntime
 from .submit_spec import SubmitSpec, TaskSpec, parse_submit
 from .workspace_api import WorkspaceStore
 
@@ -185,6 +188,7 @@ class SubmitRunsApi(JobsApi):
         self.workspace = workspace
         self.volumes = volumes
         self.task_env: dict[str, str] = {}
+        self.spark: SparkRuntime | None = None
         self.submit_pending_seconds = 0.2
         self.submitted_runs: dict[int, SubmittedRun] = {}
         self._submitted_tasks: dict[int, SubmittedRun] = {}
@@ -305,6 +309,10 @@ class SubmitRunsApi(JobsApi):
         if libraries:
             joined = os.pathsep.join(str(p) for p in libraries)
             env["STANDIN_JOB_LIBRARIES"] = env["PYTHONPATH"] = joined
+        spark, export = self.spark, run.scratch / f"spark-catalog-{task.spec.task_key}.json"
+        if spark is not None:
+            run.scratch.mkdir(parents=True, exist_ok=True)
+            env = spark.task_env(env, export, self.faults.take_spark_sql_faults())
         env.update(run.submission.task_env)
         with run.lock:
             if run.cancel_requested:
@@ -318,6 +326,8 @@ class SubmitRunsApi(JobsApi):
             process.kill()
         code = process.wait()
         output = process.output()
+        if spark is not None:
+            spark.sync(export)
         with run.lock:
             task.output = output
             if stopped == "timeout":

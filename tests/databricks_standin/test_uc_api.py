@@ -113,3 +113,19 @@ def test_missing_objects_are_404_not_found(
         read(name.format(catalog=volume.catalog))
     assert raised.value.error_code == code
     assert str(raised.value) == message.format(catalog=volume.catalog)
+
+
+def test_schemas_create_needs_the_catalogs_owner_and_a_new_name(standin: Any, workspace_client: Any) -> None:
+    from databricks.sdk.errors import PermissionDenied, ResourceConflict
+
+    catalog = standin.create_catalog()
+    made = workspace_client.schemas.create(name="Fresh", catalog_name=catalog, comment="made by REST")
+    assert (made.full_name, made.comment, made.owner) == (f"{catalog}.fresh", "made by REST", standin.user_name)
+    assert "fresh" in standin.uc.catalog(catalog).schemas
+    with pytest.raises(ResourceConflict, match="already exists"):
+        workspace_client.schemas.create(name="fresh", catalog_name=catalog)
+    standin.uc.set_owner(catalog, "someone.else@example.com")
+    with pytest.raises(PermissionDenied, match=f"User does not have CREATE SCHEMA on Catalog '{catalog}'"):
+        workspace_client.schemas.create(name="other", catalog_name=catalog)
+    with pytest.raises(NotFound, match="Catalog 'nowhere' does not exist"):
+        workspace_client.schemas.create(name="x", catalog_name="nowhere")

@@ -1,8 +1,9 @@
 """Unity Catalog REST API 2.1 of the stand-in: what a tool reads before it runs SQL.
 
 ``GET /api/2.1/unity-catalog/{catalogs,schemas,tables,volumes}/{full_name}``, the listings of
-schemas, tables and volumes, and ``tables/{full_name}/exists``, over the same metastore as SQL
-(``unity_catalog``). A missing object answers 404 with ``CATALOG_DOES_NOT_EXIST``,
+schemas, tables and volumes, ``tables/{full_name}/exists`` and ``POST schemas`` (create: only the
+catalog's owner may, as in SQL; an existing name is a 409 ``SCHEMA_ALREADY_EXISTS``), over the same
+metastore as SQL (``unity_catalog``). A missing object answers 404 with ``CATALOG_DOES_NOT_EXIST``,
 ``SCHEMA_DOES_NOT_EXIST`` or ``TABLE_DOES_NOT_EXIST`` (the SDK raises ``NotFound`` for each); the
 volume code, ``NOT_FOUND``, is the stand-in's guess. Listings page with ``max_results`` and an
 opaque ``page_token``.
@@ -84,6 +85,7 @@ class UnityCatalogApi:
         router.add("GET", base + r"/catalogs", self.catalog_list)
         router.add("GET", base + r"/catalogs/(?P<name>[^/]+)", self.catalog_get)
         router.add("GET", base + r"/schemas", self.schema_list)
+        router.add("POST", base + r"/schemas", self.schema_create)
         router.add("GET", base + r"/schemas/(?P<name>[^/]+)", self.schema_get)
         router.add("GET", base + r"/tables", lambda r: self._list_in_schema(r, "tables", self.table_json))
         router.add("GET", base + r"/tables/(?P<name>[^/]+)", self.table_get)
@@ -219,6 +221,22 @@ class UnityCatalogApi:
 
     def schema_get(self, req: Request) -> Response:
         return Response(200, self.schema_json(self._lookup("schema", req.params["name"])))
+
+    def schema_create(self, req: Request) -> Response:
+        body = req.json()
+        name, catalog_name = body.get("name"), body.get("catalog_name")
+        if not isinstance(name, str) or not name or not isinstance(catalog_name, str) or not catalog_name:
+            raise ApiError(400, "INVALID_PARAMETER_VALUE", "name and catalog_name are required.")
+        with self.uc.lock:
+            catalog = self._lookup("catalog", catalog_name)
+            if name.lower() in catalog.schemas:
+                raise ApiError(409, "SCHEMA_ALREADY_EXISTS", f"Schema '{catalog.name}.{name.lower()}' already exists.")
+            if catalog.owner != self.uc.user:
+                raise ApiError(
+                    403, "PERMISSION_DENIED", f"User does not have CREATE SCHEMA on Catalog '{catalog.name}'."
+                )
+            schema = self.uc.create_schema(catalog.name, name, comment=body.get("comment"))
+            return Response(200, self.schema_json(schema))
 
     def schema_list(self, req: Request) -> Response:
         (catalog_name,) = self._parent(req, "catalog_name")

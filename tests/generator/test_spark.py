@@ -36,13 +36,15 @@ from generator.manifest import Manifest
 from generator.plan import plan
 from generator.rules import RuleErrors  # noqa: E402
 from generator.runner import run
-from generator.schema import TABLE_NAMES, TABLES
+from generator.schema import ALL_TABLES, TABLE_NAMES, dataset_tables
 from generator.spark import ddl, executors, swap  # noqa: E402
 from generator.spark import target as targets  # noqa: E402
 from generator.spec import DatasetSpec
 
-SPEC = DatasetSpec(scale="small", scale_factor=0.3, days=10)
-OTHER_SPEC = DatasetSpec(scale="small", scale_factor=0.3, days=10, seed=7)
+SPEC = DatasetSpec(scale="small", scale_factor=0.3, days=10, customer_history=True)
+OTHER_SPEC = DatasetSpec(scale="small", scale_factor=0.3, days=10, seed=7, customer_history=True)
+#: What SPEC writes: the seven tables and the optional customers_history.
+WRITTEN = dataset_tables(customer_history=True)
 CATALOG, SCHEMA = "spark_catalog", "retail_spark_test"
 TARGET = gs.SparkTarget.parse(CATALOG, SCHEMA)
 
@@ -104,7 +106,7 @@ def _tables_in_schema(spark: SparkSession) -> set[str]:
 def _fingerprint(spark: SparkSession) -> dict[str, tuple[int, int]]:
     """Rows and a hash sum per target table: changes whenever the content does."""
     prints = {}
-    for table in TABLE_NAMES:
+    for table in WRITTEN:
         frame = spark.table(ddl.qualified_name(CATALOG, SCHEMA, table))
         columns = [F.col(name) for name in frame.columns]
         row = frame.agg(F.count(F.lit(1)), F.sum(F.hash(*columns).cast("bigint"))).first()
@@ -159,7 +161,7 @@ def test_envelopes_carry_the_activity_rows_unchanged() -> None:
     envelopes = list(executors.build_slots(spec, [chunks], executors.ACTIVITY_TABLES, True, iter([slot_ids])))
     for index, table in enumerate(executors.ACTIVITY_TABLES):
         mine = [e.filter(pa.compute.equal(e.column(executors.TAG_COLUMN), index)) for e in envelopes]
-        decoded = pa.Table.from_batches(list(executors.open_envelopes(iter(mine))), schema=TABLES[table].schema)
+        decoded = pa.Table.from_batches(list(executors.open_envelopes(iter(mine))), schema=ALL_TABLES[table].schema)
         direct = pa.concat_tables(part[table] for chunk in chunks for part in build_chunk(chunk, spec))
         assert decoded.num_rows > 0
         assert decoded.equals(direct)
@@ -284,12 +286,12 @@ def test_reports_format_rows_and_one_simulation(
     _, manifest = local_dataset
     assert generated.format == "parquet"  # Spark's default: no Delta jars offline
     assert generated.activity_simulations == 1
-    assert generated.rows == {t: manifest.tables[t].rows for t in TABLE_NAMES}
+    assert generated.rows == {t: manifest.tables[t].rows for t in WRITTEN}
     assert generated.tables["orders"] == f"`{CATALOG}`.`{SCHEMA}`.`orders`"
-    assert _tables_in_schema(spark) == set(TABLE_NAMES)  # no staging or retired table left
+    assert _tables_in_schema(spark) == set(WRITTEN)  # no staging or retired table left
 
 
-@pytest.mark.parametrize("table", TABLE_NAMES)
+@pytest.mark.parametrize("table", WRITTEN)
 def test_rows_equal_the_local_generator(
     table: str, generated: gs.SparkGenerationResult, local_dataset: tuple[Path, Manifest], spark: SparkSession
 ) -> None:
@@ -297,21 +299,21 @@ def test_rows_equal_the_local_generator(
     expected = Counter(tuple(row.values()) for row in pq.read_table(folder / table).to_pylist())
     actual = Counter(tuple(row) for row in spark.table(generated.tables[table]).collect())
     assert actual == expected
-    assert spark.table(generated.tables[table]).columns == TABLES[table].schema.names
+    assert spark.table(generated.tables[table]).columns == ALL_TABLES[table].schema.names
 
 
-@pytest.mark.parametrize("table", TABLE_NAMES)
+@pytest.mark.parametrize("table", WRITTEN)
 def test_column_types_are_the_real_ones(table: str, generated: gs.SparkGenerationResult, spark: SparkSession) -> None:
     actual = spark.table(generated.tables[table]).schema
     expected = ddl.spark_schema(table)
     assert [(f.name, f.dataType) for f in actual.fields] == [(f.name, f.dataType) for f in expected.fields]
     # Parquet tables always read back as nullable in Spark; nullability is exact in the schema the
     # executors produce and in the DDL (NOT NULL, enforced by Delta on Databricks).
-    assert [f.nullable for f in expected.fields] == [f.nullable for f in TABLES[table].schema]
+    assert [f.nullable for f in expected.fields] == [f.nullable for f in ALL_TABLES[table].schema]
 
 
 def test_spark_types_match_arrow(generated: gs.SparkGenerationResult, spark: SparkSession) -> None:
-    types = {(t, f.name): f.dataType for t in TABLE_NAMES for f in spark.table(generated.tables[t]).schema.fields}
+    types = {(t, f.name): f.dataType for t in WRITTEN for f in spark.table(generated.tables[t]).schema.fields}
     assert types[("orders", "order_ts")] == T.TimestampNTZType()
     assert types[("customers", "signup_ts")] == T.TimestampNTZType()
     assert types[("orders", "order_total")] == T.DecimalType(12, 2)
@@ -321,6 +323,7 @@ def test_spark_types_match_arrow(generated: gs.SparkGenerationResult, spark: Spa
     assert types[("order_items", "line_number")] == T.ShortType()
     assert types[("orders", "order_id")] == T.LongType()
     assert types[("inventory_snapshots", "on_hand")] == T.IntegerType()
+    assert types[("customers_history", "is_current")] == T.BooleanType()
 
 
 def test_executor_frames_carry_exact_nullability(spark: SparkSession) -> None:
@@ -335,7 +338,7 @@ def test_overwrite_false_refuses_before_generating(generated: gs.SparkGeneration
     with pytest.raises(OutputExistsError, match="overwrite is false"):
         gs.generate_to_spark(spark, OTHER_SPEC, TARGET, overwrite=False)
     assert _fingerprint(spark) == before
-    assert _tables_in_schema(spark) == set(TABLE_NAMES)
+    assert _tables_in_schema(spark) == set(WRITTEN)
 
 
 def test_failure_on_an_executor_leaves_targets_unchanged(
@@ -359,8 +362,8 @@ def test_failure_on_an_executor_leaves_targets_unchanged(
     with pytest.raises(Exception, match="injected activity failure"):
         gs.generate_to_spark(spark, OTHER_SPEC, TARGET)
     monkeypatch.undo()
-    assert _fingerprint(spark) == before  # the four dimension tables were staged, never swapped in
-    assert _tables_in_schema(spark) == set(TABLE_NAMES)
+    assert _fingerprint(spark) == before  # the dimension tables were staged, never swapped in
+    assert _tables_in_schema(spark) == set(WRITTEN)
 
 
 @pytest.mark.parametrize("persist_allowed", [True, False], ids=["persisted", "persist-refused"])
@@ -419,7 +422,7 @@ def test_failure_during_the_swap_puts_targets_back(generated: gs.SparkGeneration
     assert any("`promotions__staging_" in q for q in renames)  # four tables were swapped in ...
     assert any(q.startswith("ALTER TABLE `spark_catalog`.`retail_spark_test`.`promotions` RENAME") for q in renames)
     assert _fingerprint(spark) == before  # ... and put back
-    assert _tables_in_schema(spark) == set(TABLE_NAMES)
+    assert _tables_in_schema(spark) == set(WRITTEN)
 
 
 def test_clear_message_when_executors_cannot_import_generator(

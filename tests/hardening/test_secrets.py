@@ -87,6 +87,8 @@ async def test_tokens_never_appear_in_results_errors_or_logs(tmp_path: Path, sec
         message=f"rejected Authorization: Bearer {env_token} token={env_token} raw {env_token}",
     )
     workspace.faults.fail_path(r"/workspace/import$", status=500, count=None, message=f"internal {env_token}")
+    workspace.faults.fail_statements(r"^INSERT INTO .*orders__staging_", f"[INJECTED] refused for {env_token}")
+    workspace.jobs.submit_pending_seconds = 300  # submitted runs wait; none of them runs here
 
     names = {"catalog": volume.catalog, "schema": volume.schema, "volume": volume.volume}
     calls: list[tuple[str, dict[str, Any]]] = [
@@ -103,6 +105,8 @@ async def test_tokens_never_appear_in_results_errors_or_logs(tmp_path: Path, sec
         ("execute_script", {"project_path": "envfail"}),
         ("get_generation_status", {"job_id": env_token[:60]}),  # the agent passes the secret itself
         ("upload_to_volume", {**names}),
+        ("create_tables_from_volume", {**names}),  # its third load fails, quoting the token
+        ("create_tables_from_volume", {**names, "profile": "other"}),
         ("upload_to_volume", {**names, "remote_subfolder": "leaky"}),
         ("upload_to_volume", {**names, "profile": "other"}),  # the profile's token is refused: 401
         ("upload_to_volume", {**names, "profile": "missing"}),
@@ -127,6 +131,8 @@ async def test_tokens_never_appear_in_results_errors_or_logs(tmp_path: Path, sec
             },
         ),
         ("trigger_bundle_job", {"catalog": "main", "schema": "s", "wait_sec": 20}),
+        ("submit_generation_run", {"catalog": volume.catalog, "schema": "generated", "upload_folder": "/Users/me/x"}),
+        ("submit_generation_run", {"catalog": volume.catalog, "schema": "generated", "profile": "other"}),
         ("get_job_run", {"run_id": 987654321}),
         ("get_job_run", {"run_id": 1, "profile": "other"}),
         ("cancel_job_run", {"run_id": 987654321}),
@@ -182,6 +188,8 @@ async def test_tokens_never_appear_in_results_errors_or_logs(tmp_path: Path, sec
     assert ("upload_to_volume", False) in outcomes and ("upload_to_volume", True) in outcomes, outcomes
     assert "DEBUG" in logged, "the server did not log at DEBUG level"
     assert any("[REDACTED]" in text for text in outputs), "no error quoted a (masked) secret"
+    created = [text for text in outputs if text.startswith("create_tables_from_volume -> ")]
+    assert any("[INJECTED] refused for [REDACTED]" in text for text in created), created
     assert not log_leaks, log_leaks[:3]
 
 

@@ -1,7 +1,8 @@
 """The wheel as users install it (`pip install retail_datagen-*.whl`, uvx, pipx, a Claude Desktop
 extension): it holds every module and every template, and the MCP server started from a fresh virtual
-environment, with no checkout on its path, writes a project, runs its script, generates a dataset and
-copies a Databricks bundle that ships the wheel itself. Paths have spaces and non-ASCII letters."""
+environment, with no checkout on its path, writes a project, runs its script, generates a dataset,
+copies a Databricks bundle that ships the core wheel built from the installed package, and submits a
+one-time Databricks run whose uploads come from that package. Paths have spaces and non-ASCII letters."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import json
 import os
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import mcp
 import yaml
 from mcp import StdioServerParameters
 
+from server.adapters.databricks.core_wheel import core_wheel_bytes
 from tests.databricks_cli import fake_cli, run_now_request
 from tests.packaging.conftest import REPO, clean_env, run, venv_bin
 from tests.server.mcp_helpers import SMALL, ok
@@ -62,7 +65,7 @@ def test_the_installed_package_is_not_the_checkout(installed_venv: Path, tmp_pat
 
 
 async def test_the_server_from_the_wheel_writes_a_project_runs_it_and_generates(
-    installed_venv: Path, built_wheel: Path, tmp_path: Path
+    installed_venv: Path, tmp_path: Path
 ) -> None:
     root = tmp_path / "Daten root ä"
     params = StdioServerParameters(
@@ -82,36 +85,62 @@ async def test_the_server_from_the_wheel_writes_a_project_runs_it_and_generates(
         counted = ok(await client.call_tool("query_dataset", query))
         checked = ok(await client.call_tool("validate_dataset", {"path": "données 1"}))
     folder = root / "Mein Projekt é"
+    core_name, core_bytes = core_wheel_bytes()
     assert project["project_path"] == str(folder)
-    assert "databricks/dist/retail_datagen-0.1.0-py3-none-any.whl" in project["files"]
+    assert f"databricks/dist/{core_name}" in project["files"]
     assert ran["exit_code"] == 0 and (folder / "data" / "_manifest.json").is_file()
     assert json.loads((folder / "data" / "_manifest.json").read_text(encoding="utf-8"))["parameters"]["days"] == 3
     assert generated["status"] == "succeeded" and (root / "données 1" / "_manifest.json").is_file()
     assert counted["rows"][0][0] == generated["result"]["tables"]["orders"]["rows"]
     assert checked["passed"] is True
-    check_the_bundle_ships_the_wheel(folder / "databricks", built_wheel, tmp_path / "cli")
+    check_the_bundle_ships_the_core_wheel(folder / "databricks", core_bytes, tmp_path / "cli")
 
 
-def check_the_bundle_ships_the_wheel(bundle: Path, built_wheel: Path, cli_folder: Path) -> None:
-    """The copied bundle has nothing to build: it names the wheel beside it, which holds what the
-    built wheel holds, and deploy.sh deploys and runs without touching it."""
+def check_the_bundle_ships_the_core_wheel(bundle: Path, core_bytes: bytes, cli_folder: Path) -> None:
+    """The copied bundle has nothing to build: every target installs the core wheel beside it, built
+    from the installed package (the same bytes as from the checkout: the same sources), and deploy.sh
+    deploys and runs without touching it."""
     config = yaml.safe_load((bundle / "databricks.yml").read_text(encoding="utf-8"))
     assert "artifacts" not in config and "sync" not in config
-    job = yaml.safe_load((bundle / "resources" / "data_generation_job.yml").read_text(encoding="utf-8"))
-    (task,) = job["resources"]["jobs"]["retail_data_generation"]["tasks"]
-    (library,) = task["libraries"]
-    (shipped,) = (bundle / "resources").glob(library["whl"])
-    assert shipped.name == built_wheel.name
-    assert wheel_files(shipped) == wheel_files(built_wheel)
-    with zipfile.ZipFile(shipped) as archive:
-        record = archive.read("retail_datagen-0.1.0.dist-info/RECORD").decode()
-    assert len(record.splitlines()) == len(wheel_files(shipped)) + 1  # every entry hashed, RECORD itself not
+    wheels = []  # what each target installs: the serverless environments' dependency, the classic library
+    for target in config["targets"].values():
+        job = target["resources"]["jobs"]["retail_data_generation"]
+        wheels += [d for e in job.get("environments", []) for d in e["spec"]["dependencies"]]
+        wheels += [lib["whl"] for task in job["tasks"] for lib in task.get("libraries", [])]
+    assert len(wheels) == len(config["targets"]) == 3 and all(w.startswith("./") for w in wheels), wheels
+    shipped = {path for wheel in wheels for path in bundle.glob(wheel)}
+    assert len(shipped) == 1 and next(iter(shipped)).read_bytes() == core_bytes
     env = fake_cli(cli_folder, {"resources": {}})
     run([bundle / "deploy.sh", "dev", "small", "7"], cwd=bundle, PATH=env["PATH"])
     calls, request = run_now_request(cli_folder)
     assert calls[0] == "bundle deploy -t dev" and request["job_id"] == 77
-    assert shipped.is_file()
+    assert next(iter(shipped)).is_file()
     assert os.access(bundle / "deploy.sh", os.X_OK)
+
+
+async def test_submit_generation_run_from_the_wheel_uploads_the_installed_core(
+    installed_venv: Path, standin: Any, tmp_path: Path
+) -> None:
+    """The one-time run's two uploads come from the installed package: the core wheel built from it and
+    the bundle's job script from its package data (the run is held pending: no Spark here)."""
+    standin.jobs.submit_pending_seconds = 120
+    catalog = standin.create_catalog()
+    databricks = {"DATABRICKS_HOST": standin.url, "DATABRICKS_TOKEN": standin.token, "DATABRICKS_AUTH_TYPE": "pat"}
+    params = StdioServerParameters(
+        command=str(venv_bin(installed_venv, "retail-datagen-mcp")),
+        env=clean_env(RETAIL_DATAGEN_ROOT=str(tmp_path / "root"), HOME=str(tmp_path), **databricks),
+        cwd=tmp_path,
+    )
+    async with mcp.Client(params) as client:
+        handle = ok(await client.call_tool("submit_generation_run", {"catalog": catalog, "schema": "s", "days": 3}))
+        cancelled = ok(await client.call_tool("cancel_job_run", {"run_id": handle["run_id"]}))
+    assert handle["done"] is False and cancelled["result_state"] == "CANCELED"
+    store = standin.workspace_store
+    core_name, core_bytes = core_wheel_bytes()
+    wheel, script = handle["uploaded"]["wheel"], handle["uploaded"]["job_script"]
+    assert wheel.endswith("/" + core_name) and store.local(store.normalize(wheel)).read_bytes() == core_bytes
+    job_script = REPO / "templates" / "databricks" / "src" / "generate_data_job.py"
+    assert store.local(store.normalize(script)).read_bytes() == job_script.read_bytes()
 
 
 def test_readme_commands_from_the_wheel(installed_venv: Path, tmp_path: Path) -> None:

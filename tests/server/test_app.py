@@ -11,7 +11,7 @@ import mcp
 import pytest
 
 from server.app import build_server
-from server.tooling.schemas import without_titles
+from server.tooling.schemas import lean
 from server.tools.local.describe_schema import TABLE_NAMES_TEXT
 from tests.server.mcp_helpers import make_settings
 
@@ -32,7 +32,9 @@ LOCAL_TOOLS = {
 WRITING_TOOLS = {"generate_data", "cancel_generation", "init_project", "execute_script", "load_to_postgres"}
 DATABRICKS_TOOLS = {
     "upload_to_volume",
+    "create_tables_from_volume",
     "generate_and_upload",
+    "submit_generation_run",
     "deploy_generation_script",
     "execute_script_on_cluster",
     "generate_and_upload_on_cluster",
@@ -104,7 +106,7 @@ async def test_input_schema_is_flat_and_agrees_with_the_model(tmp_path: Path) ->
     model_schema = GenerateDataInput.model_json_schema()["properties"]
     assert list(schema["properties"]) == list(GenerateDataInput.model_fields)
     for name, prop in schema["properties"].items():
-        assert prop == without_titles(model_schema[name])  # the same schema, less pydantic's titles
+        assert prop == lean(model_schema[name])  # the same schema, less pydantic's repeats
     assert "client_roots" not in schema["properties"] and "ctx" not in schema["properties"]
     assert schema["properties"]["scale"]["enum"] == ["small", "medium", "large"]
     assert tools["query_dataset"].input_schema["required"] == ["sql"]
@@ -127,12 +129,14 @@ def keywords(schema: Any, found: list[tuple[str, Any]]) -> list[tuple[str, Any]]
 
 
 async def test_schemas_carry_no_titles_and_no_repeated_definitions(tmp_path: Path) -> None:
-    """What the agent reads holds no pydantic titles, and a nested model is defined once per schema,
-    under one name with one shape across the whole list."""
+    """What the agent reads holds no pydantic titles nor an optional field's description twice, and a
+    nested model is defined once per schema, under one name with one shape across the whole list."""
     shapes: dict[str, dict[str, Any]] = {}
     for tool in await list_tools(tmp_path, toolsets=("local", "databricks")):
         for schema in (tool.input_schema, tool.output_schema):
             assert "title" not in {key for key, _ in keywords(schema, [])}, tool.name
+            for name, prop in schema.get("properties", {}).items():  # an optional field: one description
+                assert not any("description" in branch for branch in prop.get("anyOf", [])), f"{tool.name}.{name}"
             defs = schema.get("$defs", {})
             assert len({json.dumps(d, sort_keys=True) for d in defs.values()}) == len(defs), f"{tool.name}: a copy"
             refs = {value for key, value in keywords(schema, []) if key == "$ref"}

@@ -45,7 +45,7 @@ async def test_both_journeys_are_listed_with_their_arguments(tmp_path: Path) -> 
     [
         ("local_dataset", {}, ["generate_data(scale='small', days=14, output_dir='sample_data')"]),
         ("local_dataset", {"scale": "Medium", "days": "30"}, ["estimate_dataset(scale='medium', days=30)"]),
-        ("databricks_tables", {"catalog": "main"}, ["trigger_bundle_job(catalog='main', schema='retail_demo'"]),
+        ("databricks_tables", {"catalog": "main"}, ["submit_generation_run(catalog='main', schema='retail_demo'"]),
         (
             "databricks_tables",
             {"catalog": "Sales", "schema": "demo", "volume": "raw", "cluster_id": "0123-456789-abcdef01"},

@@ -93,6 +93,18 @@ def _artifact_dist(bundle: dict[str, Any]) -> Path:
     return (BUNDLE / artifact["path"]).resolve() / "dist"
 
 
+def _merged_job(bundle: dict[str, Any], base: dict[str, Any], target: str) -> dict[str, Any]:
+    """The job as the bundle deploys it for ``target``: the target's fields over the base job's, tasks
+    merged by task_key (as the Databricks CLI merges target overrides)."""
+    override = bundle["targets"][target].get("resources", {}).get("jobs", {}).get(JOB_KEY, {})
+    merged = {**base, **{k: v for k, v in override.items() if k != "tasks"}}
+    tasks = {task["task_key"]: dict(task) for task in base["tasks"]}
+    for task in override.get("tasks", []):
+        tasks[task["task_key"]] = {**tasks.get(task["task_key"], {}), **task}
+    merged["tasks"] = list(tasks.values())
+    return merged
+
+
 # --- The YAML ----------------------------------------------------------------------------------
 
 
@@ -103,21 +115,67 @@ def test_bundle_basics(bundle: dict[str, Any]) -> None:
     assert bundle["variables"]["schema"]["default"] == "retail_demo"
 
 
-def test_both_targets_exist(bundle: dict[str, Any]) -> None:
+def test_the_targets_exist(bundle: dict[str, Any]) -> None:
     targets = bundle["targets"]
     assert targets["dev"]["mode"] == "development"
     assert targets["dev"]["default"] is True
     assert targets["prod"]["mode"] == "production"
+    assert targets["classic"]["mode"] == "development"
 
 
-def test_artifact_builds_this_projects_wheel(bundle: dict[str, Any]) -> None:
+def test_the_artifact_is_the_slim_core_wheel(bundle: dict[str, Any], tmp_path: Path) -> None:
+    """The build command really builds a wheel of the generator package that needs only numpy and pyarrow,
+    unpinned, so that installing it replaces none of the runtime's libraries."""
+    import zipfile
+
     (artifact,) = bundle["artifacts"].values()
     assert artifact["type"] == "whl"
     root = (BUNDLE / artifact["path"]).resolve()
-    assert root == PROJECT
-    assert (root / "pyproject.toml").is_file()
-    assert 'name = "retail-datagen"' in (root / "pyproject.toml").read_text(encoding="utf-8")
-    assert re.search(r"(pip wheel .*--wheel-dir dist|-m build --wheel)", artifact["build"])
+    assert root == PROJECT and (root / "pyproject.toml").is_file()
+    command = artifact["build"].split()
+    assert command[:3] == ["python3", "-m", "server.adapters.databricks.core_wheel"]
+    assert command[3:] == ["--wheel-dir", "dist"]
+    subprocess.run([sys.executable, *command[1:4], str(tmp_path)], cwd=root, check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("*.whl")
+    assert wheel.name.startswith("retail_datagen_core-0.1.0+g") and wheel.name.endswith("-py3-none-any.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata = next(archive.read(n).decode() for n in names if n.endswith(".dist-info/METADATA"))
+    assert {n.split("/")[0] for n in names} - {"generator"} == {wheel.name.rsplit("-", 3)[0] + ".dist-info"}
+    assert "generator/name_pools.json" in names and "generator/spark/run.py" in names  # no Faker needed
+    requires = [line.split(": ", 1)[1] for line in metadata.splitlines() if line.startswith("Requires-Dist: ")]
+    assert requires == ["numpy", "pyarrow"]
+
+
+@pytest.mark.parametrize("target", ["dev", "prod", "classic"])
+def test_every_target_gives_the_task_exactly_one_compute_and_the_wheel(
+    bundle: dict[str, Any], job: tuple[Path, dict[str, Any]], target: str
+) -> None:
+    _, base = job
+    merged = _merged_job(bundle, base, target)
+    task = _task(merged)
+    computes = [key for key in ("environment_key", "job_cluster_key", "existing_cluster_id") if key in task]
+    assert len(computes) == 1, (target, computes)
+    dist = _artifact_dist(bundle)
+    if target == "classic":
+        (cluster,) = merged["job_clusters"]
+        assert task["job_cluster_key"] == cluster["job_cluster_key"] and "environments" not in merged
+        new = cluster["new_cluster"]
+        assert re.fullmatch(r"\d+\.\d+\.x-scala2\.1[23]", new["spark_version"])
+        assert 1 <= new["autoscale"]["min_workers"] <= new["autoscale"]["max_workers"] <= 8
+        assert new["node_type_id"] == "${var.node_type_id}"
+        assert merged["name"] == f"{JOB_KEY}_classic"  # deployable beside dev: trigger_bundle_job finds it by name
+        (library,) = task["libraries"]
+        wheel_glob = (BUNDLE / library["whl"]).resolve()
+    else:
+        (environment,) = merged["environments"]
+        assert task["environment_key"] == environment["environment_key"] and "libraries" not in task
+        assert "job_clusters" not in merged and merged["name"] == JOB_KEY
+        spec = environment["spec"]
+        assert _resolve_vars(str(spec["environment_version"]), bundle).isdigit()
+        (dependency,) = spec["dependencies"]
+        wheel_glob = (BUNDLE / dependency).resolve()
+    assert wheel_glob.name == "*.whl" and wheel_glob.parent == dist  # the artifact's output folder
 
 
 def test_every_named_path_exists(
@@ -131,22 +189,7 @@ def test_every_named_path_exists(
     task = _task(definition)
     script = (resource_file.parent / task["spark_python_task"]["python_file"]).resolve()
     assert script == JOB_SCRIPT.resolve() and script.is_file()
-    for library in task["libraries"]:
-        wheel_glob = (resource_file.parent / library["whl"]).resolve()
-        assert wheel_glob.name == "*.whl"
-        # The folder is made by the artifact build, so it must be the artifact's output folder.
-        assert wheel_glob.parent == dist
-
-
-def test_job_cluster_is_a_small_autoscaling_lts_cluster(job: tuple[Path, dict[str, Any]]) -> None:
-    _, definition = job
-    task = _task(definition)
-    (cluster,) = definition["job_clusters"]
-    assert task["job_cluster_key"] == cluster["job_cluster_key"]
-    new = cluster["new_cluster"]
-    assert re.fullmatch(r"\d+\.\d+\.x-scala2\.1[23]", new["spark_version"])
-    assert 1 <= new["autoscale"]["min_workers"] <= new["autoscale"]["max_workers"] <= 8
-    assert new["node_type_id"] == "${var.node_type_id}"
+    assert not {"environment_key", "job_cluster_key", "libraries"} & set(task)  # compute comes from the target
 
 
 def test_job_parameters_match_the_script_and_the_pipeline(
@@ -168,6 +211,7 @@ def test_job_parameters_match_the_script_and_the_pipeline(
     assert params["--schema"] == "${var.schema}"
     assert {name: params[f"--{name}"] for name in PIPELINE_DEFAULTS} == PIPELINE_DEFAULTS
     assert params["--scale-factor"] == "1.0"
+    assert params["--end-date"] == "2025-12-31"
 
 
 # --- deploy.sh ---------------------------------------------------------------------------------
@@ -216,6 +260,15 @@ def test_deploy_finds_the_dev_job_by_name_when_the_summary_has_no_id(tmp_path: P
     assert request["job_id"] == 77
     assert request["python_params"][:2] == ["--catalog", "c9"]  # read back from the deployed job
     assert request["python_params"][request["python_params"].index("--scale") + 1] == "small"
+
+
+def test_deploy_runs_the_classic_targets_job_cluster_copy(tmp_path: Path) -> None:
+    env = fake_cli(tmp_path / "bin", {"resources": {}})
+    subprocess.run([str(DEPLOY), "classic", "small", "3"], env=env, check=True, capture_output=True)
+    calls, request = run_now_request(tmp_path / "bin")
+    assert calls[0] == "bundle deploy -t classic"
+    assert request["job_id"] == 78  # [dev someone] retail_data_generation_classic, not the serverless copy
+    assert request["python_params"][request["python_params"].index("--days") + 1] == "3"
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,10 @@ the SDK understands), a profile of ``~/.databrickscfg`` (or of the file named by
 ``DATABRICKS_CONFIG_PROFILE``. Every function of this package also accepts an already
 built client (``client=``), which is how tests pass the stand-in workspace's client.
 
+An explicit ``profile`` is the whole configuration: the SDK alone would let ``DATABRICKS_HOST``
+and ``DATABRICKS_TOKEN`` of the environment override the profile's values, so a call naming
+another workspace's profile would silently go to the environment's workspace with its token.
+
 Why a short retry budget: the SDK retries an unreachable host and throttling answers for
 ``retry_timeout_seconds`` (300 s by default), even while *building* the client (it probes
 ``/.well-known/databricks-config``). Tool calls are cut by clients after about a minute,
@@ -50,6 +54,13 @@ _client_cache: dict[tuple[Any, ...], WorkspaceClient] = {}
 _cache_lock = threading.Lock()
 
 
+class _ProfileOnlyConfig(Config):
+    """A Config read from one profile of the config file, never from DATABRICKS_* variables."""
+
+    def _load_from_env(self) -> None:
+        """Skip the environment: an explicitly named profile must win over it."""
+
+
 def remember_client_secrets(client: WorkspaceClient) -> None:
     """Remember the secret values configured on ``client`` (token, client secret, password)."""
     config = getattr(client, "config", None)
@@ -62,7 +73,7 @@ def remember_client_secrets(client: WorkspaceClient) -> None:
 
 def _cache_key(profile: str | None, retry_timeout_seconds: int) -> tuple[Any, ...]:
     env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(("DATABRICKS_", "ARM_"))))
-    config_file = Path(os.environ.get("DATABRICKS_CONFIG_FILE") or "~/.databrickscfg").expanduser()
+    config_file = _config_file()
     try:
         stamp = config_file.stat().st_mtime_ns
     except OSError:
@@ -70,9 +81,13 @@ def _cache_key(profile: str | None, retry_timeout_seconds: int) -> tuple[Any, ..
     return (profile, retry_timeout_seconds, env, str(config_file), stamp, os.environ.get("HOME"))
 
 
+def _config_file() -> Path:
+    return Path(os.environ.get("DATABRICKS_CONFIG_FILE") or "~/.databrickscfg").expanduser()
+
+
 def _check_profile_exists(profile: str) -> None:
     """Raise ``DatabricksNotConfigured`` naming the profiles available when ``profile`` is not one."""
-    config_file = Path(os.environ.get("DATABRICKS_CONFIG_FILE") or "~/.databrickscfg").expanduser()
+    config_file = _config_file()
     parser = configparser.ConfigParser()
     try:
         parser.read(config_file)
@@ -111,9 +126,9 @@ def get_workspace_client(
         "http_timeout_seconds": http_timeout_seconds,
     }
     if profile:
-        options["profile"] = profile
+        options.update(profile=profile, config_file=str(_config_file()))
     try:
-        config = Config(**options)
+        config = _ProfileOnlyConfig(**options) if profile else Config(**options)
         if not config.host:
             raise ValueError("no host is configured")
         client = WorkspaceClient(config=config)

@@ -35,7 +35,7 @@ from typing import Any
 from pydantic import StrictBool
 
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.service.compute import CommandStatus, ContextStatus, Language, State
+from databricks.sdk.service.compute import CommandStatus, ContextStatus, Language
 from generator import rules
 from generator.fields import (
     CatalogName,
@@ -51,8 +51,14 @@ from generator.fields import (
     validated,
 )
 from server.adapters.databricks.auth import resolve_client
-from server.adapters.databricks.calls import api_error, describe, is_not_found, with_retries
-from server.adapters.databricks.errors import ClusterNotFoundError
+from server.adapters.databricks.calls import api_error, describe, with_retries
+from server.adapters.databricks.cluster_state import (
+    RunOutcome,
+    check_cluster,
+    ensure_cluster_running,
+    state_name,
+    stop_or_wait,
+)
 from server.adapters.databricks.polling import ProgressFn, remaining, report, sleep_until_next_poll
 from server.adapters.databricks.volumes import delete_volume_folder, ensure_volume_exists, list_volume_tree
 from server.adapters.databricks.workspace import read_workspace_script
@@ -66,10 +72,6 @@ MAX_ERROR_CHARS = 12_000
 POLL_FIRST_SEC = 0.2
 POLL_MAX_SEC = 3.0
 CANCEL_GRACE_SEC = 10.0
-
-
-class _RunOutcome(Exception):
-    """Ends a run early with a returned (not raised) failure message."""
 
 
 def build_command(source: str, filename: str, env: dict[str, str]) -> str:
@@ -101,62 +103,6 @@ def build_command(source: str, filename: str, env: dict[str, str]) -> str:
     )
 
 
-def _state_name(state: Any) -> str:
-    return state.value if hasattr(state, "value") else str(state)
-
-
-def _ensure_cluster_running(
-    client: WorkspaceClient,
-    cluster_id: str,
-    deadline: float,
-    notes: list[str],
-    progress: ProgressFn | None,
-    cancel: threading.Event | None,
-) -> bool:
-    """Make sure the cluster is RUNNING; True when this call had to start it."""
-    started = False
-    begun = time.monotonic()
-    interval = 0.5
-    while True:
-        try:
-            info = with_retries(lambda: client.clusters.get(cluster_id))
-        except Exception as exc:
-            if is_not_found(exc) or "does not exist" in str(exc):
-                raise ClusterNotFoundError(
-                    redact(f"Cluster {cluster_id} does not exist in this workspace. Check the cluster id."),
-                    error_code="RESOURCE_DOES_NOT_EXIST",
-                    operation="get the cluster",
-                ) from None
-            raise api_error(exc, f"get the state of cluster {cluster_id}") from None
-        state = info.state
-        if state == State.RUNNING:
-            if started:
-                notes.append(f"Cluster {cluster_id} is running (started in {time.monotonic() - begun:.0f} s).")
-            return started
-        if state in (State.ERROR, State.UNKNOWN):
-            raise _RunOutcome(f"Cluster {cluster_id} is in state {_state_name(state)}: {info.state_message or ''}")
-        if state == State.TERMINATED:
-            notes.append(f"Cluster {cluster_id} was TERMINATED; starting it.")
-            report(progress, 0, None, f"Starting cluster {cluster_id}")
-            try:
-                with_retries(lambda: client.clusters.start(cluster_id))
-            except Exception as exc:
-                if getattr(exc, "error_code", None) != "INVALID_STATE":  # someone else started it meanwhile
-                    raise api_error(exc, f"start cluster {cluster_id}") from None
-            started = True
-        elif state in (State.PENDING, State.RESTARTING, State.RESIZING, State.TERMINATING):
-            report(progress, 0, None, f"Waiting for cluster {cluster_id} ({_state_name(state)})")
-        if cancel is not None and cancel.is_set():
-            raise _RunOutcome("Cancelled while waiting for the cluster to start.")
-        if remaining(deadline) <= 0:
-            raise _RunOutcome(
-                f"Cluster {cluster_id} did not reach RUNNING within the timeout (last state {_state_name(state)}). "
-                "Start it first, or raise timeout_sec."
-            )
-        sleep_until_next_poll(interval, deadline, cancel)
-        interval = min(interval * 1.5, 10.0)
-
-
 def _wait_context_running(
     client: WorkspaceClient, cluster_id: str, context_id: str, deadline: float, cancel: threading.Event | None
 ) -> None:
@@ -169,13 +115,15 @@ def _wait_context_running(
         if status.status == ContextStatus.RUNNING:
             return
         if status.status == ContextStatus.ERROR:
-            raise _RunOutcome("The cluster could not create a Python execution context.")
-        if cancel is not None and cancel.is_set():
-            raise _RunOutcome("Cancelled while the execution context was being created.")
-        if remaining(deadline) <= 0:
-            raise _RunOutcome("Timed out while the execution context was being created.")
-        sleep_until_next_poll(interval, deadline, cancel)
-        interval = min(interval * 1.5, POLL_MAX_SEC)
+            raise RunOutcome("The cluster could not create a Python execution context.")
+        interval = stop_or_wait(
+            deadline,
+            cancel,
+            interval,
+            POLL_MAX_SEC,
+            cancelled="Cancelled while the execution context was being created.",
+            timed_out="Timed out while the execution context was being created.",
+        )
 
 
 def _error_text(results: Any) -> str:
@@ -197,6 +145,7 @@ def execute_script_on_cluster(
     extra_env: Env = None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
+    start_cluster: StrictBool = True,
 ) -> dict[str, Any]:
     """Run the workspace script ``workspace_path`` on ``cluster_id`` with its output in a Volume.
 
@@ -209,6 +158,10 @@ def execute_script_on_cluster(
     ``error`` is None on success or plain text (Python error summary and traceback, timeout,
     cancellation), ``duration_sec`` is the real wall time, and ``cluster_started`` (an extra
     key beyond the reference contract) tells whether this call had to start the cluster.
+
+    Before anything is sent, RuleErrors refuses compute that cannot run the command, naming the tool
+    to use instead: serverless, a SQL warehouse id, a job cluster, and a terminated cluster when
+    ``start_cluster`` is false (see ``cluster_state.check_cluster``).
     """
     env = dict(extra_env or {})
     for reserved in ("SCALE_FACTOR", "OUTPUT_PATH"):
@@ -220,6 +173,7 @@ def execute_script_on_cluster(
     started_at = time.monotonic()
     deadline = started_at + timeout
     client = resolve_client(client)
+    check_cluster(client, cluster_id, for_commands=True, may_start=start_cluster)
     notes: list[str] = []
     result: dict[str, Any] = {
         "success": False,
@@ -235,7 +189,7 @@ def execute_script_on_cluster(
     command_done = False
     output = ""
     try:
-        result["cluster_started"] = _ensure_cluster_running(client, cluster_id, deadline, notes, progress, cancel)
+        result["cluster_started"] = ensure_cluster_running(client, cluster_id, deadline, notes, progress, cancel)
         report(progress, 0, None, f"Creating an execution context on cluster {cluster_id}")
         try:
             created = client.command_execution.create(cluster_id=cluster_id, language=Language.PYTHON)
@@ -266,20 +220,20 @@ def execute_script_on_cluster(
             if state in (CommandStatus.FINISHED, CommandStatus.ERROR, CommandStatus.CANCELLED):
                 command_done = True
                 break
-            if cancel is not None and cancel.is_set():
-                raise _RunOutcome("Cancelled: the command was cancelled on the cluster.")
-            if remaining(deadline) <= 0:
-                raise _RunOutcome(
-                    f"Timed out after {timeout} s: the command was cancelled and the execution context destroyed. "
-                    "Raise timeout_sec or lower scale_factor."
-                )
             elapsed = time.monotonic() - started_at
             report(progress, min(elapsed, timeout), timeout, f"Running on cluster {cluster_id}: {elapsed:.0f} s")
-            sleep_until_next_poll(interval, deadline, cancel)
-            interval = min(interval * 1.5, POLL_MAX_SEC)
+            interval = stop_or_wait(
+                deadline,
+                cancel,
+                interval,
+                POLL_MAX_SEC,
+                cancelled="Cancelled: the command was cancelled on the cluster.",
+                timed_out=f"Timed out after {timeout} s: the command was cancelled and the execution context "
+                "destroyed. Raise timeout_sec or lower scale_factor.",
+            )
 
         results = status.results
-        result_type = _state_name(getattr(results, "result_type", None)) if results is not None else None
+        result_type = state_name(getattr(results, "result_type", None)) if results is not None else None
         data = getattr(results, "data", None) if results is not None else None
         if data is not None:
             output = data if isinstance(data, str) else json.dumps(data, default=str)
@@ -289,7 +243,7 @@ def execute_script_on_cluster(
             result["error"] = "The command was cancelled on the cluster."
         else:
             result["error"] = _error_text(results)
-    except _RunOutcome as outcome:
+    except RunOutcome as outcome:
         result["error"] = str(outcome)
     finally:
         if command_id is not None and context_id is not None and not command_done:
@@ -361,6 +315,7 @@ def generate_and_upload_on_cluster(
 
     started_at = time.monotonic()
     client = resolve_client(client)
+    check_cluster(client, cluster_id, for_commands=True, may_start=True)  # before the folder is cleaned
     ensure_volume_exists(client, catalog, schema, volume)
     cleaned = 0
     if clean:

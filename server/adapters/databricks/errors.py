@@ -46,6 +46,24 @@ class ClusterNotFoundError(DatabricksApiError):
     """The cluster id does not name a cluster of this workspace."""
 
 
+class CatalogNotFoundError(DatabricksApiError):
+    """The Unity Catalog catalog does not exist, or the caller may not use it."""
+
+
+class WarehouseError(DatabricksApiError):
+    """No SQL warehouse can run the statements (none exists, the one named is missing, it does not start)."""
+
+
+class StatementError(DatabricksApiError):
+    """A SQL statement failed, or did not finish within its wait; ``sql_state`` is the SQLSTATE when known."""
+
+    def __init__(
+        self, message: str, *, error_code: str | None = None, operation: str | None = None, sql_state: str | None = None
+    ) -> None:
+        super().__init__(message, error_code=error_code, operation=operation)
+        self.sql_state = sql_state
+
+
 class JobNotFoundError(LookupError):
     """No job matches the requested name (nor its bundle dev-mode variant) or id."""
 

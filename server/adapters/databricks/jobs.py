@@ -26,6 +26,7 @@ import re
 import threading
 import time
 import uuid
+from datetime import date
 from typing import Any
 
 from pydantic import StrictBool
@@ -68,8 +69,20 @@ WaitSeconds = seconds(0, MAX_WAIT_SEC, "Seconds to wait for the run to end.")
 OutputChars = whole_number(100, 100_000, "Characters of each task's output to return (its end).")
 
 
-def build_python_params(catalog: str, schema: str, scale: str, days: int, overwrite: bool, seed: int) -> list[str]:
-    """The pipeline's CLI arguments; raises ``RuleErrors`` when they break the Jobs API's limits."""
+def build_python_params(
+    catalog: str,
+    schema: str,
+    scale: str,
+    days: int,
+    overwrite: bool,
+    seed: int,
+    *,
+    scale_factor: float | None = None,
+    end_date: date | None = None,
+    customer_history: bool | None = None,
+) -> list[str]:
+    """The pipeline's CLI arguments (``--scale-factor``, ``--end-date`` and ``--customer-history`` when given);
+    raises ``RuleErrors`` when they break the Jobs API's limits."""
     params = [
         "--catalog",
         catalog,
@@ -84,6 +97,12 @@ def build_python_params(catalog: str, schema: str, scale: str, days: int, overwr
         "--seed",
         str(seed),
     ]
+    if scale_factor is not None:
+        params += ["--scale-factor", repr(float(scale_factor))]
+    if end_date is not None:
+        params += ["--end-date", end_date.isoformat()]
+    if customer_history is not None:
+        params += ["--customer-history", "true" if customer_history else "false"]
     encoded = json.dumps(params)
     for field, value in (("catalog", catalog), ("schema", schema)):
         if not value.isascii():

@@ -14,9 +14,10 @@ import os
 import threading
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel
 
 from generator.rules import RuleErrors
 from server.adapters.secrets import redact
@@ -65,6 +66,30 @@ def workspace_client(profile: str | None) -> WorkspaceClient:
 async def run_databricks(tc: ToolContext, tool: str, work: Callable[[threading.Event, Progress], T]) -> T:
     """`work(cancel, progress)` in a worker thread with progress relayed; failures become ToolErrors."""
     return await run_with_progress(tc, work, lambda exc: tool_error(tool, exc), stop_wait_sec=STOP_WAIT_SEC)
+
+
+def adapter_arguments(args: BaseModel) -> dict[str, Any]:
+    """A tool's checked parameters as keyword arguments of the adapter function of the same names: without
+    the tool's own `profile`, and without those left unset (None: the adapter's own default)."""
+    return {name: value for name, value in args.model_dump(exclude={"profile"}).items() if value is not None}
+
+
+async def run_on_workspace(
+    tc: ToolContext,
+    tool: str,
+    profile: str | None,
+    work: Callable[[WorkspaceClient, threading.Event, Progress], T],
+) -> tuple[T, str]:
+    """`work(client, cancel, progress)` on the workspace of `profile`, and that workspace's host: every
+    Databricks result names the workspace it used, so a call that reached the wrong one is seen at once."""
+
+    def run(cancel: threading.Event, progress: Progress) -> tuple[T, str]:
+        from server.adapters.databricks.auth import workspace_host
+
+        client = workspace_client(profile)
+        return work(client, cancel, progress), workspace_host(client)
+
+    return await run_databricks(tc, tool, run)
 
 
 def tool_error(tool: str, exc: Exception) -> ToolError:

@@ -4,9 +4,9 @@ an all-purpose cluster through the Command Execution API, writing straight into 
 from __future__ import annotations
 
 import threading
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from generator.fields import (
     CatalogName,
@@ -21,7 +21,7 @@ from generator.fields import WorkspacePath as AnyWorkspacePath
 from server.adapters.secrets import redact
 from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
 from server.tooling.work import Progress
-from server.tools.databricks.calls import run_databricks, workspace_client
+from server.tools.databricks.calls import run_on_workspace
 from server.tools.databricks.parameters import (
     Clean,
     OptionalDays,
@@ -29,8 +29,12 @@ from server.tools.databricks.parameters import (
     OptionalSeed,
     Profile,
     RemoteSubfolder,
+    WorkspaceResult,
     script_env,
 )
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
 
 WorkspacePath = Annotated[
     AnyWorkspacePath,
@@ -51,10 +55,14 @@ class ExecuteScriptOnClusterInput(ToolInput):
     scale: OptionalScale = None
     days: OptionalDays = None
     seed: OptionalSeed = None
+    start_cluster: bool = Field(
+        True,
+        description="Start a TERMINATED cluster (3-7 minutes); false refuses it at once.",
+    )
     profile: Profile = None
 
 
-class ClusterRunOutput(BaseModel):
+class ClusterRunOutput(WorkspaceResult):
     """Outcome of a script run on a cluster (a failed script is a result with success=false)."""
 
     success: bool = Field(description="True when the script finished without an exception.")
@@ -97,8 +105,9 @@ class ClusterGenerateOutput(ClusterRunOutput):
     volume_path: str = Field(description="/Volumes/<catalog>/<schema>/<volume>/<remote_subfolder> (OUTPUT_PATH).")
 
 
-def _cluster_output(raw: dict[str, Any]) -> dict[str, Any]:
+def _cluster_output(raw: dict[str, Any], host: str) -> dict[str, Any]:
     return {
+        "workspace_host": host,
         "success": bool(raw["success"]),
         "output": redact(raw["output"]),
         "error": redact(raw["error"]) if raw["error"] is not None else None,
@@ -117,15 +126,15 @@ async def execute_script_on_cluster(args: ExecuteScriptOnClusterInput, tc: ToolC
     SCALE_FACTOR (SCALE, DAYS, SEED when given), so it writes its tables straight into a Volume.
 
     Use it after deploy_generation_script, or with your own script of the same contract;
-    generate_and_upload_on_cluster also empties the folder and checks what arrived. Cost: cluster
-    time (seconds for small data); a stopped cluster first takes 3-7 minutes to start, so prefer a
-    running one.
+    generate_and_upload_on_cluster also empties the folder and checks what arrived. Serverless
+    compute, SQL warehouses and job clusters are refused (submit_generation_run and
+    create_tables_from_volume work there). Cost: cluster time (seconds for small data); a stopped
+    cluster first takes 3-7 minutes to start, so prefer a running one.
     """
 
-    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+    def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
         from server.adapters.databricks.cluster import execute_script_on_cluster as run_on_cluster
 
-        client = workspace_client(args.profile)
         return run_on_cluster.raw_function(
             args.cluster_id,
             args.workspace_path,
@@ -136,9 +145,12 @@ async def execute_script_on_cluster(args: ExecuteScriptOnClusterInput, tc: ToolC
             extra_env=script_env(args.scale, args.days, args.seed),
             progress=progress,
             cancel=cancel,
+            start_cluster=args.start_cluster,
         )
 
-    return ClusterRunOutput(**_cluster_output(await run_databricks(tc, "execute_script_on_cluster", work)))
+    return ClusterRunOutput(
+        **_cluster_output(*await run_on_workspace(tc, "execute_script_on_cluster", args.profile, work))
+    )
 
 
 @tool(
@@ -154,10 +166,9 @@ async def generate_and_upload_on_cluster(args: GenerateOnClusterInput, tc: ToolC
     from this machine. Cost: as execute_script_on_cluster (prefer a running cluster).
     """
 
-    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+    def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
         from server.adapters.databricks.cluster import generate_and_upload_on_cluster as run_on_cluster
 
-        client = workspace_client(args.profile)
         return run_on_cluster.raw_function(
             args.cluster_id,
             args.workspace_path,
@@ -174,5 +185,5 @@ async def generate_and_upload_on_cluster(args: GenerateOnClusterInput, tc: ToolC
             cancel=cancel,
         )
 
-    raw = await run_databricks(tc, "generate_and_upload_on_cluster", work)
-    return ClusterGenerateOutput(**_cluster_output(raw), volume_path=raw["volume_path"])
+    raw, host = await run_on_workspace(tc, "generate_and_upload_on_cluster", args.profile, work)
+    return ClusterGenerateOutput(**_cluster_output(raw, host), volume_path=raw["volume_path"])

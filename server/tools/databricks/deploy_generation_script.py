@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from generator.fields import WorkspacePath
 from server.tooling.definition import Hints, ToolContext, ToolInput, tool
 from server.tooling.work import Progress
-from server.tools.databricks.calls import run_databricks, workspace_client
-from server.tools.databricks.parameters import Profile
+from server.tools.databricks.calls import run_on_workspace
+from server.tools.databricks.parameters import Profile, WorkspaceResult
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
 
 
 class DeployGenerationScriptInput(ToolInput):
@@ -24,7 +27,7 @@ class DeployGenerationScriptInput(ToolInput):
     profile: Profile = None
 
 
-class DeployGenerationScriptOutput(BaseModel):
+class DeployGenerationScriptOutput(WorkspaceResult):
     """The script written into the workspace."""
 
     workspace_path: str = Field(description="Workspace path actually created.")
@@ -45,22 +48,22 @@ async def deploy_generation_script(args: DeployGenerationScriptInput, tc: ToolCo
     Cost: one upload, about a second.
     """
 
-    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+    def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
         from generator.portable import portable_script
         from server.adapters.databricks.workspace import upload_script_to_workspace
 
         script = portable_script()
-        client = workspace_client(args.profile)
         progress(0, 1, f"Uploading the generation script to {args.workspace_path}")
         return upload_script_to_workspace.raw_function(
             args.workspace_path, client=client, overwrite=args.overwrite, content=script
         )
 
-    raw = await run_databricks(tc, "deploy_generation_script", work)
+    raw, host = await run_on_workspace(tc, "deploy_generation_script", args.profile, work)
     path = raw["workspace_path"]
     return DeployGenerationScriptOutput(
         workspace_path=path,
         bytes=raw["bytes"],
+        workspace_host=host,
         message=f"Next: execute_script_on_cluster(cluster_id=..., workspace_path='{path}', "
         "volume_output_path='/Volumes/<catalog>/<schema>/<volume>/incoming_data') or "
         f"generate_and_upload_on_cluster(cluster_id=..., workspace_path='{path}', catalog=..., schema=..., "

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import subprocess
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from generator.fields import CatalogName, SchemaName, ScriptScaleFactor, ScriptTimeout, VolumeName
+from generator.fields import CatalogName, SchemaName, ScriptScaleFactor, ScriptTimeout, VolumeName, WarehouseId
 from server.adapters.secrets import redact
 from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
 from server.tooling.links import LinkedFile
 from server.tooling.work import Progress
-from server.tools.databricks.calls import run_databricks, workspace_client
-from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder
+from server.tools.databricks.calls import run_on_workspace
+from server.tools.databricks.create_tables_from_volume import CreateTablesFromVolumeOutput, tables_output
+from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder, WorkspaceResult
 from server.tools.databricks.upload_to_volume import UploadToVolumeOutput, upload_output
 from server.tools.local.execute_script import ScriptRunOutput
 from server.tools.local.parameters import ProjectPath
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
 
 with schema_field_allowed():
 
@@ -33,15 +37,26 @@ with schema_field_allowed():
         remote_subfolder: RemoteSubfolder = "incoming_data"
         clean: Clean = True
         timeout_sec: ScriptTimeout = 300
+        create_tables: bool = Field(
+            False,
+            description="Then make the Delta tables in <catalog>.<schema> as create_tables_from_volume does.",
+        )
+        warehouse_id: WarehouseId = None
         profile: Profile = None
 
 
-class GenerateAndUploadOutput(BaseModel):
+class GenerateAndUploadOutput(WorkspaceResult):
     """The local generation and, when it succeeded, the upload."""
 
-    success: bool = Field(description="True when the script exited 0 and every file arrived in the volume.")
+    success: bool = Field(
+        description="True when the script exited 0, every file arrived in the volume and, with create_tables, "
+        "every table was created."
+    )
     generation: ScriptRunOutput = Field(description="The local run: exit code, capped output and the log path.")
     upload: UploadToVolumeOutput | None = Field(description="The upload; null when the generation failed.")
+    tables: CreateTablesFromVolumeOutput | None = Field(
+        None, description="The tables made (create_tables=true); null when not asked for or the upload was partial."
+    )
     message: str = Field(description="What happened and what to do next.")
 
     def linked_files(self) -> list[LinkedFile]:
@@ -59,7 +74,8 @@ async def generate_and_upload(args: GenerateAndUploadInput, tc: ToolContext) -> 
     upload <project_path>/data as upload_to_volume does; the volume is checked first.
 
     Use it for the one-shot workflow with an editable project (init_project); for the standard
-    dataset, generate_data then upload_to_volume. Cost: the script's run time plus the upload.
+    dataset, generate_data then upload_to_volume. create_tables=true then makes the typed Delta
+    tables as create_tables_from_volume does. Cost: the script's run time plus the upload.
     """
     from server.adapters.scripts import SCRIPT_NAME
 
@@ -70,11 +86,10 @@ async def generate_and_upload(args: GenerateAndUploadInput, tc: ToolContext) -> 
             "or put your own script there."
         )
 
-    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+    def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
         from server.adapters.databricks.local_pipeline import generate_and_upload as run_pipeline
         from server.adapters.scripts import ScriptCancelledError
 
-        client = workspace_client(args.profile)
         try:
             return run_pipeline.raw_function(
                 str(project),
@@ -89,6 +104,8 @@ async def generate_and_upload(args: GenerateAndUploadInput, tc: ToolContext) -> 
                 client=client,
                 progress=progress,
                 cancel=cancel,
+                create_tables=args.create_tables,
+                warehouse_id=args.warehouse_id,
             )
         except subprocess.TimeoutExpired:
             raise ToolError(
@@ -99,7 +116,7 @@ async def generate_and_upload(args: GenerateAndUploadInput, tc: ToolContext) -> 
         except ScriptCancelledError:
             raise ToolError("The run was cancelled and the script's processes were killed.") from None
 
-    raw = await run_databricks(tc, "generate_and_upload", work)
+    raw, host = await run_on_workspace(tc, "generate_and_upload", args.profile, work)
     generation = raw["generation"]
     run = ScriptRunOutput(
         exit_code=generation["exit_code"],
@@ -109,7 +126,7 @@ async def generate_and_upload(args: GenerateAndUploadInput, tc: ToolContext) -> 
         duration_sec=generation["duration_sec"],
         log_path=generation["log_path"],
     )
-    upload = upload_output(raw["upload"]) if raw["upload"] is not None else None
+    upload = upload_output(raw["upload"], host) if raw["upload"] is not None else None
     if upload is None:
         message = (
             f"{SCRIPT_NAME} failed with exit code {run.exit_code}; nothing was uploaded. See generation.stderr "
@@ -117,9 +134,17 @@ async def generate_and_upload(args: GenerateAndUploadInput, tc: ToolContext) -> 
         )
     else:
         message = upload.message
+    tables = tables_output(raw["tables"], host) if raw.get("tables") is not None else None
+    if tables is not None:
+        message = f"{message} {tables.message}"
+    elif args.create_tables and upload is not None:
+        message = f"{message} No table was created: the upload was not complete."
+    complete = run.exit_code == 0 and upload is not None and upload.success
     return GenerateAndUploadOutput(
-        success=run.exit_code == 0 and upload is not None and upload.success,
+        success=complete and (tables.success if tables is not None else not args.create_tables),
         generation=run,
         upload=upload,
+        tables=tables,
         message=message,
+        workspace_host=host,
     )

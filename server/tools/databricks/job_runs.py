@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import threading
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from generator.fields import CatalogName, Days, Id, JobName, Scale, SchemaName, Seed, seconds
+from generator.rules import RuleErrors
 from generator.spec import DEFAULT_DAYS, DEFAULT_SCALE, DEFAULT_SEED
 from server.adapters.secrets import redact
 from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
 from server.tooling.work import Progress
-from server.tools.databricks.calls import run_databricks, workspace_client
-from server.tools.databricks.parameters import Profile
+from server.tools.databricks.calls import run_on_workspace, tool_error
+from server.tools.databricks.parameters import Profile, WorkspaceResult
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
 
 #: Longest time trigger_bundle_job waits: clients cut a call at about 60 s.
 MAX_TRIGGER_WAIT_SEC = 45
@@ -36,7 +40,9 @@ with schema_field_allowed():
         overwrite: bool = Field(True, description="Let the job replace existing tables.")
         seed: Seed = DEFAULT_SEED
         job_name: JobName = Field(
-            "retail_data_generation", description="The bundle's job; its '[dev <user>] ' copy is found too."
+            "retail_data_generation",
+            description="The bundle's job; its '[dev <user>] ' copy is found too (classic target: "
+            "retail_data_generation_classic).",
         )
         job_id: Id | None = Field(None, description="Run this job id instead of looking job_name up.")
         wait_sec: seconds(0, MAX_TRIGGER_WAIT_SEC, "Seconds to wait.") = Field(  # type: ignore[valid-type]
@@ -45,7 +51,7 @@ with schema_field_allowed():
         profile: Profile = None
 
 
-class JobRunHandle(BaseModel):
+class JobRunHandle(WorkspaceResult):
     """A job run and where it is."""
 
     run_id: int = Field(description="Handle of the run: pass it to get_job_run or cancel_job_run.")
@@ -96,7 +102,7 @@ class JobRunDetails(JobRunHandle):
     error: str | None = Field(description="The first task error, or why the run failed; null when it did not fail.")
 
 
-def _handle_fields(raw: dict[str, Any]) -> dict[str, Any]:
+def handle_fields(raw: dict[str, Any], host: str) -> dict[str, Any]:
     run_id = raw["run_id"]
     if raw["done"] and raw["success"]:
         message = f"Run {run_id} succeeded."
@@ -110,7 +116,7 @@ def _handle_fields(raw: dict[str, Any]) -> dict[str, Any]:
     else:
         message = (
             f"Run {run_id} is {raw['life_cycle_state']}. Poll get_job_run(run_id={run_id}) every 30-60 s (a job "
-            f"cluster takes minutes to start); cancel_job_run(run_id={run_id}) stops it."
+            f"cluster takes minutes to start, serverless about a minute); cancel_job_run(run_id={run_id}) stops it."
         )
     if raw.get("run_page_url"):
         message += f" Run page: {raw['run_page_url']}"
@@ -124,6 +130,7 @@ def _handle_fields(raw: dict[str, Any]) -> dict[str, Any]:
         "done": bool(raw["done"]),
         "success": bool(raw["success"]),
         "message": redact(message),
+        "workspace_host": host,
     }
 
 
@@ -136,16 +143,15 @@ async def trigger_bundle_job(args: TriggerBundleJobInput, tc: ToolContext) -> Jo
     """Start a run of the Asset Bundle's generation job (deployed with `databricks bundle deploy`)
     and wait up to wait_sec; done=false means it goes on: poll get_job_run every 30-60 s.
 
-    Use it to generate the dataset as Unity Catalog tables on a job cluster. Cost: a job cluster
-    for the run (a few minutes for small, its start included); every call starts a new run.
+    Use it to generate the dataset as Unity Catalog tables with the deployed bundle (serverless, or
+    a job cluster for the classic target); with nothing deployed use submit_generation_run. Cost:
+    serverless starts in about a minute, a job cluster in a few, then a few minutes for small data;
+    every call starts a new run.
     """
 
-    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
-        from server.adapters.databricks.jobs import build_python_params
+    def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
         from server.adapters.databricks.jobs import trigger_bundle_job as trigger
 
-        build_python_params(args.catalog, args.schema, args.scale, args.days, args.overwrite, args.seed)
-        client = workspace_client(args.profile)
         return trigger.raw_function(
             args.catalog,
             args.schema,
@@ -161,7 +167,13 @@ async def trigger_bundle_job(args: TriggerBundleJobInput, tc: ToolContext) -> Jo
             cancel=cancel,
         )
 
-    return JobRunHandle(**_handle_fields(await run_databricks(tc, "trigger_bundle_job", work)))
+    from server.adapters.databricks.jobs import build_python_params
+
+    try:  # the Jobs API's limits, checked before the client (and its first request) exists
+        build_python_params(args.catalog, args.schema, args.scale, args.days, args.overwrite, args.seed)
+    except RuleErrors as exc:
+        raise tool_error("trigger_bundle_job", exc) from None
+    return JobRunHandle(**handle_fields(*await run_on_workspace(tc, "trigger_bundle_job", args.profile, work)))
 
 
 @tool(
@@ -175,13 +187,12 @@ async def get_job_run(args: GetJobRunInput, tc: ToolContext) -> JobRunDetails:
     run failed. Cost: a few requests, about a second.
     """
 
-    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+    def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
         from server.adapters.databricks.jobs import get_job_run as get_run
 
-        client = workspace_client(args.profile)
         return get_run.raw_function(args.run_id, client=client, max_output_chars=JOB_LOG_TAIL_CHARS)
 
-    raw = await run_databricks(tc, "get_job_run", work)
+    raw, host = await run_on_workspace(tc, "get_job_run", args.profile, work)
     tasks = [
         TaskRunOutput(
             task_key=str(task["task_key"]),
@@ -196,7 +207,7 @@ async def get_job_run(args: GetJobRunInput, tc: ToolContext) -> JobRunDetails:
         for task in raw["tasks"][:MAX_TASKS_LISTED]
     ]
     error = redact(raw["error"]) if raw["error"] is not None else None
-    return JobRunDetails(**_handle_fields(raw), tasks=tasks, error=error)
+    return JobRunDetails(**handle_fields(raw, host), tasks=tasks, error=error)
 
 
 @tool(
@@ -211,11 +222,10 @@ async def cancel_job_run(args: CancelJobRunInput, tc: ToolContext) -> JobRunHand
     Use it to stop a run started by mistake or taking too long. Cost: a few requests.
     """
 
-    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+    def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
         from server.adapters.databricks.jobs import cancel_job_run as cancel_run
 
-        client = workspace_client(args.profile)
         progress(0, None, f"Cancelling run {args.run_id}")
         return cancel_run.raw_function(args.run_id, client=client, wait_sec=CANCEL_RUN_WAIT_SEC)
 
-    return JobRunHandle(**_handle_fields(await run_databricks(tc, "cancel_job_run", work)))
+    return JobRunHandle(**handle_fields(*await run_on_workspace(tc, "cancel_job_run", args.profile, work)))

@@ -11,7 +11,7 @@ from generator.fields import LakebaseInstance, PostgresDatabase, PostgresSchema
 from server.tooling.definition import ToolContext, schema_field_allowed, tool
 from server.tooling.work import Progress
 from server.tools.databricks.calls import run_databricks, workspace_client
-from server.tools.databricks.parameters import Profile
+from server.tools.databricks.parameters import Profile, WorkspaceResult
 from server.tools.local.load_to_postgres import (
     LOAD_HINTS,
     DatasetToLoad,
@@ -34,8 +34,8 @@ with schema_field_allowed():
         overwrite: ReplaceSchema = False
         profile: Profile = None
 
-    class LoadToLakebaseOutput(LoadOutput):
-        """The load (LoadOutput) and the instance it went to (never the credential)."""
+    class LoadToLakebaseOutput(LoadOutput, WorkspaceResult):
+        """The load (LoadOutput), the instance it went to and the workspace that named it (never the credential)."""
 
         instance_name: str = Field(description="The Lakebase instance that received the tables.")
 
@@ -53,6 +53,7 @@ async def load_to_lakebase(args: LoadToLakebaseInput, tc: ToolContext) -> LoadTo
     clients: list[Any] = []
 
     def work(cancel: threading.Event, progress: Progress) -> LoadToLakebaseOutput:
+        from server.adapters.databricks.auth import workspace_host
         from server.adapters.databricks.lakebase import load_to_lakebase as load
 
         def connect() -> None:
@@ -69,6 +70,6 @@ async def load_to_lakebase(args: LoadToLakebaseInput, tc: ToolContext) -> LoadTo
                 progress=progress,
                 cancel=cancel,
             )
-        return LoadToLakebaseOutput.of(result, given)
+        return LoadToLakebaseOutput.of(result, given, workspace_host=workspace_host(clients[0]))
 
     return await run_databricks(tc, "load_to_lakebase", work)

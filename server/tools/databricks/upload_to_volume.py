@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from generator.fields import CatalogName, MaxFiles, SchemaName, VolumeName
 from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
 from server.tooling.messages import one_line
 from server.tooling.work import Progress
-from server.tools.databricks.calls import run_databricks, workspace_client
-from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder
+from server.tools.databricks.calls import run_on_workspace
+from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder, WorkspaceResult
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
 
 #: Paths, folders and error lines listed in an upload result; the rest are counted. A folder of
 #: thousands of files must not become thousands of entries in the agent's context.
@@ -42,7 +45,7 @@ with schema_field_allowed():
         profile: Profile = None
 
 
-class UploadToVolumeOutput(BaseModel):
+class UploadToVolumeOutput(WorkspaceResult):
     """What arrived in the volume (a partial failure is a result with success=false, not an error)."""
 
     success: bool = Field(description="True only when every file arrived.")
@@ -73,14 +76,14 @@ def per_folder(paths: list[str], base: str) -> dict[str, int]:
     return {**listed, OTHER_FOLDERS: rest} if rest else listed
 
 
-def upload_output(raw: dict[str, Any]) -> UploadToVolumeOutput:
+def upload_output(raw: dict[str, Any], host: str) -> UploadToVolumeOutput:
     """The adapter's result ({success, files_uploaded, uploaded_paths, errors, remote_base}) as a short one."""
     paths = sorted(raw["uploaded_paths"])
     errors = [one_line(line, MAX_ERROR_LINE_CHARS) for line in raw["errors"]]
     base = raw["remote_base"]
     if raw["success"]:
         message = (
-            f"Uploaded {raw['files_uploaded']} files to {base}. In Databricks read a table with "
+            f"Uploaded {raw['files_uploaded']} files to {base} in {host}. In Databricks read a table with "
             f"spark.read.parquet('{base}/<table>'), or SELECT * FROM parquet.`{base}/orders`."
         )
     else:
@@ -98,6 +101,7 @@ def upload_output(raw: dict[str, Any]) -> UploadToVolumeOutput:
         errors_omitted=max(0, len(errors) - MAX_LISTED_ERRORS),
         remote_base=base,
         message=message,
+        workspace_host=host,
     )
 
 
@@ -123,12 +127,11 @@ async def upload_to_volume(args: UploadToVolumeInput, tc: ToolContext) -> Upload
             "or find one with list_datasets."
         )
 
-    def work(cancel: threading.Event, progress: Progress) -> dict[str, Any]:
+    def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
         from server.adapters.databricks.volumes import upload_to_volume as upload
 
         if not any(path.is_file() for path in local.rglob("*")):
             raise ToolError(f"local_data_dir={args.local_data_dir!r} ({local}) holds no files to upload.")
-        client = workspace_client(args.profile)
         return upload.raw_function(
             args.catalog,
             args.schema,
@@ -142,4 +145,4 @@ async def upload_to_volume(args: UploadToVolumeInput, tc: ToolContext) -> Upload
             cancel=cancel,
         )
 
-    return upload_output(await run_databricks(tc, "upload_to_volume", work))
+    return upload_output(*await run_on_workspace(tc, "upload_to_volume", args.profile, work))

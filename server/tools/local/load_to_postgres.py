@@ -91,11 +91,13 @@ with schema_field_allowed():
         message: str = Field(description="What happened and what to do next.")
 
         @classmethod
-        def of(cls, result: LoadResult, dataset_path: Path | None) -> Any:
-            """The core's LoadResult (or LakebaseLoadResult, for the subclass) as a tool result."""
+        def of(cls, result: LoadResult, dataset_path: Path | None, **extra: Any) -> Any:
+            """The core's LoadResult (or LakebaseLoadResult, for the subclass) as a tool result; `extra` fills
+            the subclass's own fields."""
             source = str(dataset_path) if dataset_path is not None else "a dataset generated for this call"
             return cls(
                 **asdict(result),
+                **extra,
                 dataset_path=str(dataset_path) if dataset_path is not None else None,
                 message=f"Loaded {result.total_rows:,} rows of {source} into schema {result.schema} of database "
                 f"{result.database} on {result.host}:{result.port} in {result.seconds:.1f} s, with primary keys, "

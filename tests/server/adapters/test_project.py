@@ -26,17 +26,20 @@ def test_copied_bundle_points_at_the_checkout(tmp_path: Path, where: Path) -> No
     files = init_project(project, overwrite=False)
     bundle = project / "databricks"
     config = yaml.safe_load((bundle / "databricks.yml").read_text())
-    artifact = (bundle / config["artifacts"]["retail_datagen_wheel"]["path"]).resolve()
+    artifact = (bundle / config["artifacts"]["retail_datagen_core"]["path"]).resolve()
     assert artifact == CHECKOUT and (artifact / "pyproject.toml").is_file()
     assert (bundle / config["sync"]["paths"][1]).resolve() == artifact / "dist"
-    job = yaml.safe_load((bundle / "resources" / "data_generation_job.yml").read_text())
-    tasks = next(iter(job["resources"]["jobs"].values()))["tasks"]
-    wheel = tasks[0]["libraries"][0]["whl"]
-    assert (bundle / "resources" / wheel).parent.resolve() == artifact / "dist"
+    wheels = []  # what each target installs: the serverless environments' dependency, the classic library
+    for target in config["targets"].values():
+        job = target["resources"]["jobs"]["retail_data_generation"]
+        wheels += [d for e in job.get("environments", []) for d in e["spec"]["dependencies"]]
+        wheels += [lib["whl"] for task in job["tasks"] for lib in task.get("libraries", [])]
+    assert len(wheels) == len(config["targets"]) == 3
+    assert all((bundle / wheel).parent.resolve() == artifact / "dist" for wheel in wheels), wheels
     deploy = (bundle / "deploy.sh").read_text(encoding="utf-8")
     (clean,) = re.findall(r"^rm -f (.+?)  #", deploy, flags=re.MULTILINE)
     (removed,) = shlex.split(clean)  # one word for the shell, spaces or not
-    assert (bundle / removed).parent.resolve() == artifact / "dist" and Path(removed).name == "retail_datagen-*.whl"
+    assert (bundle / removed).parent.resolve() == artifact / "dist" and Path(removed).name == "retail_datagen*.whl"
     subprocess.run(["bash", "-n", str(bundle / "deploy.sh")], check=True)
     assert (project / "generate_data.py").is_file()
     assert not (project / SHIPPED_WHEEL_DIR).exists()  # from a checkout the wheel is built at deploy time
@@ -48,7 +51,7 @@ def test_a_changed_template_is_refused_rather_than_copied_half_pointed(tmp_path:
     (tmp_path / "checkout" / "generator").mkdir(parents=True)
     (tmp_path / "checkout" / "pyproject.toml").write_text("[project]\n", encoding="utf-8")
     shutil.copytree(TEMPLATES_DIR, templates)
-    job = templates / "databricks" / "resources" / "data_generation_job.yml"
-    job.write_text(job.read_text(encoding="utf-8").replace("../../../dist/*.whl", "somewhere/*.whl"), "utf-8")
-    with pytest.raises(TemplatesMissingError, match="no longer holds 'whl: ../../../dist/\\*.whl'"):
+    config = templates / "databricks" / "databricks.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("whl: ../../dist/*.whl", "whl: x/*.whl"), "utf-8")
+    with pytest.raises(TemplatesMissingError, match="no longer holds 'whl: ../../dist/\\*.whl'"):
         init_project(tmp_path / "project", overwrite=False, templates=templates)

@@ -71,3 +71,18 @@ def test_token_never_appears_in_cluster_results(standin, workspace_client, volum
     assert result["success"] is False
     assert token not in repr(result)
     assert "[REDACTED]" in result["error"]
+
+
+def test_an_explicit_profile_wins_over_the_environments_host_and_token(no_credentials, standin, monkeypatch):
+    """Fuzzing defect: with DATABRICKS_HOST/TOKEN set, profile="other" went to the environment's workspace."""
+    cfg = no_credentials / "cfg"
+    cfg.write_text(f"[other]\nhost = {standin.url}\ntoken = {standin.token}\n")
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(cfg))
+    monkeypatch.setenv("DATABRICKS_HOST", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-environment-token-never-sent")
+    client = get_workspace_client("other")
+    assert client.config.host == standin.url
+    assert client.current_user.me().user_name == standin.user_name
+    (call,) = standin.requests.find("GET", r"/scim/v2/Me$")
+    assert call.status == 200  # the stand-in accepted the profile's token, not the environment's
+    assert get_workspace_client().config.host == "http://127.0.0.1:9"  # without a profile the environment rules

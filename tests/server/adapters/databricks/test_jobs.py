@@ -89,6 +89,17 @@ def test_several_dev_copies_prefer_the_callers_own(standin, workspace_client, as
         trigger_bundle_job("main", "s", wait_sec=0, client=workspace_client)
 
 
+def test_the_serverless_and_the_classic_targets_jobs_are_told_apart_by_name(standin, workspace_client, assets):
+    """The bundle's dev (serverless) and classic (job cluster) targets can both be deployed by one user."""
+    serverless = standin.register_job("[dev standin_user] retail_data_generation", assets / "job_generate.py")
+    classic = standin.register_job("[dev standin_user] retail_data_generation_classic", assets / "job_generate.py")
+    assert trigger_bundle_job("main", "s", wait_sec=0, client=workspace_client)["job_id"] == serverless
+    chosen = trigger_bundle_job(
+        "main", "s", wait_sec=0, job_name="retail_data_generation_classic", client=workspace_client
+    )
+    assert chosen["job_id"] == classic
+
+
 def test_job_lookup_pages_through_many_jobs(standin, workspace_client, assets):
     for i in range(120):
         standin.register_job(f"filler_{i}", assets / "job_slow.py")

@@ -1,9 +1,9 @@
 """End to end: trigger_bundle_job runs the bundle's REAL job script, which writes the seven tables.
 
-The stand-in's job runs templates/databricks/src/generate_data_job.py with the project attached
-as a job library (``register_job(libraries=[project root])``, the stand-in's version of the
-bundle's ``libraries: - whl: ...``), so the script imports this project as it imports the wheel
-on a real cluster, and writes on a local Spark session. PYSPARK_SUBMIT_ARGS (which pyspark
+The stand-in's job runs templates/databricks/src/generate_data_job.py with the slim core wheel
+attached as a job library (``register_job(libraries=[wheel])``, the stand-in's version of the
+classic target's ``libraries: - whl: ...``), so the script imports the generator from the wheel
+as on a real cluster, and writes on a local Spark session. PYSPARK_SUBMIT_ARGS (which pyspark
 itself reads) points that session's warehouse into the test's tmp_path: Spark's in-memory
 session catalog keeps managed tables as Parquet folders ``<warehouse>/<schema>.db/<table>``,
 read back here and compared with the local generator's rows for the same spec.
@@ -21,6 +21,7 @@ from generator.runner import run
 from generator.schema import TABLE_NAMES
 from generator.spec import DatasetSpec
 from server.adapters.databricks import get_job_run, trigger_bundle_job, wait_for_job_run
+from server.adapters.databricks.core_wheel import build_core_wheel
 from tests.server.mcp_helpers import REPO
 
 PROJECT_ROOT = REPO
@@ -46,7 +47,7 @@ def test_trigger_bundle_job_runs_the_real_job_script_and_writes_the_seven_tables
     job_id = standin.register_job(
         "retail_data_generation",
         JOB_SCRIPT,
-        libraries=[PROJECT_ROOT],
+        libraries=[build_core_wheel(tmp_path / "dist")],
         env={"PYSPARK_SUBMIT_ARGS": submit_args, "PYSPARK_PYTHON": sys.executable},
         pending_seconds=0.1,
     )

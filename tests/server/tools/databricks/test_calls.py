@@ -50,6 +50,8 @@ async def test_without_credentials_every_tool_says_what_to_set_and_local_tools_w
 ) -> None:
     calls = {
         "upload_to_volume": {"catalog": "c", "schema": "s", "volume": "v"},
+        "create_tables_from_volume": {"catalog": "c", "schema": "s", "volume": "v"},
+        "submit_generation_run": {"catalog": "c", "schema": "s"},
         "generate_and_upload": {"project_path": "sample_data", "catalog": "c", "schema": "s", "volume": "v"},
         "deploy_generation_script": {"workspace_path": SCRIPT_PATH},
         "execute_script_on_cluster": {

@@ -33,7 +33,12 @@ def instance(standin: Any, lakebase_database: Any, monkeypatch: pytest.MonkeyPat
 
 
 async def test_a_dataset_lands_on_the_instance_and_the_credential_is_never_shown(
-    credentials: dict[str, str], instance: Any, server: MCPServer, dataset_copy: Path, caplog: pytest.LogCaptureFixture
+    credentials: dict[str, str],
+    standin: Any,
+    instance: Any,
+    server: MCPServer,
+    dataset_copy: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     arguments = {"instance_name": INSTANCE, "database": instance.name, "path": "sample_data"}
     caplog.set_level(logging.DEBUG)
@@ -44,6 +49,7 @@ async def test_a_dataset_lands_on_the_instance_and_the_credential_is_never_shown
     loaded = ok(result)
     expected = {name: table.rows for name, table in read_manifest(dataset_copy).tables.items()}
     assert loaded["rows"] == expected and loaded["instance_name"] == INSTANCE
+    assert loaded["workspace_host"] == standin.url
     assert (loaded["user"], loaded["database"], loaded["schema"]) == (USER_NAME, instance.name, "retail")
     assert instance.schemas() == {"retail"}
     assert "overwrite" in error_text(again)  # the second load is refused: the schema holds the tables

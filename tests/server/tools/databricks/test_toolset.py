@@ -15,7 +15,9 @@ from tests.server.tools.databricks.conftest import SCRIPT_PATH
 #: Annotations each tool must carry: (read_only, destructive, idempotent, open_world).
 EXPECTED_HINTS = {
     "upload_to_volume": (False, True, True, True),
+    "create_tables_from_volume": (False, True, True, True),
     "generate_and_upload": (False, True, False, True),
+    "submit_generation_run": (False, True, False, True),
     "deploy_generation_script": (False, True, True, True),
     "execute_script_on_cluster": (False, True, False, True),
     "generate_and_upload_on_cluster": (False, True, False, True),
@@ -53,6 +55,7 @@ async def test_databricks_tools_are_listed_with_truthful_annotations(tmp_path: P
                 prop = tool.output_schema["$defs"][prop["$ref"].rsplit("/", 1)[-1]]
             assert prop.get("description"), f"{name} output {prop_name}"
         assert "ctx" not in tool.input_schema["properties"] and "client_roots" not in tool.input_schema["properties"]
+        assert "workspace_host" in tool.output_schema["required"], f"{name} must name the workspace it used"
     upload = tools["upload_to_volume"].input_schema
     assert list(upload["properties"]) == [
         "catalog",

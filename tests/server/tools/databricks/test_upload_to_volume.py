@@ -144,3 +144,32 @@ async def test_cancelling_the_call_stops_the_upload(
         assert 0 < len(arrived) < 80, len(arrived)
         # the session still works
         assert ok(await client.call_tool("describe_schema", {"table": "stores"}))["tables"][0]["name"] == "stores"
+
+
+async def test_an_explicit_profile_wins_over_the_environment_and_the_result_names_its_host(
+    credentials: dict[str, str], standin: Any, volume: Any, data_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fuzzing defect: profile="other" uploaded to the environment's workspace with the environment's token."""
+    config = data_root.parent / "databrickscfg"
+    config.write_text(f"[other]\nhost = {standin.url}\ntoken = {standin.token}\n", encoding="utf-8")
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("DATABRICKS_HOST", "http://127.0.0.1:9")  # the environment names a workspace that is gone
+    monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-environment-token-never-sent")
+    folder = data_root / "few"
+    folder.mkdir(parents=True)
+    (folder / "a.txt").write_text("a\n", encoding="utf-8")
+    async with mcp.Client(build_server(make_settings(data_root))) as client:
+        result = ok(
+            await client.call_tool(
+                "upload_to_volume",
+                {**volume_args(volume), "local_data_dir": "few", "profile": "other"},
+            )
+        )
+    assert result["success"] is True
+    assert result["workspace_host"] == standin.url
+    assert standin.url in result["message"]
+    assert (volume.local / "incoming_data" / "a.txt").read_text(encoding="utf-8") == "a\n"
+
+
+def volume_args(volume: Any) -> dict[str, str]:
+    return {"catalog": volume.catalog, "schema": volume.schema, "volume": volume.volume}
