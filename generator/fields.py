@@ -147,10 +147,8 @@ MaxFiles = whole_number(0, rules.MAX_ID, "Upload at most this many files (a quic
 WarehouseId = rule_type(
     rules.WAREHOUSE_ID, str, "SQL warehouse; null: a running one, else a stopped one, started.", optional=True
 )
-TargetCatalog = rule_type(rules.UC_NAME, str, "Catalog for the tables; null: the volume's.", optional=True)
-TargetSchema = rule_type(
-    rules.UC_NAME, str, "Schema for the tables, created when missing; null: the volume's.", optional=True
-)
+TargetCatalog = rule_type(rules.UC_NAME, str, "Catalog that receives the tables.", optional=True)
+TargetSchema = rule_type(rules.UC_NAME, str, "Schema that receives the tables.", optional=True)
 StatementsTimeout = whole_number(
     1,
     rules.MAX_STATEMENTS_TIMEOUT_SEC,

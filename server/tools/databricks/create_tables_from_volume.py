@@ -8,15 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from generator.fields import (
-    CatalogName,
-    SchemaName,
-    StatementsTimeout,
-    TargetCatalog,
-    TargetSchema,
-    VolumeName,
-    WarehouseId,
-)
+from generator.fields import CatalogName, SchemaName, StatementsTimeout, VolumeName, WarehouseId
 from server.adapters.secrets import redact
 from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
 from server.tooling.work import Progress
@@ -37,8 +29,10 @@ with schema_field_allowed():
         remote_subfolder: RemoteSubfolder = "incoming_data"
         warehouse_id: WarehouseId = None
         timeout_sec: StatementsTimeout = 300
-        target_catalog: TargetCatalog = None
-        target_schema: TargetSchema = None
+        target_catalog: CatalogName | None = Field(None, description="Catalog for the tables; null: the volume's.")
+        target_schema: SchemaName | None = Field(
+            None, description="Schema for the tables, created when missing; null: the volume's."
+        )
         profile: Profile = None
 
 
