@@ -152,8 +152,13 @@ def test_readme_commands_from_the_wheel(installed_venv: Path, tmp_path: Path) ->
     assert "order_items" in summary.stdout
     assert "rows" in run([cli, "estimate", "--scale", "large", "--days", "365"], cwd=work).stdout
     run([cli, "validate", "sample_data"], cwd=work)
+    run([cli, "generate", "--mode", "incremental", "--days", "7", "--output-dir", "sample_data"], cwd=work)
+    assert json.loads((work / "sample_data" / "_manifest.json").read_text(encoding="utf-8"))["version"] == 1
     run([cli, "portable-script", "-o", "generate_data.py"], cwd=work)
     run([venv_bin(installed_venv, "python"), "generate_data.py"], cwd=work, SCALE_FACTOR="0.1", DAYS="2")
     assert (work / "data" / "_manifest.json").is_file()
     usage = run([venv_bin(installed_venv, "retail-datagen-mcp"), "--help"], cwd=work).stdout
     assert "--root" in usage and "--read-only" in usage
+    core = [venv_bin(installed_venv, "python"), "-m", "server.adapters.databricks.core_wheel", "--wheel-dir", "dist"]
+    built = Path(run(core, cwd=work).stdout.strip())  # the bundle's build step, as the README names it
+    assert (work / "dist" / built.name).read_bytes() == core_wheel_bytes()[1]
