@@ -49,7 +49,10 @@ def _dataset_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="retail-datagen", description="Realistic, reproducible synthetic retail data (seven related tables)."
+        prog="retail-datagen",
+        description="Realistic, reproducible synthetic retail data (seven related tables).",
+        epilog="retail-datagen mcp [--root DIR] [--read-only] [--toolsets ...] starts the MCP server over stdio "
+        "(the same as retail-datagen-mcp).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     generate = commands.add_parser("generate", help="generate a dataset into a folder")

@@ -4,6 +4,7 @@ has numpy and pyarrow but neither retail-datagen nor Faker (the name lists ship 
 from __future__ import annotations
 
 import base64
+import importlib.util
 import io
 import zipfile
 from pathlib import Path
@@ -11,7 +12,23 @@ from pathlib import Path
 from generator.catalog import POOLS_SNAPSHOT
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-TEMPLATES_DIR = PACKAGE_DIR.parent / "templates"
+#: The repository's templates/ folder, shipped as package data under this name (see pyproject.toml).
+TEMPLATES_PACKAGE = "retail_datagen_templates"
+
+
+def templates_dir() -> Path:
+    """Where the templates are: the folder of the retail_datagen_templates package, which is the
+    repository's templates/ in an editable install and `site-packages/retail_datagen_templates` when
+    installed from a wheel (uvx, pipx, pip install .). Found without importing anything.
+
+    A broken installation gives a path that does not exist, so the caller's error names it.
+    """
+    spec = importlib.util.find_spec(TEMPLATES_PACKAGE)
+    locations = [Path(entry) for entry in (spec.submodule_search_locations or [])] if spec else []
+    return next((folder.resolve() for folder in locations if folder.is_dir()), PACKAGE_DIR.parent / TEMPLATES_PACKAGE)
+
+
+TEMPLATES_DIR = templates_dir()
 SCRIPT_TEMPLATE = TEMPLATES_DIR / "generate_data.py"
 PLACEHOLDER = "EMBEDDED_GENERATOR: str | None = None"
 

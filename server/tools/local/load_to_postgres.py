@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field, StrictBool
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 LOAD_HINTS = Hints(read_only=False, destructive=True, idempotent=True, open_world=True)
 #: Prefix of the hidden folder (under the data root) that holds a dataset generated for one load.
 GENERATED_PREFIX = ".load-"
+#: overwrite of both load tools.
+ReplaceSchema = Annotated[StrictBool, Field(description="Replace a schema that already holds the tables.")]
 
 
 class DatasetToLoad(DatasetConfig):
@@ -40,9 +42,7 @@ class DatasetToLoad(DatasetConfig):
     path: str | None = Field(
         None,
         min_length=1,
-        description="Dataset folder to load (written by generate_data; parquet, csv, delta or duckdb); relative "
-        "paths resolve under the data root. Default (null): generate a dataset for this call from scale, "
-        "scale_factor, days, seed and end_date, load it, and delete the files afterwards.",
+        description="Dataset folder (relative to the data root); null: generate one from the dataset parameters.",
     )
 
     def given_dataset(self, tc: ToolContext) -> Path | None:
@@ -68,15 +68,11 @@ with schema_field_allowed():
             None,
             min_length=1,
             max_length=4096,
-            description="libpq connection string: key=value pairs (host=db.example.com port=5432 dbname=shop "
-            "user=me) or a URI (postgresql://me@db.example.com:5432/shop?sslmode=require). What it leaves out comes "
-            "from the server's PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD variables and ~/.pgpass; null uses "
-            "those alone. A password in it is never shown back.",
+            description="libpq connection string (host=... dbname=... or postgresql://...); what it leaves out "
+            "comes from the server's PG* variables and ~/.pgpass.",
         )
         schema: PostgresSchema = "retail"
-        overwrite: StrictBool = Field(
-            False, description="Replace the schema when it already holds the dataset's tables; false refuses."
-        )
+        overwrite: ReplaceSchema = False
 
     class LoadOutput(BaseModel):
         """Where the tables went and how fast (never a password or credential)."""
@@ -175,18 +171,12 @@ def remember_dsn_passwords(dsn: str | None) -> None:
 
 @tool(title="Load a dataset into PostgreSQL", hints=LOAD_HINTS, uses_roots=True)
 async def load_to_postgres(args: LoadToPostgresInput, tc: ToolContext) -> LoadOutput:
-    """Load a dataset into a schema of a PostgreSQL database, all seven tables or none: real types
-    (numeric, date, timestamp, smallint/integer/bigint), primary keys, foreign keys enforced by
-    PostgreSQL, indexes on the foreign keys, ANALYZE; rows streamed with COPY, tables in parallel.
+    """Load a dataset into a PostgreSQL schema, all seven tables or none, with real types, primary
+    and foreign keys and indexes; the schema is swapped in whole, so a failure leaves the old one.
 
-    Use it when the data must be in an operational database (psql, an application, a BI tool):
-    give path (a dataset from generate_data) or leave it null to generate one for this call from
-    scale, days, seed. The server is named by dsn or the PG* variables of the server's environment;
-    the schema is built beside the old one and swapped in, so a failure leaves the previous schema
-    untouched, and an existing schema with tables is replaced only with overwrite=true. Two loads
-    into one schema never interleave (the second is refused). Progress is reported per table.
-    Cost: about 300K rows/s on 2 cores; small/14 days (~46K rows) about 1 s, medium/30 days
-    (1.5M rows) about 5 s; for tens of millions of rows use the CLI (retail-datagen load-postgres).
+    Use it when the data must be in an operational database (psql, an application, a BI tool).
+    Cost: about 300K rows/s (small/14 days ~1 s, medium/30 days ~5 s); for tens of millions of rows
+    use the CLI (retail-datagen load-postgres).
     """
     given = args.given_dataset(tc)
     remember_dsn_passwords(args.dsn)
