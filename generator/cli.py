@@ -22,6 +22,7 @@ from generator.rules import MAX_DAYS
 from generator.spec import DEFAULT_DAYS, DEFAULT_END_DATE, DEFAULT_SCALE, DEFAULT_SEED
 
 if TYPE_CHECKING:
+    from generator.postgres.changes import UpsertResult
     from generator.runner import ProgressCallback, ProgressEvent
 
 EXIT_BAD_INPUT = 2
@@ -85,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--schema", default="retail", help="target schema, replaced as a whole (default: retail)")
     load.add_argument("--overwrite", action="store_true", help="replace the schema when it already holds the tables")
     load.add_argument("--workers", type=int, default=None, help="tables loaded at once (default: 2 per core)")
+    load.add_argument(
+        "--changes",
+        action="store_true",
+        help="apply the dataset's change feed (from incremental or merge runs) to the schema loaded before, "
+        "as upserts and deletes in one transaction, instead of reloading",
+    )
     portable = commands.add_parser(
         "portable-script", help="write generate_data.py with the generator embedded (for a bare cluster)"
     )
@@ -230,11 +237,23 @@ def _portable(output: str) -> int:
     return 0
 
 
+def _print_upserts(result: UpsertResult) -> int:
+    """The effect of an applied change feed, per table."""
+    for name, change in result.tables.items():
+        print(f"{name:<22}{change.inserted:>10,} inserted {change.updated:>10,} updated {change.deleted:>10,} deleted")
+    versions = ", ".join(str(v) for v in result.versions)
+    print(
+        f"change feed versions {versions} applied to schema {result.schema} of database {result.database} on "
+        f"{result.host}:{result.port} in {result.seconds:.2f} s"
+    )
+    return 0
+
+
 def _load_postgres(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from generator.postgres import PostgresLoadError, load_to_postgres
+    from generator.postgres import PostgresLoadError, load_to_postgres, upsert_changes
 
     with Progress(
         TextColumn("[bold]loading[/]"),
@@ -247,6 +266,8 @@ def _load_postgres(args: argparse.Namespace) -> int:
     ) as bar:
         task = bar.add_task("", total=None)
         try:
+            if args.changes:
+                return _print_upserts(upsert_changes(args.path, args.dsn, schema=args.schema))
             result = load_to_postgres(
                 args.path,
                 args.dsn,
