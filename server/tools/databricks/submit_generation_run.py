@@ -14,6 +14,7 @@ from generator.fields import (
     ClusterId,
     EnvironmentVersion,
     IdempotencyToken,
+    Mode,
     SchemaName,
     WorkspacePath,
     seconds,
@@ -60,6 +61,16 @@ with schema_field_allowed():
             description=f"Wait up to this many seconds (max {MAX_TRIGGER_WAIT_SEC}) for the run before returning; "
             "0 (default) returns at once with run_id. Follow the run with get_job_run.",
         )
+        mode: Mode = Field(
+            "overwrite",
+            description="overwrite (default): a fresh dataset replaces the tables. incremental: append the days "
+            "after the tables' last day up to end_date (or `days` more), continuing their stock; a re-run with "
+            "the same end_date changes nothing. merge: bring the tables to these parameters (e.g. scale small to "
+            "medium) with MERGE INTO, changed rows updated, new ones inserted. Both take the parameters not set "
+            "in this call from what the tables hold (their retail_datagen_state table), and the run fails with "
+            "what they hold when the parameters do not fit (a gap, another seed). Each run's changes are in "
+            "Delta's change data feed: table_changes('<catalog>.<schema>.<table>', <version>).",
+        )
         profile: Profile = None
 
 
@@ -86,7 +97,8 @@ async def submit_generation_run(args: SubmitGenerationRunInput, tc: ToolContext)
     """Generate the seven retail tables (and customers_history with customer_history=true) as typed Delta
     tables in <catalog>.<schema> with a one-time Databricks job run (Jobs API runs/submit): the bundle's Spark
     job, the same rows as the local generator for the same parameters, all tables or none. Serverless by
-    default; cluster_id runs it on an all-purpose cluster.
+    default; cluster_id runs it on an all-purpose cluster. mode=incremental later appends days to the tables
+    (only the new days are simulated) and mode=merge brings them to other parameters, both with MERGE INTO.
 
     Use it to go from a workspace token to queryable tables with nothing deployed and no Databricks CLI: the
     tool uploads the slim core wheel (numpy and pyarrow only; the runtime's libraries are kept) and the job
@@ -100,7 +112,9 @@ async def submit_generation_run(args: SubmitGenerationRunInput, tc: ToolContext)
     def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
         from server.adapters.databricks.generation_run import submit_generation_run as submit
 
-        return submit.raw_function(**adapter_arguments(args), client=client, progress=progress, cancel=cancel)
+        given = sorted(args.model_fields_set & set(DatasetConfig.model_fields))  # the others: the tables'
+        arguments = adapter_arguments(args)
+        return submit.raw_function(**arguments, given=given, client=client, progress=progress, cancel=cancel)
 
     raw, host = await run_on_workspace(tc, "submit_generation_run", args.profile, work)
     handle = handle_fields(raw, host)
