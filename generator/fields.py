@@ -170,6 +170,13 @@ ConnectTimeout = rule_type(rules.CONNECT_TIMEOUT, int, "Seconds to wait for the 
 ChangeVersions = rule_type(
     rules.CHANGE_VERSIONS, list[int], "Change-feed versions to apply; null applies every version.", optional=True
 )
+Given = rule_type(
+    rules.GIVEN,
+    list[str],
+    "The dataset parameters the caller set: with mode incremental or merge only these are passed on, the "
+    "others are the dataset's own. Default (null): all of them.",
+    optional=True,
+)
 DuckdbFile = rule_type(
     rules.DUCKDB_FILE,
     str,

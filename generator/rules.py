@@ -265,6 +265,23 @@ def _versions(value: object, field: str) -> list[int]:
 #: Versions of a change feed to apply.
 CHANGE_VERSIONS = Rule(_versions, {"type": "array", "items": {"type": "integer", "minimum": 0}})
 
+#: The parameters that decide a dataset's rows (generator.spec.DatasetSpec's fields).
+DATASET_PARAMETERS = ("scale", "scale_factor", "days", "seed", "end_date", "customer_history")
+
+
+def _given(value: object, field: str) -> list[str]:
+    accepted = "a list of dataset parameter names: " + ", ".join(DATASET_PARAMETERS)
+    if not isinstance(value, list | tuple | set | frozenset):
+        raise RuleError(field, value, accepted, "not a list")
+    unknown = [name for name in value if name not in DATASET_PARAMETERS]
+    if unknown:
+        raise RuleError(field, unknown[0], accepted, "not a dataset parameter")
+    return sorted(value)  # type: ignore[arg-type]
+
+
+#: The dataset parameters a caller set (an incremental or merge run takes the others from the dataset).
+GIVEN = Rule(_given, {"type": "array", "items": {"enum": list(DATASET_PARAMETERS)}})
+
 
 # --------------------------------------------------------------------------- names and paths
 

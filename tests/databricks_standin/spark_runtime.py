@@ -5,8 +5,8 @@ find them where a user would: through the SQL warehouse and the Unity Catalog AP
 runtime's catalog *is* Unity Catalog. Here the runtime is a local Spark session whose only catalog is
 its session catalog, ``spark_catalog``, so the stand-in bridges the two:
 
-* Every task process of a one-time run (``runs/submit``) gets one Spark configuration: ``local[2]``,
-  Hive support with a Derby metastore and a warehouse folder of this runtime's own, kept across runs
+* Every task process of a one-time run (``runs/submit``) gets one Spark configuration: ``local[2]``
+  with Delta Lake, Hive support with a Derby metastore and a warehouse folder of this runtime's own, kept across runs
   as a workspace keeps its metastore, so that a run sees (and may replace) the tables of the runs
   before it. The Python workers get a ``sitecustomize`` that removes this project's editable-install
   finder, so that executors import the project only from the wheel the task installed, as on a cluster.
@@ -73,18 +73,11 @@ class SparkRuntime:
         self.uc.create_catalog(SPARK_CATALOG, comment="local Spark's session catalog", if_not_exists=True)
 
     def submit_args(self) -> str:
-        """PYSPARK_SUBMIT_ARGS of every task: local[2], Hive metastore and warehouse kept in ``root``."""
-        metastore = f"jdbc:derby:;databaseName={self.root / 'metastore_db'};create=true"
-        confs = {
-            "spark.ui.enabled": "false",
-            "spark.sql.shuffle.partitions": "2",
-            "spark.sql.catalogImplementation": "hive",
-            "spark.sql.warehouse.dir": str(self.root / "warehouse"),
-            "spark.hadoop.javax.jdo.option.ConnectionURL": metastore,
-            "spark.driver.extraJavaOptions": f"-Dderby.system.home={self.root / 'derby'}",
-        }
-        options = " ".join(f"--conf {key}={value}" for key, value in confs.items())
-        return f"--master local[2] --driver-memory 1g {options} pyspark-shell"
+        """PYSPARK_SUBMIT_ARGS of every task: local[2] with Delta Lake (as every Databricks runtime has it:
+        tests/spark_session.py), Hive metastore and warehouse kept in ``root``."""
+        from spark_session import submit_args
+
+        return submit_args(self.root / "warehouse", metastore=self.root / "derby")
 
     def task_env(self, env: dict[str, str], export: Path, sql_faults: list[dict[str, Any]]) -> dict[str, str]:
         """``env`` of a task process with the Spark runtime added (``export``: where its catalog is written)."""

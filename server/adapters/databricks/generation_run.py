@@ -6,8 +6,8 @@ Nothing needs to be deployed first.
 How a call goes:
 
 1. Checks, each a second and before anything is written: the catalog exists (else the catalogs you may
-   use are named), a ``cluster_id`` names an all-purpose cluster, with ``overwrite=false`` no target table
-   exists, and the schema exists or is created (a refused CREATE SCHEMA is the workspace's message plus
+   use are named), a ``cluster_id`` names an all-purpose cluster, with ``overwrite=false`` (mode overwrite)
+   no target table exists, and the schema exists or is created (a refused CREATE SCHEMA is the workspace's message plus
    the GRANT to ask for).
 2. The slim core wheel (``core_wheel``: the generator package, numpy and pyarrow unpinned) and the
    bundle's job script (``templates/databricks/src/generate_data_job.py``) are put in ``upload_folder``,
@@ -18,7 +18,8 @@ How a call goes:
    dependency is the wheel, or on ``existing_cluster_id`` with the wheel as its library.
 4. The call returns at once with ``run_id`` and ``run_page_url``, or after waiting up to ``wait_sec``
    with progress; ``get_job_run`` and ``cancel_job_run`` follow and stop the run like any other. The job
-   writes staging tables and swaps them in only when all of them exist (``generator.spark``).
+   writes staging tables and swaps them in only when all of them exist (``generator.spark``); with mode
+   incremental or merge it grows the tables with INSERT and MERGE INTO instead, restoring them on failure.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ from generator.fields import (
     Days,
     EndDate,
     EnvironmentVersion,
+    Given,
     IdempotencyToken,
+    Mode,
     Scale,
     ScaleFactor,
     SchemaName,
@@ -49,6 +52,7 @@ from generator.fields import (
     WorkspacePath,
     validated,
 )
+from generator.modes import OVERWRITE
 from generator.portable import TEMPLATES_DIR
 from generator.schema import dataset_tables
 from generator.spec import DEFAULT_DAYS, DEFAULT_SCALE, DEFAULT_SEED
@@ -127,6 +131,8 @@ def submit_generation_run(
     wait_sec: WaitSeconds = 0,
     *,
     customer_history: CustomerHistory = False,
+    mode: Mode = OVERWRITE,
+    given: Given = None,
     cluster_id: ClusterId | None = None,
     upload_folder: WorkspacePath | None = None,
     environment_version: EnvironmentVersion = DEFAULT_ENVIRONMENT_VERSION,
@@ -137,6 +143,11 @@ def submit_generation_run(
 ) -> dict[str, Any]:
     """Submit a one-time run that generates the seven tables (and customers_history with ``customer_history``)
     into ``catalog.schema`` (see the module doc); ``end_date`` None is the generator's (2025-12-31).
+
+    ``mode`` incremental appends the days after the tables' last day (``days`` more, or up to ``end_date``),
+    merge brings them to these parameters (MERGE INTO; see generator.spark.revise): the job then gets only
+    the dataset parameters named in ``given`` (None: all), and takes the others from what the tables hold.
+    The job decides (and may refuse, exit code 2, saying what the tables hold) when it runs.
 
     Returns the run handle of ``get_job_run`` (``run_id, job_id`` (None), ``run_page_url,
     life_cycle_state, result_state, state_message, done, success``) plus ``workspace_host``, ``compute``,
@@ -159,13 +170,15 @@ def submit_generation_run(
         scale_factor=scale_factor,
         end_date=end_date,
         customer_history=customer_history,
+        mode=mode,
+        passed=None if mode == OVERWRITE else given,
     )
     tables = dataset_tables(customer_history)
     client = resolve_client(client)
     owner = require_catalog(client, catalog)
     if cluster_id is not None:
         check_cluster(client, cluster_id, for_commands=False, may_start=True)
-    if not overwrite:
+    if not overwrite and mode == OVERWRITE:  # an incremental or merge run changes the tables it finds
         present = existing_tables(client, catalog, schema, tables)
         if present:
             raise rules.refusal(

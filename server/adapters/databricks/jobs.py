@@ -26,6 +26,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -80,29 +81,26 @@ def build_python_params(
     scale_factor: float | None = None,
     end_date: date | None = None,
     customer_history: bool | None = None,
+    mode: str | None = None,
+    passed: Collection[str] | None = None,
 ) -> list[str]:
-    """The pipeline's CLI arguments (``--scale-factor``, ``--end-date`` and ``--customer-history`` when given);
-    raises ``RuleErrors`` when they break the Jobs API's limits."""
-    params = [
-        "--catalog",
-        catalog,
-        "--schema",
-        schema,
-        "--scale",
-        scale,
-        "--days",
-        str(days),
-        "--overwrite",
-        "true" if overwrite else "false",
-        "--seed",
-        str(seed),
-    ]
-    if scale_factor is not None:
-        params += ["--scale-factor", repr(float(scale_factor))]
-    if end_date is not None:
-        params += ["--end-date", end_date.isoformat()]
-    if customer_history is not None:
-        params += ["--customer-history", "true" if customer_history else "false"]
+    """The pipeline's CLI arguments (``--scale-factor``, ``--end-date``, ``--customer-history`` and ``--mode``
+    when given; of the dataset parameters only those in ``passed``, when it is given, so that an incremental
+    or merge run takes the others from the tables); raises ``RuleErrors`` when they break the Jobs API's limits."""
+    dataset = {
+        "scale": scale,
+        "days": str(days),
+        "seed": str(seed),
+        "scale_factor": None if scale_factor is None else repr(float(scale_factor)),
+        "end_date": None if end_date is None else end_date.isoformat(),
+        "customer_history": None if customer_history is None else ("true" if customer_history else "false"),
+    }
+    params = ["--catalog", catalog, "--schema", schema, "--overwrite", "true" if overwrite else "false"]
+    for name, value in dataset.items():
+        if value is not None and (passed is None or name in passed):
+            params += ["--" + name.replace("_", "-"), value]
+    if mode is not None:
+        params += ["--mode", mode]
     encoded = json.dumps(params)
     for field, value in (("catalog", catalog), ("schema", schema)):
         if not value.isascii():

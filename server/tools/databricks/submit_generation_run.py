@@ -14,6 +14,7 @@ from generator.fields import (
     ClusterId,
     EnvironmentVersion,
     IdempotencyToken,
+    Mode,
     SchemaName,
     WorkspacePath,
     seconds,
@@ -48,6 +49,12 @@ with schema_field_allowed():
         wait_sec: seconds(0, MAX_TRIGGER_WAIT_SEC, "Seconds to wait.") = Field(  # type: ignore[valid-type]
             0, description="Seconds to wait for the run to end before returning its handle."
         )
+        mode: Mode = Field(
+            "overwrite",
+            description="incremental: append the days after the tables' last day (a re-run with the same end_date "
+            "changes nothing); merge: bring them to these parameters with MERGE INTO. Unset parameters come from "
+            "the tables; each run's changes are in Delta's change data feed (table_changes).",
+        )
         profile: Profile = None
 
 
@@ -72,7 +79,8 @@ class SubmitGenerationRunOutput(JobRunHandle):
 )
 async def submit_generation_run(args: SubmitGenerationRunInput, tc: ToolContext) -> SubmitGenerationRunOutput:
     """Generate the tables as typed Delta tables in <catalog>.<schema> with a one-time Databricks run
-    (serverless, or on cluster_id): the bundle's Spark job, the same rows as generate_data, all or none.
+    (serverless, or on cluster_id): the bundle's Spark job, the same rows as generate_data, all or none;
+    mode incremental or merge grows the tables with MERGE INTO.
 
     Use it to go from a workspace token to tables with nothing deployed: it uploads the core wheel and
     the job script, creates a missing schema and returns run_id at once; poll get_job_run every
@@ -83,7 +91,9 @@ async def submit_generation_run(args: SubmitGenerationRunInput, tc: ToolContext)
     def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
         from server.adapters.databricks.generation_run import submit_generation_run as submit
 
-        return submit.raw_function(**adapter_arguments(args), client=client, progress=progress, cancel=cancel)
+        given = sorted(args.model_fields_set & set(DatasetConfig.model_fields))  # the others: the tables'
+        arguments = adapter_arguments(args)
+        return submit.raw_function(**arguments, given=given, client=client, progress=progress, cancel=cancel)
 
     raw, host = await run_on_workspace(tc, "submit_generation_run", args.profile, work)
     handle = handle_fields(raw, host)

@@ -1,11 +1,11 @@
 """submit_generation_run against the stand-in: runs/submit with a serverless environment (or a cluster),
 the slim core wheel installed into the run's sandbox, the bundle's job script really run on local Spark,
-and the typed tables (the seven and, asked for, customers_history) landing where the SQL warehouse and
-Unity Catalog see them.
+and the typed Delta tables (the seven and, asked for, customers_history) landing where the SQL warehouse
+and Unity Catalog see them.
 
-Two real Spark runs, shared by the tests of this module (a session on 2 cores costs tens of seconds):
-one serverless run that writes the tables, one cluster run that fails in its third table. Everything
-else here needs no Spark.
+Three real Spark runs, shared by the tests of this module (a session on 2 cores costs tens of seconds):
+one serverless run that writes the tables, one cluster run that fails in its third table, one
+incremental run that appends a day to them. Everything else here needs no Spark.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from databricks_standin import StandinWorkspace
 from generator.rules import RuleErrors
 from generator.runner import run
 from generator.schema import ALL_TABLES, dataset_tables
-from generator.spark.target import TABLE_PRIVILEGES_HINT
+from generator.spark.target import STATE_TABLE, TABLE_PRIVILEGES_HINT
 from generator.spec import DatasetSpec
 from server.adapters.databricks.errors import CatalogNotFoundError, DatabricksApiError
 from server.adapters.databricks.generation_run import submit_generation_run
@@ -103,8 +103,9 @@ def test_a_serverless_run_lands_the_typed_tables_in_unity_catalog(
     assert submitted["tables"] == [f"{CATALOG}.{SCHEMA}.{t}" for t in WRITTEN]
     assert final["done"] and final["success"], get_job_run(submitted["run_id"], client=spark_client)["error"]
 
-    assert spark_standin.uc.tables(CATALOG, SCHEMA) == sorted(WRITTEN)  # no staging table left behind
-    tables_delta = "writing delta tables" in get_job_run(submitted["run_id"], client=spark_client)["tasks"][0]["logs"]
+    assert spark_standin.uc.tables(CATALOG, SCHEMA) == sorted([*WRITTEN, STATE_TABLE])  # no staging table left
+    logs = get_job_run(submitted["run_id"], client=spark_client, max_output_chars=20_000)["tasks"][0]["logs"]
+    assert "writing delta tables" in logs  # the stand-in's runtime has Delta, as every Databricks runtime
     for table in WRITTEN:
         described = spark_standin.uc.describe(f"{CATALOG}.{SCHEMA}.{table}")
         definition = ALL_TABLES[table]
@@ -115,8 +116,7 @@ def test_a_serverless_run_lands_the_typed_tables_in_unity_catalog(
         assert [c.comment for c in described.columns] == [
             definition.column_description(n) for n in definition.schema.names
         ]
-        # Delta keeps NOT NULL; local Spark's Parquet tables make every column nullable (Spark's file sources).
-        assert [c.nullable for c in described.columns] == [f.nullable or not tables_delta for f in definition.schema]
+        assert [c.nullable for c in described.columns] == [f.nullable for f in definition.schema]  # Delta: exact
         local = pa_ds.dataset(local_dataset / table, format="parquet").to_table()
         landed = spark_standin.uc.rows(f"{CATALOG}.{SCHEMA}.{table}")
         assert _sorted_rows(landed.to_pylist(), table) == _sorted_rows(local.to_pylist(), table), table
@@ -153,6 +153,7 @@ def test_the_run_installs_only_the_core_wheel_and_keeps_the_runtimes_libraries(
         "--scale-factor": "0.05",
         "--end-date": "2025-06-30",
         "--customer-history": "true",
+        "--mode": "overwrite",
     }
     assert submission.installed == ["retail-datagen-core"]  # nothing else pip-installed into the sandbox
     checks = submission.requirements("retail-datagen-core")
@@ -210,13 +211,41 @@ def test_a_cluster_run_that_fails_in_its_third_table_leaves_the_previous_tables_
     assert TABLE_PRIVILEGES_HINT in logs  # the workspace's message, then what to do
     assert _versions(spark_standin) == versions  # no table got a new version
     assert {t: spark_standin.uc.rows(f"{CATALOG}.{SCHEMA}.{t}").to_pylist() for t in WRITTEN} == rows
-    assert spark_standin.uc.tables(CATALOG, SCHEMA) == sorted(WRITTEN)
+    assert spark_standin.uc.tables(CATALOG, SCHEMA) == sorted([*WRITTEN, STATE_TABLE])
     submission = spark_standin.jobs.submitted(submitted["run_id"])
     (task,) = submission.spec["tasks"]
     assert task["existing_cluster_id"] == stopped and task["libraries"] == [{"whl": submitted["wheel_path"]}]
     assert "environments" not in submission.spec
     assert submission.installed == ["retail-datagen-core"]
     assert submitted["compute"] == f"cluster {stopped}"
+
+
+def test_an_incremental_run_appends_a_day_taking_the_rest_from_the_tables(
+    first_run: dict[str, Any], spark_standin: Any, spark_client: Any, tmp_path: Path
+) -> None:
+    """mode incremental through runs/submit: the job gets only `days` (what the call set) and takes the
+    other parameters from the tables' state table; the result equals one longer run."""
+    assert first_run["final"]["success"]
+    submitted = submit_generation_run(CATALOG, SCHEMA, days=1, mode="incremental", given=["days"], client=spark_client)
+    final = wait_for_job_run(submitted["run_id"], RUN_WAIT_SEC, client=spark_client)
+    details = get_job_run(submitted["run_id"], client=spark_client, max_output_chars=20_000)
+    assert final["done"] and final["success"], details["error"]
+    (task,) = spark_standin.jobs.submitted(submitted["run_id"]).spec["tasks"]
+    params = task["spark_python_task"]["parameters"]
+    assert dict(zip(params[0::2], params[1::2], strict=True)) == {
+        "--catalog": CATALOG,
+        "--schema": SCHEMA,
+        "--overwrite": "true",
+        "--days": "1",
+        "--mode": "incremental",
+    }
+    assert "incremental, dataset version 1" in details["tasks"][0]["logs"]
+    longer = DatasetSpec(**{**SPEC, "days": SPEC["days"] + 1, "end_date": date(2025, 7, 1)})
+    run(longer, tmp_path / "longer", fmt="parquet", workers=1)
+    for table in WRITTEN:
+        local = pa_ds.dataset(tmp_path / "longer" / table, format="parquet").to_table()
+        landed = spark_standin.uc.rows(f"{CATALOG}.{SCHEMA}.{table}")
+        assert _sorted_rows(landed.to_pylist(), table) == _sorted_rows(local.to_pylist(), table), table
 
 
 # --------------------------------------------------------------------------- without Spark
@@ -308,6 +337,28 @@ def test_a_job_cluster_is_refused_before_submitting(held: Any, workspace_client:
     assert not held.jobs.submitted_runs
 
 
+def test_a_merge_passes_only_the_given_parameters_and_may_find_the_tables(held: Any, workspace_client: Any) -> None:
+    """overwrite=false refuses existing tables for a fresh dataset only: a merge changes the tables it finds."""
+    catalog = held.create_catalog()
+    response = workspace_client.statement_execution.execute_statement(
+        statement=f"CREATE TABLE {catalog}.default.stores (store_id INT)", warehouse_id=held.warehouse_id
+    )
+    assert response.status.state.value == "SUCCEEDED"
+    submitted = submit_generation_run(
+        catalog, "default", scale="medium", overwrite=False, mode="merge", given=["scale"], client=workspace_client
+    )
+    (task,) = held.jobs.submitted(submitted["run_id"]).spec["tasks"]
+    params = task["spark_python_task"]["parameters"]
+    assert dict(zip(params[0::2], params[1::2], strict=True)) == {
+        "--catalog": catalog,
+        "--schema": "default",
+        "--overwrite": "false",
+        "--scale": "medium",
+        "--mode": "merge",
+    }
+    cancel_job_run(submitted["run_id"], client=workspace_client, wait_sec=5)
+
+
 BAD_VALUES: dict[str, list[Any]] = {
     "catalog": ["a.b"],
     "schema": ["has space", "tick`"],
@@ -319,6 +370,8 @@ BAD_VALUES: dict[str, list[Any]] = {
     "environment_version": [0],
     "wait_sec": [-1],
     "customer_history": ["maybe"],
+    "mode": ["append"],
+    "given": [["days", "colour"], "days"],
 }
 
 

@@ -64,3 +64,25 @@ async def test_submit_returns_at_once_and_the_run_is_followed_and_cancelled(
         )
         assert "cluster_id='a b'" in refused
     assert_no_secret(standin.token, result)
+
+
+async def test_an_incremental_run_gets_only_the_parameters_the_call_set(
+    credentials: dict[str, str], standin: Any, data_root: Path
+) -> None:
+    """The tables hold the rest: the job takes every dataset parameter not set in the call from them."""
+    standin.jobs.submit_pending_seconds = 120
+    catalog = standin.create_catalog()
+    async with mcp.Client(build_server(make_settings(data_root))) as client:
+        arguments = {"catalog": catalog, "schema": "retail", "mode": "incremental", "end_date": "2026-01-07"}
+        handle = ok(await client.call_tool("submit_generation_run", arguments))
+        params = standin.jobs.submitted(handle["run_id"]).spec["tasks"][0]["spark_python_task"]["parameters"]
+        assert dict(zip(params[0::2], params[1::2], strict=True)) == {
+            "--catalog": catalog,
+            "--schema": "retail",
+            "--overwrite": "true",
+            "--end-date": "2026-01-07",
+            "--mode": "incremental",
+        }
+        ok(await client.call_tool("cancel_job_run", {"run_id": handle["run_id"]}))
+        refused = error_text(await client.call_tool("submit_generation_run", {**arguments, "mode": "append"}))
+        assert "mode='append'" in refused and "incremental" in refused
