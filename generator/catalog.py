@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -164,7 +165,8 @@ def _weighted(pool: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
 def pool_source() -> dict[str, object]:
     """The raw word lists (first_names, last_names: weights by name; email_domains) and the Faker
     version they were frozen from (faker_version)."""
-    return json.loads(POOLS_SNAPSHOT.read_text(encoding="utf-8"))
+    # Through the package's resources, not the path: the slim wheel a Databricks job puts on sys.path is a zip.
+    return json.loads(resources.files(__package__).joinpath(POOLS_SNAPSHOT.name).read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=1)
