@@ -319,12 +319,18 @@ def test_a_refused_create_schema_is_the_workspaces_message_plus_the_grant_to_ask
     assert not held.jobs.submitted_runs
 
 
-def test_overwrite_false_refuses_existing_tables_before_submitting(held: Any, workspace_client: Any) -> None:
+def catalog_with_a_stores_table(held: Any, workspace_client: Any) -> str:
+    """A new catalog whose default schema already holds a (foreign) stores table."""
     catalog = held.create_catalog()
     response = workspace_client.statement_execution.execute_statement(
         statement=f"CREATE TABLE {catalog}.default.stores (store_id INT)", warehouse_id=held.warehouse_id
     )
     assert response.status.state.value == "SUCCEEDED"
+    return catalog
+
+
+def test_overwrite_false_refuses_existing_tables_before_submitting(held: Any, workspace_client: Any) -> None:
+    catalog = catalog_with_a_stores_table(held, workspace_client)
     with pytest.raises(RuleErrors, match=r"overwrite=False: 1 target tables exist .*\(stores\)"):
         submit_generation_run(catalog, "default", overwrite=False, client=workspace_client)
     assert not held.jobs.submitted_runs
@@ -339,11 +345,7 @@ def test_a_job_cluster_is_refused_before_submitting(held: Any, workspace_client:
 
 def test_a_merge_passes_only_the_given_parameters_and_may_find_the_tables(held: Any, workspace_client: Any) -> None:
     """overwrite=false refuses existing tables for a fresh dataset only: a merge changes the tables it finds."""
-    catalog = held.create_catalog()
-    response = workspace_client.statement_execution.execute_statement(
-        statement=f"CREATE TABLE {catalog}.default.stores (store_id INT)", warehouse_id=held.warehouse_id
-    )
-    assert response.status.state.value == "SUCCEEDED"
+    catalog = catalog_with_a_stores_table(held, workspace_client)
     submitted = submit_generation_run(
         catalog, "default", scale="medium", overwrite=False, mode="merge", given=["scale"], client=workspace_client
     )
