@@ -208,15 +208,17 @@ def test_progress_reports_every_chunk(tmp_path: Path) -> None:
     assert {t for e in events for t in e.tables} == set(manifest.tables)
 
 
-#: Takes the output lock, forks a worker that sleeps on, prints its pid and dies without unlocking (as a killed run).
+#: Takes the output lock, forks a worker and dies without unlocking (as a killed run). The worker prints its
+#: pid once it runs (after the fork hooks, so the test never races them) and sleeps on.
 LOCK_FORK_AND_DIE = """
 import multiprocessing, os, sys, time
 from pathlib import Path
 from generator.runner import _OutputLock
+def work():
+    print(os.getpid(), flush=True)
+    time.sleep(60)
 _OutputLock(Path(sys.argv[1])).__enter__()
-worker = multiprocessing.get_context("fork").Process(target=time.sleep, args=(60,))
-worker.start()
-print(worker.pid, flush=True)
+multiprocessing.get_context("fork").Process(target=work).start()
 os._exit(0)
 """
 
