@@ -1,15 +1,17 @@
 """The Parquet floor: the time writing our tables would take if building them cost nothing, and our ratio to it.
 
 Every chunk of the plan is built with the project's own `generator.chunks.build_chunk` (not timed) and
-written with pyarrow exactly as the generator writes it: the table's schema, snappy, `store_schema`,
-one part file per chunk and one `write_table` (so the same row groups) per yielded batch. Only opening,
+written with pyarrow exactly as the generator writes it: the table's schema, the generator's writer
+options (`generator.writers.parquet_options`: snappy, delta-encoded keys, dictionaries elsewhere), one
+part file per chunk and one `write_table` (so the same row groups) per yielded batch. Only opening,
 writing and closing the files is timed. The chunks run in 2 worker processes, largest first, each worker
 building and writing one chunk at a time (memory stays bounded whatever `days` is). The floor is the
 makespan of those write times over 2 workers in the same order (each chunk to the first free worker).
 `retail-datagen generate` for the same case runs in the same run, rounds interleaved, medians.
 
 `--options` instead compares writer options on the first activity chunk's tables (in memory, one
-process): seconds to write them and bytes written, against ours, to show what each option buys.
+process): seconds to write them and bytes written, against ours, to show what each option buys (each
+option replaces ours where they overlap).
 
     python bench/parquet_floor.py                 # large/14 and large/365
     python bench/parquet_floor.py --days 90 --rounds 2
@@ -45,11 +47,12 @@ from measure import (
 
 from generator.chunks import build_chunk
 from generator.plan import Chunk, chunk_cost, plan
-from generator.schema import TABLES
+from generator.schema import TABLES, dataset_tables
 from generator.spec import DatasetSpec
+from generator.writers import PARQUET_COMPRESSION, parquet_options
 
 WORKERS = 2
-COMPRESSION = "snappy"
+COMPRESSION = PARQUET_COMPRESSION
 #: Targets of the speed issue: large/365 in 18 s or less, within 2x of the floor at 365 days.
 TARGET_365_SECONDS = 18.0
 TARGET_FLOOR_RATIO_365 = 2.0
@@ -61,13 +64,21 @@ def _low_cardinality(data: pa.Table) -> list[str]:
 
 #: Writer options that `--options` compares with ours, from a table's data (looked at before timing).
 WRITER_OPTIONS: dict[str, Callable[[pa.Table], dict[str, Any]]] = {
-    "ours (dictionary on every column)": lambda data: {},
-    "dictionary on string columns only": lambda data: {
-        "use_dictionary": [f.name for f in data.schema if pa.types.is_string(f.type)]
+    "ours (delta keys, dictionaries elsewhere)": lambda data: {},
+    "dictionary on every column (before)": lambda data: {
+        "use_dictionary": True,
+        "column_encoding": None,
+        "store_decimal_as_integer": False,
     },
-    "dictionary where distinct < 5% of rows": lambda data: {"use_dictionary": _low_cardinality(data)},
-    "no dictionary": lambda data: {"use_dictionary": False},
-    "decimals stored as integers": lambda data: {"store_decimal_as_integer": True},
+    "dictionary on string columns only": lambda data: {
+        "use_dictionary": [f.name for f in data.schema if pa.types.is_string(f.type)],
+        "column_encoding": None,
+    },
+    "dictionary where distinct < 5% of rows": lambda data: {
+        "use_dictionary": _low_cardinality(data),
+        "column_encoding": None,
+    },
+    "no dictionary": lambda data: {"use_dictionary": False, "column_encoding": None},
     "no statistics": lambda data: {"write_statistics": False},
 }
 
@@ -103,10 +114,11 @@ def write_chunk(task: tuple[Chunk, DatasetSpec, Path]) -> ChunkWrite:
     timed = _Stopwatch()
     with timed:
         writers = {}
-        for table in chunk.tables:
+        for table in [t for t in chunk.tables if t in dataset_tables(spec.customer_history)]:
             path = root / table / f"part-{chunk.part:05d}.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
-            writers[table] = pq.ParquetWriter(path, TABLES[table].schema, compression=COMPRESSION, store_schema=True)
+            schema = TABLES[table].schema
+            writers[table] = pq.ParquetWriter(path, schema, **parquet_options(schema))
     rows = 0
     for batch in build_chunk(chunk, spec):
         with timed:
@@ -214,10 +226,8 @@ def compare_options(days: int, rounds: int, scratch: Path) -> None:
             started, size = time.perf_counter(), 0
             for table, parts in tables.items():
                 path = scratch / f"{table}.parquet"
-                options = kwargs[label][table]
-                with pq.ParquetWriter(
-                    path, TABLES[table].schema, compression=COMPRESSION, store_schema=True, **options
-                ) as writer:
+                schema = TABLES[table].schema
+                with pq.ParquetWriter(path, schema, **{**parquet_options(schema), **kwargs[label][table]}) as writer:
                     for part in parts:
                         writer.write_table(part)
                 size += path.stat().st_size

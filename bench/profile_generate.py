@@ -3,7 +3,7 @@
 The CLI's `main` runs in a fresh process under cProfile (1 worker, so every chunk runs in the profiled
 process), timed in CPU seconds (`time.process_time`), which other processes on a busy machine do not
 inflate as they do wall time. Printed: the top functions by own time with their share of the run;
-the cumulative share of the simulation's steps (generator/activity.py), of the other builders, of
+the cumulative share of the simulation's steps (generator/activity/), of the other builders, of
 the writers and of imports; and for each simulation step what it calls directly, with the cumulative
 seconds of the calls from that step. Numpy arithmetic (a + b, a[mask]) is no function call for
 cProfile: it counts as the own time of the Python function doing it. Profiling inflates Python-heavy
@@ -32,16 +32,19 @@ from measure import REPO_ROOT
 
 Function = tuple[str, int, str]  # pstats' key: file, line, name
 
+DEMAND, STOCK, ROWS = "generator/activity/demand.py", "generator/activity/stock.py", "generator/activity/rows.py"
 #: Steps whose cumulative share is printed: (label, file suffix, function name).
 STEPS = [
-    ("activity: StoreGroupSimulation.__init__", "generator/activity.py", "__init__"),
-    ("activity: _simulate_block (all of a block)", "generator/activity.py", "_simulate_block"),
-    ("activity:   _draw_orders", "generator/activity.py", "_draw_orders"),
-    ("activity:     _draw_customers", "generator/activity.py", "_draw_customers"),
-    ("activity:   _draw_lines", "generator/activity.py", "_draw_lines"),
-    ("activity:   _snapshot (per day)", "generator/activity.py", "_snapshot"),
-    ("activity:   _inventory_table", "generator/activity.py", "_inventory_table"),
-    ("activity:   _orders_and_items", "generator/activity.py", "_orders_and_items"),
+    ("activity: StoreGroupSimulation.__init__", STOCK, "__init__"),
+    ("activity: StoreGroupSimulation.run (all of it)", STOCK, "run"),
+    ("activity:   StoreGroupDemand.block (demand)", DEMAND, "block"),
+    ("activity:     _orders (a block's orders)", DEMAND, "_orders"),
+    ("activity:       _customers", DEMAND, "_customers"),
+    ("activity:     _lines (per day)", DEMAND, "_lines"),
+    ("activity:   _day (stock, per day)", STOCK, "_day"),
+    ("activity:   served_orders", ROWS, "served_orders"),
+    ("activity:   snapshot_table", ROWS, "snapshot_table"),
+    ("activity:   activity_table", ROWS, "activity_table"),
     ("customers: build_customers", "generator/customers.py", "build_customers"),
     ("products: build_products", "generator/products.py", "build_products"),
     ("promotions: build_promotions", "generator/promotions.py", "build_promotions"),
@@ -50,8 +53,17 @@ STEPS = [
     ("writers: close", "generator/writers.py", "close"),
     ("imports (importlib _find_and_load)", "<frozen importlib._bootstrap>", "_find_and_load"),
 ]
-#: Simulation steps whose direct C calls are broken down.
-BREAKDOWN = ["_simulate_block", "_draw_orders", "_draw_customers", "_draw_lines", "_orders_and_items", "_snapshot"]
+#: Simulation steps whose direct calls are broken down: (file suffix, function name).
+BREAKDOWN = [
+    (STOCK, "run"),
+    (DEMAND, "block"),
+    (DEMAND, "_orders"),
+    (DEMAND, "_customers"),
+    (DEMAND, "_lines"),
+    (STOCK, "_day"),
+    (ROWS, "served_orders"),
+    (ROWS, "snapshot_table"),
+]
 
 
 def label(function: Function) -> str:
@@ -82,19 +94,30 @@ def profile(days: int, output: Path) -> None:
         subprocess.run([sys.executable, "-c", PROFILED, str(output), *args], check=True, capture_output=True)
 
 
-def line_profile(days: int, steps: list[str], min_share: float) -> None:
+def line_profile(days: int, min_share: float) -> None:
     """Line-by-line wall time of the simulation's steps over every activity chunk of large/`days`."""
     if importlib.util.find_spec("line_profiler") is None:
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "line_profiler"], check=True)
     from line_profiler import LineProfiler
 
-    from generator.activity import StoreGroupSimulation
+    from generator.activity import rows
+    from generator.activity.demand import StoreGroupDemand
+    from generator.activity.stock import StoreGroupSimulation
     from generator.chunks import build_chunk
     from generator.plan import plan
     from generator.spec import DatasetSpec
 
     spec = DatasetSpec(scale="large", days=days)
-    profiler = LineProfiler(*(getattr(StoreGroupSimulation, name) for name in ["__init__", *steps]))
+    profiler = LineProfiler(
+        StoreGroupSimulation.__init__,
+        StoreGroupSimulation._day,
+        StoreGroupDemand.block,
+        StoreGroupDemand._orders,
+        StoreGroupDemand._customers,
+        StoreGroupDemand._lines,
+        rows.served_orders,
+        rows.snapshot_table,
+    )
     profiler.enable_by_count()
     for chunk in plan(spec):
         if chunk.kind == "activity":
@@ -148,8 +171,8 @@ def main() -> None:
         print(f"{cumulative:>7.2f} s {cumulative / total:>6.1%}  (own {own:5.2f} s)  {text}")
 
     print("\nsimulation steps: own s, then what each calls directly (cumulative s of the calls from that step)")
-    for name in BREAKDOWN:
-        for caller in find(raw, "generator/activity.py", name):
+    for suffix, name in BREAKDOWN:
+        for caller in find(raw, suffix, name):
             called = sorted(
                 ((callers[caller][3], callee) for callee, (*_, callers) in raw.items() if caller in callers),
                 reverse=True,
@@ -157,7 +180,7 @@ def main() -> None:
             parts = ", ".join(f"{callee[2]} {seconds:.2f}" for seconds, callee in called[:7])
             print(f"  {name:<18} own {raw[caller][2]:5.2f}; {parts}")
     if args.lines:
-        line_profile(args.days, BREAKDOWN, args.min_share)
+        line_profile(args.days, args.min_share)
 
 
 if __name__ == "__main__":

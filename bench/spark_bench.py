@@ -31,7 +31,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from measure import against_target
+
 SPARK_CASES = [("medium", 14, 1.0), ("large", 14, 1.0), ("large", 14, 3.0)]
+#: Target of the speed issue: Spark's rows/s per core on local[2] within 2x of the local process pool.
+TARGET_SPARK_RATIO = 2.0
 SCALE_FACTORS = (1, 10, 100)
 WORKERS = 2
 
@@ -137,6 +141,8 @@ def main() -> None:
         )
     one, three = ("large", 14, 1.0), ("large", 14, 3.0)
     spark_by_case = {r["case"]: r for r in spark_results}
+    ratio = spark_by_case[one]["wall"] / local[one]["wall"]  # both on 2 cores: the ratio of rows/s per core
+    print("  " + against_target("large/14d, Spark / local wall (rows/s per core)", ratio, TARGET_SPARK_RATIO, False))
     for path, runs in (("Spark local[2]", spark_by_case), ("local workers=2", local)):
         extra_rows = runs[three]["rows"] - runs[one]["rows"]
         extra_wall = runs[three]["wall"] - runs[one]["wall"]

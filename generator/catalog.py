@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -149,7 +150,8 @@ class NamePools:
     brand_stems: np.ndarray
 
 
-#: Present only in the portable (cluster) build: Faker's word lists frozen as JSON.
+#: Faker's en_US word lists, frozen as JSON: generation never imports Faker (slow to import, and its
+#: lists could move between releases); tests/generator/test_catalog.py checks them against Faker.
 POOLS_SNAPSHOT = Path(__file__).with_name("name_pools.json")
 
 
@@ -161,19 +163,10 @@ def _weighted(pool: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def pool_source() -> dict[str, object]:
-    """The raw word lists: the frozen snapshot when shipped, else Faker's en_US providers."""
-    if POOLS_SNAPSHOT.exists():
-        return json.loads(POOLS_SNAPSHOT.read_text(encoding="utf-8"))
-    from faker.providers.internet.en_US import Provider as InternetProvider
-    from faker.providers.person.en_US import Provider as PersonProvider
-
-    first = dict(PersonProvider.first_names_female)
-    first.update(PersonProvider.first_names_male)
-    return {
-        "first_names": first,
-        "last_names": dict(PersonProvider.last_names),
-        "email_domains": sorted(InternetProvider.free_email_domains),
-    }
+    """The raw word lists (first_names, last_names: weights by name; email_domains) and the Faker
+    version they were frozen from (faker_version)."""
+    # Through the package's resources, not the path: the slim wheel a Databricks job puts on sys.path is a zip.
+    return json.loads(resources.files(__package__).joinpath(POOLS_SNAPSHOT.name).read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=1)

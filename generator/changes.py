@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.dataset as pa_ds
 
 from generator.manifest import CHANGES_FOLDER, read_manifest
 from generator.schema import TableDefinition
 from generator.table_files import files_dataset
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as pa_ds  # imports pandas: only where a revision reads a dataset
 
 CHANGE_TYPE = "_change_type"
 COMMIT_VERSION = "_commit_version"
@@ -73,6 +75,8 @@ def tagged(rows: pa.Table, change: str, version: int) -> pa.Table:
 
 def _distinct(a: pa.ChunkedArray, b: pa.ChunkedArray) -> pa.ChunkedArray:
     """Where two aligned columns differ, a null differing from a value and two nulls alike."""
+    import pyarrow.compute as pc  # here, as in the other diff steps: a fresh run never loads it
+
     both = pc.and_(pc.is_valid(a), pc.is_valid(b))
     return pc.if_else(both, pc.not_equal(a, b), pc.not_equal(pc.is_null(a), pc.is_null(b)))
 
@@ -80,6 +84,8 @@ def _distinct(a: pa.ChunkedArray, b: pa.ChunkedArray) -> pa.ChunkedArray:
 def diff(old: pa.Table, new: pa.Table, table: TableDefinition, version: int) -> pa.Table:
     """The feed that turns `old` into `new` (rows of one table, matched on its primary key), in key
     order, each update's pre-image before its post-image."""
+    import pyarrow.compute as pc
+
     key = list(table.primary_key)
     old_index = old.select(key).append_column("_old", pa.array(np.arange(old.num_rows), pa.int64()))
     new_index = new.select(key).append_column("_new", pa.array(np.arange(new.num_rows), pa.int64()))
@@ -104,6 +110,8 @@ def diff(old: pa.Table, new: pa.Table, table: TableDefinition, version: int) -> 
 
 def sort_feed(feed: pa.Table, table: TableDefinition) -> pa.Table:
     """A feed in primary-key order, a key's delete, pre-image, post-image and insert in that order."""
+    import pyarrow.compute as pc
+
     rank = pc.cast(pc.index_in(feed.column(CHANGE_TYPE), pa.array(list(_RANK))), pa.int8())
     ordered = feed.append_column("_rank", rank).sort_by([(name, "ascending") for name in (*table.primary_key, "_rank")])
     return ordered.drop_columns(["_rank"])
@@ -112,6 +120,8 @@ def sort_feed(feed: pa.Table, table: TableDefinition) -> pa.Table:
 def rows_in_range(dataset: pa_ds.Dataset, table: TableDefinition, low: int, high: int | None) -> pa.Table:
     """The rows of a dataset whose chunk column lies in [low, high) (no upper bound for None; every row
     of a table that is one chunk), as the table's schema."""
+    import pyarrow.compute as pc
+
     if table.chunk_column is None:
         return dataset.to_table().select(table.schema.names).cast(table.schema)
     column = pc.field(table.chunk_column)

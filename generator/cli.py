@@ -7,9 +7,11 @@ for any other failure, each failure with a one-line reason.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -18,6 +20,10 @@ from generator.manifest import CHANGES_FOLDER, Manifest
 from generator.modes import describe
 from generator.rules import MAX_DAYS
 from generator.spec import DEFAULT_DAYS, DEFAULT_END_DATE, DEFAULT_SCALE, DEFAULT_SEED
+
+if TYPE_CHECKING:
+    from generator.postgres.changes import UpsertResult
+    from generator.runner import ProgressCallback, ProgressEvent
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -44,7 +50,10 @@ def _dataset_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="retail-datagen", description="Realistic, reproducible synthetic retail data (seven related tables)."
+        prog="retail-datagen",
+        description="Realistic, reproducible synthetic retail data (seven related tables).",
+        epilog="retail-datagen mcp [--root DIR] [--read-only] [--toolsets ...] starts the MCP server over stdio "
+        "(the same as retail-datagen-mcp).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     generate = commands.add_parser("generate", help="generate a dataset into a folder")
@@ -77,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--schema", default="retail", help="target schema, replaced as a whole (default: retail)")
     load.add_argument("--overwrite", action="store_true", help="replace the schema when it already holds the tables")
     load.add_argument("--workers", type=int, default=None, help="tables loaded at once (default: 2 per core)")
+    load.add_argument(
+        "--changes",
+        action="store_true",
+        help="apply the dataset's change feed (from incremental or merge runs) to the schema loaded before, "
+        "as upserts and deletes in one transaction, instead of reloading",
+    )
     portable = commands.add_parser(
         "portable-script", help="write generate_data.py with the generator embedded (for a bare cluster)"
     )
@@ -98,12 +113,43 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def _generate(options: GenerateOptions) -> int:
+@contextlib.contextmanager
+def _chunk_bar() -> Iterator[ProgressCallback | None]:
+    """A progress bar on stderr when it is a terminal (elsewhere nothing would show: no bar, no rich
+    import). It redraws at each finished chunk, with no refresh thread, so the pool can still fork."""
+    if not sys.stderr.isatty():
+        yield None
+        return
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    with Progress(
+        TextColumn("[bold]generating[/]"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} chunks"),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        auto_refresh=False,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def report(event: ProgressEvent) -> None:
+            bar.update(
+                task,
+                completed=event.chunks_done,
+                total=event.chunks_total,
+                description=f"{event.rows_done:,} rows",
+                refresh=True,
+            )
+
+        yield report
+
+
+def _generate(options: GenerateOptions) -> int:
     from generator.errors import GenerationError, RevisionRefused
-    from generator.runner import ProgressEvent, decide, execute
+    from generator.runner import decide, execute
 
     try:
         decided = decide(options)
@@ -118,25 +164,7 @@ def _generate(options: GenerateOptions) -> int:
             f"{decided.revision.previous.version}); nothing to add, nothing was changed."
         )
         return 0
-    with Progress(
-        TextColumn("[bold]generating[/]"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} chunks"),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("", total=None)
-
-        def report(event: ProgressEvent) -> None:
-            bar.update(
-                task,
-                completed=event.chunks_done,
-                total=event.chunks_total,
-                description=f"{event.rows_done:,} rows",
-            )
-
+    with _chunk_bar() as report:
         try:
             manifest = execute(decided, progress=report)
         except GenerationError as exc:
@@ -209,11 +237,23 @@ def _portable(output: str) -> int:
     return 0
 
 
+def _print_upserts(result: UpsertResult) -> int:
+    """The effect of an applied change feed, per table."""
+    for name, change in result.tables.items():
+        print(f"{name:<22}{change.inserted:>10,} inserted {change.updated:>10,} updated {change.deleted:>10,} deleted")
+    versions = ", ".join(str(v) for v in result.versions)
+    print(
+        f"change feed versions {versions} applied to schema {result.schema} of database {result.database} on "
+        f"{result.host}:{result.port} in {result.seconds:.2f} s"
+    )
+    return 0
+
+
 def _load_postgres(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from generator.postgres import PostgresLoadError, load_to_postgres
+    from generator.postgres import PostgresLoadError, load_to_postgres, upsert_changes
 
     with Progress(
         TextColumn("[bold]loading[/]"),
@@ -226,6 +266,8 @@ def _load_postgres(args: argparse.Namespace) -> int:
     ) as bar:
         task = bar.add_task("", total=None)
         try:
+            if args.changes:
+                return _print_upserts(upsert_changes(args.path, args.dsn, schema=args.schema))
             result = load_to_postgres(
                 args.path,
                 args.dsn,

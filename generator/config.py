@@ -72,14 +72,9 @@ class GenerateOptions(DatasetConfig):
         description="Folder that receives one sub-folder per table and _manifest.json; replaced atomically.",
     )
     format: OutputFormat = Field(
-        "parquet",
-        description="parquet (default), csv or delta files per table, or duckdb: one DuckDB database file with "
-        "the seven tables, their types, primary and foreign keys.",
+        "parquet", description="parquet, csv or delta: files per table; duckdb: one database file with keys."
     )
-    overwrite: bool = Field(
-        True,
-        description="Replace an existing dataset in output_dir; false refuses to touch an existing one.",
-    )
+    overwrite: bool = Field(True, description="false refuses to replace a dataset already in output_dir.")
     workers: Workers = None
     mode: Mode = "overwrite"
     duckdb_file: DuckdbFile = None

@@ -22,8 +22,8 @@ from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from generator.arrays import booleans, labels, numbers, strings
 from generator.calendar import MICROS_PER_SECOND, SECONDS_PER_DAY
 from generator.catalog import CITIES, REGIONS, SEGMENTS, name_pools
 from generator.plan import Chunk
@@ -42,6 +42,8 @@ MOVE, EMAIL_CHANGE, SEGMENT_CHANGE = 0, 1, 2
 CHANGE_KIND_CDF = np.array([0.45, 0.75, 1.0])
 #: A casual shopper who changes segment becomes loyal with this chance (else any other segment).
 CASUAL_TO_LOYAL = 0.6
+#: What follows the customer id in an e-mail address: nothing for the signup address, .k after the k-th change.
+EMAIL_SUFFIXES = ("", *(f".{k}" for k in range(1, CHANGES + 1)))
 
 
 @lru_cache(maxsize=4)
@@ -115,29 +117,31 @@ def customer_versions(
 def _rows(spec: DatasetSpec, ids: np.ndarray, first: pa.Array, last: pa.Array, signup: np.ndarray,
           version: CustomerVersion) -> dict[str, pa.Array]:  # fmt: skip
     """The customers columns of the given customers in the given version."""
+    import pyarrow.compute as pc  # only the customers' chunks need it: the others never load it
+
     pools = name_pools()
     stores = store_attributes(spec)
-    suffix = pa.array(np.where(version.email_version > 0, "." + version.email_version.astype(str), ""), pa.string())
+    dot, at, nothing = strings([".", "@", ""])  # scalars, not made by pa.scalar (see generator.arrays)
     email = pc.binary_join_element_wise(
         pc.replace_substring_regex(pc.utf8_lower(first), "[^a-z]", ""),
-        ".",
+        dot,
         pc.replace_substring_regex(pc.utf8_lower(last), "[^a-z]", ""),
-        pc.cast(pa.array(ids), pa.string()),
-        suffix,
-        "@",
-        pa.array(pools.email_domains, pa.string()).take(pa.array(version.domain)),
-        "",
+        pc.cast(numbers(ids, pa.int64()), pa.string()),
+        labels(EMAIL_SUFFIXES, version.email_version),
+        at,
+        labels(pools.email_domains, version.domain),
+        nothing,
     )
     home = version.home_store
     return {
-        "customer_id": pa.array(ids, pa.int32()),
+        "customer_id": numbers(ids, pa.int32()),
         "first_name": first,
         "last_name": last,
         "email": email,
-        "segment": pa.array(np.array(SEGMENTS, dtype=object)[version.segment], pa.string()),
-        "signup_ts": pa.array(signup * MICROS_PER_SECOND, pa.int64()).cast(pa.timestamp("us")),
-        "home_region": pa.array(np.array(REGIONS, dtype=object)[stores.region[home]], pa.string()),
-        "home_city": pa.array(np.array([c[0] for c in CITIES], dtype=object)[stores.city[home]], pa.string()),
+        "segment": labels(SEGMENTS, version.segment),
+        "signup_ts": numbers(signup * MICROS_PER_SECOND, pa.timestamp("us")),
+        "home_region": labels(REGIONS, stores.region[home]),
+        "home_city": labels([c[0] for c in CITIES], stores.city[home]),
     }
 
 
@@ -153,8 +157,8 @@ def build_customers(chunk: Chunk, spec: DatasetSpec) -> dict[str, pa.Table]:
     last_idx = np.searchsorted(
         pools.last_name_cdf, stream(seed, Family.CUSTOMERS, Column.LAST_NAME, chunk.part).random(n)
     )
-    first = pa.array(pools.first_names, pa.string()).take(pa.array(first_idx))
-    last = pa.array(pools.last_names, pa.string()).take(pa.array(last_idx))
+    first = labels(pools.first_names, first_idx)
+    last = labels(pools.last_names, last_idx)
     slot_start, slot_end = signup_timeline(spec).slot_bounds(index)
     jitter = stream(seed, Family.CUSTOMERS, Column.SIGNUP, chunk.part).random(n)
     signup = slot_start + np.floor(jitter * (slot_end - slot_start)).astype(np.int64)
@@ -173,10 +177,10 @@ def _history(spec: DatasetSpec, ids: np.ndarray, first: pa.Array, last: pa.Array
     parts = []
     for number, (present, version) in enumerate(versions):
         rows = np.flatnonzero(present)
-        take = pa.array(rows)
+        take = numbers(rows, pa.int64())
         columns = _rows(spec, ids[rows], first.take(take), last.take(take), signup[rows], _select(version, rows))
-        columns["valid_from"] = pa.array(version.valid_from[rows] * MICROS_PER_SECOND, pa.int64())
-        columns["_order"] = pa.array(rows * (CHANGES + 1) + number, pa.int64())
+        columns["valid_from"] = numbers(version.valid_from[rows] * MICROS_PER_SECOND, pa.int64())
+        columns["_order"] = numbers(rows * (CHANGES + 1) + number, pa.int64())
         parts.append(pa.table(columns))
     table = pa.concat_tables(parts).sort_by("_order")
     customer = table.column("customer_id").to_numpy()
@@ -184,9 +188,9 @@ def _history(spec: DatasetSpec, ids: np.ndarray, first: pa.Array, last: pa.Array
     has_next = np.append(customer[1:] == customer[:-1], False)
     valid_to = np.append(valid_from[1:], 0)
     columns = {name: table.column(name) for name in CUSTOMERS.schema.names}
-    columns["valid_from"] = pa.array(valid_from, pa.int64()).cast(pa.timestamp("us"))
-    columns["valid_to"] = pa.array(valid_to, pa.int64(), mask=~has_next).cast(pa.timestamp("us"))
-    columns["is_current"] = pa.array(~has_next)
+    columns["valid_from"] = numbers(valid_from, pa.timestamp("us"))
+    columns["valid_to"] = numbers(valid_to, pa.timestamp("us"), null=~has_next)
+    columns["is_current"] = booleans(~has_next)
     return pa.table(columns, schema=CUSTOMERS_HISTORY.schema)
 
 

@@ -23,8 +23,8 @@ LINES_PER_ORDER = 2.9
 ORDERS_KEPT = 0.975  # share of demanded orders that are placed (the rest lose every line to stock-outs)
 #: Bytes per row on disk, per format (Parquet/Delta snappy; CSV with header).
 BYTES_PER_ROW = {
-    "parquet": {"stores": 115, "products": 40, "customers": 35, "promotions": 35, "orders": 21,
-                "order_items": 7.5, "inventory_snapshots": 4.2, "customers_history": 45},
+    "parquet": {"stores": 115, "products": 40, "customers": 23, "promotions": 35, "orders": 10,
+                "order_items": 6, "inventory_snapshots": 3.5, "customers_history": 30},
     "csv": {"stores": 82, "products": 100, "customers": 113, "promotions": 48, "orders": 69,
             "order_items": 29, "inventory_snapshots": 30, "customers_history": 160},
 }  # fmt: skip

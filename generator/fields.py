@@ -22,7 +22,6 @@ from generator import rules
 from generator.rules import Rule, RuleError, RuleErrors
 
 F = TypeVar("F", bound=Callable[..., Any])
-UC_NAME_DESCRIPTION = f"{rules.UC_NAME_ACCEPTED}."
 
 
 def rule_type(rule: Rule, base: Any, description: str | None, *, optional: bool = False) -> Any:
@@ -100,99 +99,65 @@ def seconds(low: float, high: float, description: str) -> Any:
 
 
 Scale = rule_type(
-    rules.SCALE,
-    str,
-    "Volume preset: small (10 stores, 200 products, 2K customers, ~4K orders in 14 days), "
-    "medium (50 / 1K / 25K / ~75K), large (200 / 5K / 120K / ~500K).",
+    rules.SCALE, str, "Volume preset, stores/products/customers: small 10/200/2K, medium 50/1K/25K, large 200/5K/120K."
 )
-ScaleFactor = rule_type(
-    rules.SCALE_FACTOR, float, "Multiplies every volume of the preset (0.1 for a quick test, 10 for ten times more)."
-)
-Days = rule_type(
-    rules.DAYS,
-    int,
-    "Days of order history ending on end_date; orders are a daily rate, so more days means more orders.",
-)
+ScaleFactor = rule_type(rules.SCALE_FACTOR, float, "Multiplies every volume of the preset (0.1: a quick test).")
+#: scale_factor of a generation script (the script contract's SCALE_FACTOR), local or on a cluster.
+ScriptScaleFactor = rule_type(rules.SCALE_FACTOR, float, "SCALE_FACTOR for the script (0.1: a quick test).")
+Days = rule_type(rules.DAYS, int, "Days of history ending on end_date; orders grow with the days.")
 Mode = rule_type(
     rules.MODE,
     str,
-    "What to do with a dataset already in the output folder: overwrite it (default); incremental appends the "
-    "days after its last day up to end_date (or `days` more), continuing its stock, ids and history; merge "
-    "brings it to these parameters by upserting changed rows and deleting rows the new history lacks. "
+    "For a dataset already in output_dir: overwrite replaces it; incremental appends the days after its last day "
+    "up to end_date (or `days` more); merge changes it to these parameters, rewriting only rows that differ. "
     "incremental and merge take unset parameters from the dataset and write a change feed under _changes/.",
 )
 CustomerHistory = rule_type(
-    rules.FLAG,
-    bool,
-    "Also write customers_history: every version of every customer (type 2, valid_from/valid_to/is_current).",
+    rules.FLAG, bool, "Also write customers_history: every version of every customer (SCD type 2)."
 )
-Seed = rule_type(rules.SEED, int, "Random seed: the same parameters and seed give byte-identical files.")
-EndDate = rule_type(rules.END_DATE, date, "Last day of the order window (inclusive), ISO format YYYY-MM-DD.")
+Seed = rule_type(rules.SEED, int, "Same parameters and seed, same bytes.")
+EndDate = rule_type(rules.END_DATE, date, "Last day of the history (inclusive).")
 Workers = rule_type(
-    rules.WORKERS,
-    int,
-    "Worker processes (default: the number of CPU cores). Never changes the output bytes.",
-    optional=True,
+    rules.WORKERS, int, "Worker processes (null: one per CPU core); never changes the output.", optional=True
 )
 #: A numeric id of the Databricks APIs (job, run); each use describes which.
 Id = rule_type(rules.ID, int, None)
-CatalogName = rule_type(rules.UC_NAME, str, f"Unity Catalog catalog name: {UC_NAME_DESCRIPTION}")
-SchemaName = rule_type(rules.UC_NAME, str, f"Schema name inside the catalog: {UC_NAME_DESCRIPTION}")
-VolumeName = rule_type(rules.UC_NAME, str, f"Volume name inside the schema: {UC_NAME_DESCRIPTION}")
+CatalogName = rule_type(rules.UC_NAME, str, "Unity Catalog catalog.")
+SchemaName = rule_type(rules.UC_NAME, str, "Schema in the catalog.")
+VolumeName = rule_type(rules.UC_NAME, str, "Volume in the schema.")
 RelativeFolder = rule_type(rules.RELATIVE_FOLDER, str, f"Folder inside the volume: {rules.RELATIVE_FOLDER_ACCEPTED}.")
 VolumeFolder = rule_type(
     rules.VOLUME_FOLDER, str, f"A folder inside a Unity Catalog volume: {rules.VOLUME_PATH_ACCEPTED}."
 )
 WorkspacePath = rule_type(rules.WORKSPACE_PATH, str, f"A workspace file: {rules.WORKSPACE_PATH_ACCEPTED}.")
-ClusterId = rule_type(
-    rules.CLUSTER_ID, str, "Id of an all-purpose cluster, e.g. 0123-456789-abcdef01 (Compute page, or the cluster URL)."
-)
+ClusterId = rule_type(rules.CLUSTER_ID, str, "All-purpose cluster id, e.g. 0123-456789-abcdef01 (in its URL).")
 Env = rule_type(rules.ENV, dict[str, str], "Environment variables: NAME -> value.", optional=True)
 FolderOrRoot = rule_type(
     rules.FOLDER_OR_ROOT, str, f"Folder inside the volume, or '' for its root: {rules.RELATIVE_FOLDER_ACCEPTED}."
 )
 ClusterTimeout = whole_number(
-    1,
-    rules.MAX_CLUSTER_TIMEOUT_SEC,
-    "Limit for the whole run in seconds, starting a stopped cluster included; on timeout the command is "
-    "cancelled on the cluster.",
+    1, rules.MAX_CLUSTER_TIMEOUT_SEC, "Seconds for the whole run, a cluster start included; then it is cancelled."
 )
-ScriptTimeout = whole_number(
-    1, rules.MAX_SCRIPT_TIMEOUT_SEC, "Kill the local script (and its children) after this many seconds."
-)
+ScriptTimeout = whole_number(1, rules.MAX_SCRIPT_TIMEOUT_SEC, "Seconds before the script and its children are killed.")
 JobName = rule_type(rules.JOB_NAME, str, "Name of a Databricks job.")
 IdempotencyToken = rule_type(
     rules.IDEMPOTENCY_TOKEN, str, "A token that makes a retried request return the first request's run."
 )
-MaxFiles = whole_number(
-    0, rules.MAX_ID, "Upload at most this many files (for a quick test); null uploads everything.", optional=True
-)
+MaxFiles = whole_number(0, rules.MAX_ID, "Upload at most this many files (a quick test); null: all.", optional=True)
 WarehouseId = rule_type(
-    rules.WAREHOUSE_ID,
-    str,
-    "SQL warehouse to run the statements on. Default (null): a running one, else a stopped one, started.",
-    optional=True,
+    rules.WAREHOUSE_ID, str, "SQL warehouse; null: a running one, else a stopped one, started.", optional=True
 )
 TargetCatalog = rule_type(rules.UC_NAME, str, "Catalog that receives the tables.", optional=True)
 TargetSchema = rule_type(rules.UC_NAME, str, "Schema that receives the tables.", optional=True)
 StatementsTimeout = whole_number(
     1,
     rules.MAX_STATEMENTS_TIMEOUT_SEC,
-    "Limit in seconds for the whole call, a warehouse start included; statements still running then are "
-    "cancelled and nothing is replaced.",
+    "Seconds for the whole call, a warehouse start included; then nothing is replaced.",
 )
-EnvironmentVersion = whole_number(1, 99, "Serverless environment version of the run (its environment_version).")
-PostgresSchema = rule_type(
-    rules.PG_SCHEMA,
-    str,
-    f"PostgreSQL schema that receives the seven tables, replaced as a whole: {rules.PG_SCHEMA_ACCEPTED}.",
-)
+EnvironmentVersion = whole_number(1, 99, "Serverless environment version of the run.")
+PostgresSchema = rule_type(rules.PG_SCHEMA, str, "PostgreSQL schema for the seven tables, replaced as a whole.")
 PostgresDatabase = rule_type(rules.PG_DATABASE, str, f"Database on the server: {rules.PG_DATABASE_ACCEPTED}.")
-LakebaseInstance = rule_type(
-    rules.LAKEBASE_INSTANCE,
-    str,
-    f"Name of the Lakebase database instance (Compute > Database instances): {rules.LAKEBASE_INSTANCE_ACCEPTED}.",
-)
+LakebaseInstance = rule_type(rules.LAKEBASE_INSTANCE, str, "Lakebase database instance (Compute > Database instances).")
 Port = rule_type(rules.PORT, int, "TCP port of the PostgreSQL server (1 to 65535).", optional=True)
 LoadWorkers = rule_type(
     rules.LOAD_WORKERS,
@@ -215,7 +180,6 @@ Given = rule_type(
 DuckdbFile = rule_type(
     rules.DUCKDB_FILE,
     str,
-    f"Name of the DuckDB database file inside output_dir (format duckdb only): {rules.DUCKDB_FILE_ACCEPTED}. "
-    f"Default (null): {rules.DEFAULT_DUCKDB_FILE}.",
+    f"DuckDB file name in output_dir, format duckdb only (null: {rules.DEFAULT_DUCKDB_FILE}).",
     optional=True,
 )

@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 
+from generator.arrays import numbers, strings
 from generator.calendar import NEVER
 from generator.catalog import ADJECTIVES, CATEGORIES, SIZE_LABELS, name_pools
 from generator.money import cents_to_decimal
@@ -65,10 +66,6 @@ class ProductAttributes:
     def cents_on(self, product: np.ndarray, day: np.ndarray | int) -> np.ndarray:
         """The base price in cents of each product on `day`."""
         return self.price_cents[product, self.changes_by(product, day)]
-
-    def sold_on(self, product: np.ndarray, day: np.ndarray | int) -> np.ndarray:
-        """Which products are on sale on `day` (launched and not yet discontinued)."""
-        return (self.launched_day[product] <= day) & (day < self.discontinued_day[product])
 
 
 def _price_path(base_cents: np.ndarray, cost_cents: np.ndarray, steps: np.ndarray) -> np.ndarray:
@@ -163,15 +160,15 @@ def build_products(chunk: Chunk, spec: DatasetSpec) -> pa.Table:
     discontinued = attrs.discontinued_day[index]
     money = PRODUCTS.schema.field("base_price").type
     columns = {
-        "product_id": pa.array(index + 1, pa.int32()),
-        "sku": pa.array(sku, pa.string()),
-        "name": pa.array(names, pa.string()),
-        "category": pa.array([cat.name for cat in categories], pa.string()),
-        "brand": pa.array(brand, pa.string()),
+        "product_id": numbers(index + 1, pa.int32()),
+        "sku": strings(sku),
+        "name": strings(names),
+        "category": strings([cat.name for cat in categories]),
+        "brand": strings(brand),
         "base_price": cents_to_decimal(attrs.price_cents[index, changes], money),
         "unit_cost": cents_to_decimal(attrs.cost_cents[index], money),
-        "launched_date": pa.array(attrs.launched_day[index], pa.int32()).cast(pa.date32()),
-        "discontinued_date": pa.array(discontinued, pa.int32(), mask=discontinued > last).cast(pa.date32()),
-        "price_valid_from": pa.array(valid_from, pa.int32()).cast(pa.date32()),
+        "launched_date": numbers(attrs.launched_day[index], pa.date32()),
+        "discontinued_date": numbers(discontinued, pa.date32(), null=discontinued > last),
+        "price_valid_from": numbers(valid_from, pa.date32()),
     }
     return pa.table(columns, schema=PRODUCTS.schema)

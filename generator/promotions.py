@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 
+from generator.arrays import labels, numbers
 from generator.catalog import PROMO_TYPES
 from generator.money import cents_to_decimal
 from generator.plan import Chunk
@@ -38,6 +39,22 @@ MAX_PCT = np.array([25, 40, 30, 50])
 
 
 @dataclass(frozen=True)
+class PeriodPromotions:
+    """The promotions of some products (arrays aligned with them) in one calendar period."""
+
+    period: int
+    promo_id: np.ndarray  # 0 where none
+    start_day: np.ndarray
+    end_day: np.ndarray
+    discount_bp: np.ndarray
+
+    def active(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """(promo_id, discount_bp) active for each product on `day` (a day of the period); (0, 0) where none."""
+        on = (self.promo_id > 0) & (self.start_day <= day) & (day <= self.end_day)
+        return self.promo_id * on, self.discount_bp * on  # products, not np.where: no branch per product
+
+
+@dataclass(frozen=True)
 class PromotionSchedule:
     """(products, periods) grids from period `first_period` on; promo_id 0 means no promotion."""
 
@@ -48,12 +65,11 @@ class PromotionSchedule:
     discount_bp: np.ndarray
     first_period: int
 
-    def active(self, product: np.ndarray, day: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
-        """(promo_id, discount_bp) active for each product on each day; (0, 0) where none."""
-        period = np.asarray(day, dtype=np.int64) // PERIOD_DAYS - self.first_period
-        pid = self.promo_id[product, period]
-        on = (pid > 0) & (self.start_day[product, period] <= day) & (day <= self.end_day[product, period])
-        return np.where(on, pid, 0), np.where(on, self.discount_bp[product, period], 0)
+    def in_period(self, product: np.ndarray, period: int) -> PeriodPromotions:
+        """The promotions of the given products in calendar period `period` (one gather for its days)."""
+        column = period - self.first_period
+        grids = (self.promo_id, self.start_day, self.end_day, self.discount_bp)
+        return PeriodPromotions(period, *(grid[product, column] for grid in grids))
 
 
 def _period_draws(seed: int, period: int, n: int) -> tuple[np.ndarray, ...]:
@@ -103,11 +119,11 @@ def build_promotions(chunk: Chunk, spec: DatasetSpec) -> pa.Table:
     order = np.argsort(schedule.promo_id[product, period], kind="stable")
     product, period = product[order], period[order]
     columns = {
-        "promo_id": pa.array(schedule.promo_id[product, period], pa.int32()),
-        "product_id": pa.array(product + 1, pa.int32()),
-        "start_date": pa.array(schedule.start_day[product, period], pa.int32()).cast(pa.date32()),
-        "end_date": pa.array(schedule.end_day[product, period], pa.int32()).cast(pa.date32()),
-        "promo_type": pa.array(np.array(PROMO_TYPES, dtype=object)[schedule.promo_type[product, period]], pa.string()),
+        "promo_id": numbers(schedule.promo_id[product, period], pa.int32()),
+        "product_id": numbers(product + 1, pa.int32()),
+        "start_date": numbers(schedule.start_day[product, period], pa.date32()),
+        "end_date": numbers(schedule.end_day[product, period], pa.date32()),
+        "promo_type": labels(PROMO_TYPES, schedule.promo_type[product, period]),
         "discount_pct": cents_to_decimal(
             schedule.discount_bp[product, period], PROMOTIONS.schema.field("discount_pct").type
         ),

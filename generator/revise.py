@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.dataset as pa_ds
 
 from generator.activity.stock import state_file
 from generator.changes import (
@@ -188,6 +186,9 @@ def _feed(
 
 def _merge_source(staging: Path, changes: TableChanges, table: str) -> pa.Table:
     """A table's feed without the pre-images: the MERGE source."""
+    import pyarrow.compute as pc
+    import pyarrow.dataset as pa_ds  # imports pandas: only a Delta revision reads its feed back
+
     definition = ALL_TABLES[table]
     feed = pa_ds.dataset([str(staging / entry.path) for entry in changes.files], schema=feed_schema(definition))
     return feed.to_table(filter=pc.field(CHANGE_TYPE) != UPDATE_PREIMAGE)

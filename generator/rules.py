@@ -227,7 +227,9 @@ def _flag(value: object, field: str) -> bool:
 def _end_date(value: object, field: str) -> date:
     accepted = f"a date as YYYY-MM-DD from {MIN_END_DATE} to {MAX_END_DATE}"
     if isinstance(value, str):
-        try:
+        try:  # only YYYY-MM-DD: Python 3.11+ would also read 20251231 or 2025-W52-3, 3.10 would not
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+                raise ValueError(value)
             value = date.fromisoformat(value.strip())
         except ValueError:
             raise RuleError(field, value, accepted, "not a date") from None

@@ -64,6 +64,20 @@ class ProgressEvent:
 ProgressCallback = Callable[[ProgressEvent], None]
 
 
+#: Lock files this process holds open. A forked child (a pool worker) closes its copies at once: a worker
+#: that outlives a killed run must not keep the folder locked.
+_HELD_LOCKS: set[int] = set()
+
+
+def _close_inherited_locks() -> None:
+    for fd in _HELD_LOCKS:
+        os.close(fd)
+    _HELD_LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_close_inherited_locks)
+
+
 class _OutputLock:
     """An exclusive, non-blocking lock on a sibling lock file: one writer per output folder."""
 
@@ -82,10 +96,12 @@ class _OutputLock:
                 "generation right now; wait for it to finish or choose another folder."
             ) from None
         self._fd = fd
+        _HELD_LOCKS.add(fd)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._fd is not None:
+            _HELD_LOCKS.discard(self._fd)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
 
@@ -119,20 +135,15 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 def _versions(fmt: str) -> dict[str, str]:
     import numpy
 
-    from generator.catalog import POOLS_SNAPSHOT
+    from generator.catalog import pool_source
 
     versions = {
         GENERATOR_NAME: __version__,
         "python": sys.version.split()[0],
         "numpy": numpy.__version__,
         "pyarrow": pa.__version__,
+        "faker": f"name pools frozen from {pool_source()['faker_version']}",
     }
-    if POOLS_SNAPSHOT.exists():
-        versions["faker"] = "frozen name pools"
-    else:
-        import faker
-
-        versions["faker"] = faker.VERSION
     if fmt == "delta":
         import deltalake
 

@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 
+from generator.arrays import labels, numbers, strings
 from generator.calendar import NEVER
 from generator.catalog import CITIES, REGIONS, STORE_NAME_SUFFIXES
 from generator.plan import Chunk
@@ -47,10 +48,6 @@ class StoreAttributes:
     @property
     def count(self) -> int:
         return len(self.city)
-
-    def open_on(self, day: int) -> np.ndarray:
-        """Which stores trade on `day`."""
-        return (self.opened_day <= day) & (day < self.closed_day)
 
 
 def new_arrival_days(spec: DatasetSpec, draws: np.ndarray) -> np.ndarray:
@@ -109,18 +106,18 @@ def build_stores(chunk: Chunk, spec: DatasetSpec) -> pa.Table:
     attrs = store_attributes(spec)
     index = np.arange(chunk.start, chunk.stop)
     index = index[attrs.opened_day[index] <= spec.last_day]
-    city_names = np.array([CITIES[i][0] for i in attrs.city[index]], dtype=object)
-    suffixes = np.array(STORE_NAME_SUFFIXES, dtype=object)[attrs.name_suffix[index]]
+    city_names = [CITIES[i][0] for i in attrs.city[index]]
+    suffixes = [STORE_NAME_SUFFIXES[i] for i in attrs.name_suffix[index]]
     closed = attrs.closed_day[index]
     columns = {
-        "store_id": pa.array(index + 1, pa.int32()),
-        "name": pa.array(city_names + " " + suffixes, pa.string()),
-        "region": pa.array(np.array(REGIONS, dtype=object)[attrs.region[index]], pa.string()),
-        "city": pa.array(city_names, pa.string()),
-        "state": pa.array([CITIES[i][1] for i in attrs.city[index]], pa.string()),
-        "latitude": pa.array(attrs.latitude[index], pa.float64()),
-        "longitude": pa.array(attrs.longitude[index], pa.float64()),
-        "opened_date": pa.array(attrs.opened_day[index], pa.int32()).cast(pa.date32()),
-        "closed_date": pa.array(closed, pa.int32(), mask=closed > spec.last_day).cast(pa.date32()),
+        "store_id": numbers(index + 1, pa.int32()),
+        "name": strings([f"{city} {suffix}" for city, suffix in zip(city_names, suffixes, strict=True)]),
+        "region": labels(REGIONS, attrs.region[index]),
+        "city": strings(city_names),
+        "state": strings([CITIES[i][1] for i in attrs.city[index]]),
+        "latitude": numbers(attrs.latitude[index], pa.float64()),
+        "longitude": numbers(attrs.longitude[index], pa.float64()),
+        "opened_date": numbers(attrs.opened_day[index], pa.date32()),
+        "closed_date": numbers(closed, pa.date32(), null=closed > spec.last_day),
     }
     return pa.table(columns, schema=STORES.schema)

@@ -3,15 +3,21 @@ bare cluster, without duckdb or deltalake) and the readers both read files with.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyarrow as pa
-import pyarrow.csv as pa_csv
-import pyarrow.dataset as pa_ds
 
 from generator.schema import TableDefinition
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as pa_ds
 
 
 def files_dataset(files: list[str], fmt: str, table: TableDefinition) -> pa_ds.Dataset:
     """A lazy pyarrow dataset over given data files of one table (a Delta table's are Parquet)."""
+    import pyarrow.csv as pa_csv
+    import pyarrow.dataset as pa_ds  # here, not at the top: it imports pandas, which a fresh run never needs
+
     if not files:
         return pa_ds.dataset(table.schema.empty_table())
     if fmt == "csv":

@@ -16,6 +16,36 @@ import pyarrow as pa
 #: Part files per format (a duckdb run stages Parquet parts and loads them into its database file).
 EXTENSIONS = {"parquet": "parquet", "delta": "parquet", "duckdb": "parquet", "csv": "csv"}
 PARQUET_COMPRESSION = "snappy"
+#: Rows the CSV writer formats at a time (its default, 1024, spends a fifth of its time per batch).
+CSV_BATCH_ROWS = 65_536
+#: Integer and time columns whose values change from row to row (keys, times, stock levels): delta
+#: encoding writes them in about half a dictionary's time and smaller. Every other column keeps the
+#: dictionary (and its run lengths), which suits the low-cardinality ones.
+DELTA_ENCODED = frozenset(
+    {"order_id", "customer_id", "product_id", "order_ts", "signup_ts", "valid_from", "valid_to"}
+    | {"on_hand", "safety_stock", "reorder_point"}
+)
+
+#: Text columns whose values all differ: plain (a dictionary would only grow as large as the column).
+PLAIN_TEXT = frozenset({"email", "sku"})
+
+
+def parquet_options(schema: pa.Schema) -> dict[str, object]:
+    """ParquetWriter options for a table: snappy, delta-encoded DELTA_ENCODED integer columns, plain
+    PLAIN_TEXT, a dictionary for the others, decimals stored as integers (cheaper to write; every
+    reader knows them)."""
+    delta = {
+        f.name
+        for f in schema
+        if f.name in DELTA_ENCODED and (pa.types.is_integer(f.type) or pa.types.is_temporal(f.type))
+    }
+    return {
+        "compression": PARQUET_COMPRESSION,
+        "store_schema": True,
+        "use_dictionary": [name for name in schema.names if name not in delta and name not in PLAIN_TEXT],
+        "column_encoding": dict.fromkeys(sorted(delta), "DELTA_BINARY_PACKED") or None,
+        "store_decimal_as_integer": True,
+    }
 
 
 @dataclass(frozen=True)
@@ -48,11 +78,13 @@ class _ArrowPartWriter:
         if fmt == "csv":
             import pyarrow.csv as pacsv
 
-            self._writer = pacsv.CSVWriter(str(self.path), schema)
+            self._writer = pacsv.CSVWriter(
+                str(self.path), schema, write_options=pacsv.WriteOptions(batch_size=CSV_BATCH_ROWS)
+            )
         else:
             import pyarrow.parquet as pq
 
-            self._writer = pq.ParquetWriter(str(self.path), schema, compression=PARQUET_COMPRESSION, store_schema=True)
+            self._writer = pq.ParquetWriter(str(self.path), schema, **parquet_options(schema))
 
     def write(self, table: pa.Table) -> None:
         self._writer.write_table(table)

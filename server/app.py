@@ -1,5 +1,6 @@
 """Builds the MCP server: its lifespan state (settings, generation jobs), the tools of the chosen
-toolsets (only the read-only ones in read-only mode) and the schema resources."""
+toolsets (only the read-only ones in read-only mode), the schema resources, the files that results
+link to, and the journeys' prompts."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 
 from generator import __version__
+from server.prompts import register_prompts
 from server.settings import Settings
 from server.tooling.calls import mcp_tool
 from server.tooling.definition import AppState, ToolDefinition
+from server.tooling.links import register_linked_files
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +34,13 @@ Paths are relative to the server's data root unless absolute inside an allowed r
 Big runs return a job_id: poll get_generation_status. For an editable script use
 init_project then execute_script. Databases: generate_data(format="duckdb") writes one DuckDB
 file with keys; load_to_postgres (and load_to_lakebase) load a dataset into a PostgreSQL schema.
-Databricks (credentials from the environment or ~/.databrickscfg): upload_to_volume after
-generate_data; or deploy_generation_script once, then execute_script_on_cluster /
-generate_and_upload_on_cluster; or trigger_bundle_job (the bundle's Spark job writing Delta
-tables) and poll get_job_run."""
+Databricks credentials: a named profile of ~/.databrickscfg is used alone; profile=null uses
+DATABRICKS_HOST and DATABRICKS_TOKEN from the server's environment, else the profile that
+DATABRICKS_CONFIG_PROFILE names, else DEFAULT. Databricks tables with nothing deployed:
+submit_generation_run (a one-time serverless run) and poll get_job_run; or upload_to_volume after
+generate_data, then create_tables_from_volume (a SQL warehouse). On an all-purpose cluster:
+deploy_generation_script once, then generate_and_upload_on_cluster. A deployed bundle:
+trigger_bundle_job."""
 
 
 def toolset_modules(toolset: str) -> Iterator[ModuleType]:
@@ -81,4 +87,6 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         register_resources = getattr(module, "register_resources", None)
         if register_resources is not None:
             register_resources(server)
+    register_linked_files(server)
+    register_prompts(server, [tool.name for tool in tools])
     return server

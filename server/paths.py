@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 #: Longest file or folder name, and longest whole path, in bytes (Linux NAME_MAX and PATH_MAX).
 NAME_MAX_BYTES = 255
@@ -49,12 +49,14 @@ class AllowedRoots:
 
 def roots_from_uris(uris: Iterable[str]) -> tuple[Path, ...]:
     """Local folders of the client's `file://` root URIs (other schemes are ignored)."""
+    from urllib.request import url2pathname  # percent-decodes; on Windows /C:/Users/x becomes C:\Users\x
+
     paths: list[Path] = []
     for uri in uris:
         parsed = urlparse(str(uri))
         if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
             continue
-        path = unquote(parsed.path)
+        path = url2pathname(parsed.path)
         if not path:
             continue
         paths.append(Path(path).resolve())

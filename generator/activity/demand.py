@@ -9,16 +9,17 @@ and closing days), never of the window: the same day gives the same demand in an
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-from generator.calendar import SECONDS_PER_DAY, day_number, day_of_year, weekday
+from generator.calendar import NEVER, SECONDS_PER_DAY, day_number, day_of_year, weekday
 from generator.catalog import PAYMENT_TYPES
 from generator.customers import SEGMENT_SLOTS, customer_segment, segment_pattern
 from generator.money import apply_discount
 from generator.plan import Chunk
 from generator.products import product_attributes
-from generator.promotions import promotion_schedule
+from generator.promotions import PERIOD_DAYS, PeriodPromotions, promotion_schedule
 from generator.rng import Column, Family, stream
 from generator.signups import signup_timeline
 from generator.spec import DEFAULT_DAYS, DEFAULT_END_DATE, DatasetSpec
@@ -74,6 +75,8 @@ PREMIUM_PRICE_ELASTICITY = 0.5
 BARGAIN_PRICE_ELASTICITY = -0.3
 #: Which demand-weight variant each segment uses: casual and loyal the base, bargain, premium.
 VARIANT_OF_SEGMENT = np.array([0, 0, 2, 1])
+#: The promotion lift of each variant: base, premium, bargain.
+VARIANT_PROMO_LIFT = np.array([PROMO_LIFT, PROMO_LIFT, BARGAIN_PROMO_LIFT])
 MAX_ORDERS_PER_STORE_DAY = 9_999  # order_id leaves four digits for the sequence
 
 
@@ -95,6 +98,12 @@ def daily_volume(days: np.ndarray | int) -> np.ndarray:
     return _raw_volume(np.atleast_1d(np.asarray(days, dtype=np.int64))) / _REFERENCE_VOLUME
 
 
+@lru_cache(maxsize=1024)
+def _volume_of(day: int) -> float:
+    """daily_volume of one day, as a number (a day of every store group's simulation asks for it)."""
+    return float(daily_volume(day)[0])
+
+
 def mean_lines_per_order() -> float:
     """Expected lines per order over the segment mix of orders."""
     order_share = np.array(SEGMENT_SLOTS) * SEGMENT_FREQUENCY
@@ -113,9 +122,11 @@ def assortment(spec: DatasetSpec, store: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class DayOrders:
-    """The orders of one day, sorted by (store, time): store is the group-local index."""
+class BlockOrders:
+    """The orders of a block of days, sorted by (day, store, time): day is the index in the block,
+    store the group-local index."""
 
+    day: np.ndarray
     store: np.ndarray
     seconds: np.ndarray  # since the epoch
     customer: np.ndarray  # customer index (customer_id - 1)
@@ -126,14 +137,18 @@ class DayOrders:
 
 @dataclass(frozen=True)
 class DayLines:
-    """The lines those orders ask for, sorted by (order, pair); no pair twice in one order."""
+    """The lines one day's orders ask for, sorted by (order, pair); no pair twice in one order."""
 
-    order: np.ndarray  # index into DayOrders
+    order: np.ndarray  # index into the block's orders
     pair: np.ndarray  # (store, product) pair of the group
     qty: np.ndarray
     promo_id: np.ndarray  # 0 where no promotion
     list_cents: np.ndarray  # the product's price on the day
     unit_cents: np.ndarray  # after the promotion
+
+
+#: Uniform draws per order, in the order a day's stream gives them: six pick the customer, then payment, discount.
+ORDER_DRAWS = 8
 
 
 class StoreGroupDemand:
@@ -159,12 +174,20 @@ class StoreGroupDemand:
         price = self.products.price_cents[self.pair_product, 0].astype(np.float64)
         relative_price = price / np.median(self.products.price_cents[:, 0])
         base = self.products.popularity[self.pair_product]
-        self.weights = (
-            base,
-            base * relative_price**PREMIUM_PRICE_ELASTICITY,
-            base * relative_price**BARGAIN_PRICE_ELASTICITY,
+        self.weights = np.stack(
+            [base, base * relative_price**PREMIUM_PRICE_ELASTICITY, base * relative_price**BARGAIN_PRICE_ELASTICITY]
         )
+        self._promotions: PeriodPromotions | None = None  # the pairs' promotions in the current period
         self.extra_qty = np.where(price < 300, 0.8, np.where(price < 1000, 0.35, 0.15))
+        self._pair_cents = np.zeros(self.n_pairs, dtype=np.int64)  # the prices on _prices_day (none yet)
+        self._next_price_change = np.zeros(self.n_pairs, dtype=np.int64)
+        self._prices_day = NEVER
+        # A pair trades from the later of its store's opening and its product's launch, until the earlier end.
+        store = self.store_index[self.pair_store]
+        self.trading_from = np.maximum(self.stores.opened_day[store], self.products.launched_day[self.pair_product])
+        self.trading_until = np.minimum(
+            self.stores.closed_day[store], self.products.discontinued_day[self.pair_product]
+        )
         self.share = base / np.bincount(self.pair_store, base)[self.pair_store]
         self.store_rate = spec.volumes.orders_per_day * self.stores.size[self.store_index]
 
@@ -178,58 +201,102 @@ class StoreGroupDemand:
         """Expected units per day of each pair on an average day (sets its stock levels)."""
         return self.store_rate[self.pair_store] * mean_lines_per_order() * self.share * (1.0 + self.extra_qty)
 
-    def active(self, day: int) -> np.ndarray:
-        """Pairs that trade on `day`: the store is open and the product on sale."""
-        return self.stores.open_on(day)[self.store_index][self.pair_store] & self.products.sold_on(
-            self.pair_product, day
-        )
+    def active(self, day: int | np.ndarray) -> np.ndarray:
+        """Pairs that trade on `day` (days: a column of them, for a row per day): the store is open and
+        the product on sale."""
+        return (self.trading_from <= day) & (day < self.trading_until)
 
-    def day(self, day: int, active: np.ndarray) -> tuple[DayOrders, DayLines]:
-        """Everything the customers of the group ask for on `day`, drawn from the day's own stream."""
-        rng = stream(self.seed, Family.ACTIVITY, Column.DAY, self.part, day)
-        promo_id, promo_bp = self.schedule.active(self.pair_product, day)
-        lift = promo_bp / 10_000.0
-        weights = [
-            self.weights[0] * (1.0 + PROMO_LIFT * lift) * active,
-            self.weights[1] * (1.0 + PROMO_LIFT * lift) * active,
-            self.weights[2] * (1.0 + BARGAIN_PROMO_LIFT * lift) * active,
+    def prices(self, day: int) -> np.ndarray:
+        """Every pair's base price in cents on `day`. Days go forward in a run, so only the pairs whose
+        price changed since the day asked before are looked up again."""
+        due = np.flatnonzero(self._next_price_change <= day) if day >= self._prices_day else slice(None)
+        product = self.pair_product[due]
+        self._pair_cents[due] = self.products.cents_on(product, day)
+        change_days = self.products.price_days[product]
+        self._next_price_change[due] = np.where(change_days > day, change_days, NEVER).min(axis=1)
+        self._prices_day = day
+        return self._pair_cents
+
+    def promotions(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """(promo_id, discount_bp) of every pair on `day`; (0, 0) where none (the pairs' share of the
+        schedule is gathered once per promotion period)."""
+        period = day // PERIOD_DAYS
+        if self._promotions is None or self._promotions.period != period:
+            self._promotions = self.schedule.in_period(self.pair_product, period)
+        return self._promotions.active(day)
+
+    def block(self, days: list[int], active: np.ndarray) -> tuple[BlockOrders, list[DayLines]]:
+        """Everything the customers of the group ask for on each of `days` (`active`: the trading pairs,
+        a row per day). Each day draws from its own stream, in a fixed order; what lies between two
+        draws is computed for the whole block at once where the draws allow."""
+        rngs = [stream(self.seed, Family.ACTIVITY, Column.DAY, self.part, day) for day in days]
+        sells = active.reshape(len(days), self.n_stores, self.width).any(axis=2)  # stores with a trading pair
+        stores, seconds, draws = [], [], []
+        for index, (day, rng) in enumerate(zip(days, rngs, strict=True)):
+            counts = rng.poisson(_volume_of(day) * self.store_rate * sells[index])
+            store = np.repeat(np.arange(self.n_stores), np.minimum(counts, MAX_ORDERS_PER_STORE_DAY))
+            minutes = WEEKEND_MINUTES if weekday(np.array([day]))[0] >= 5 else WEEKDAY_MINUTES
+            stores.append(store)
+            seconds.append(np.searchsorted(minutes, rng.random(len(store))) * 60 + rng.integers(0, 60, len(store)))
+            draws.append(rng.random((ORDER_DRAWS, len(store))))
+        orders = self._orders(days, stores, seconds, np.concatenate(draws, axis=1))
+        first = np.searchsorted(orders.day, np.arange(len(days) + 1))
+        lines = [
+            self._lines(day, active[index], rng, orders, first[index], first[index + 1])
+            for index, (day, rng) in enumerate(zip(days, rngs, strict=True))
         ]
-        sells = np.bincount(self.pair_store, weights[0], minlength=self.n_stores) > 0
-        counts = rng.poisson(daily_volume(day)[0] * self.store_rate * sells)
-        store = np.repeat(np.arange(self.n_stores), np.minimum(counts, MAX_ORDERS_PER_STORE_DAY))
-        n = len(store)
+        return orders, lines
 
-        minutes = WEEKEND_MINUTES if weekday(np.array([day]))[0] >= 5 else WEEKDAY_MINUTES
-        second = np.searchsorted(minutes, rng.random(n)) * 60 + rng.integers(0, 60, n)
-        order = np.argsort(store * SECONDS_PER_DAY + second, kind="stable")
-        store, seconds = store[order], day * SECONDS_PER_DAY + second[order]
-        customer = self._customers(store, seconds, rng)
+    def _orders(
+        self, days: list[int], stores: list[np.ndarray], seconds: list[np.ndarray], draws: np.ndarray
+    ) -> BlockOrders:
+        """The block's orders in (day, store, time) order, with customer, payment and discount (`draws`:
+        the days' uniform draws, which belong to the orders of each day in that order)."""
+        day = np.repeat(np.arange(len(days)), [len(store) for store in stores])
+        store, second = np.concatenate(stores), np.concatenate(seconds)
+        order = np.argsort((day * self.n_stores + store) * SECONDS_PER_DAY + second, kind="stable")
+        day, store, second = day[order], store[order], second[order]
+        timestamp = np.asarray(days, dtype=np.int64)[day] * SECONDS_PER_DAY + second
+        customer = self._customers(store, timestamp, draws[:6])
         segment = customer_segment(customer, self.stores.count, self.pattern)
-        payment = np.minimum((rng.random(n)[:, None] > PAYMENT_CDF[segment]).sum(axis=1), len(PAYMENT_TYPES) - 1)
-        discount_bp = np.where(rng.random(n) < ORDER_DISCOUNT_CHANCE[segment], ORDER_DISCOUNT_BP[segment], 0)
-        orders = DayOrders(store, seconds, customer, segment, payment, discount_bp)
+        payment = np.minimum((draws[6][:, None] > PAYMENT_CDF[segment]).sum(axis=1), len(PAYMENT_TYPES) - 1)
+        discount_bp = ORDER_DISCOUNT_BP[segment] * (draws[7] < ORDER_DISCOUNT_CHANCE[segment])
+        return BlockOrders(day, store, timestamp, customer, segment, payment, discount_bp)
 
+    def _lines(
+        self, day: int, active: np.ndarray, rng: np.random.Generator, orders: BlockOrders, start: int, stop: int
+    ) -> DayLines:
+        """The lines of the day's orders (block orders start..stop), drawn after the orders from the day's stream."""
+        promo_id, promo_bp = self.promotions(day)
+        # Basket weights of the three variants (rows), by the promotion lift, zero where the pair does not trade.
+        weights = self.weights * (1.0 + VARIANT_PROMO_LIFT[:, None] * (promo_bp / 10_000.0)) * active
+        segment = orders.segment[start:stop]
         lines = np.minimum(1 + rng.poisson(SEGMENT_BASKET[segment] - 1.0), min(MAX_LINES, self.width))
-        line_order = np.repeat(np.arange(n), lines)
+        line_order = np.repeat(np.arange(stop - start), lines)
         line_variant = VARIANT_OF_SEGMENT[segment][line_order]
-        first_pair = store[line_order] * self.width
+        first_pair = orders.store[start:stop][line_order] * self.width
         u = rng.random(len(line_order))
         pair = np.empty(len(line_order), dtype=np.int64)
-        for variant, weight in enumerate(weights):
+        for variant, cdf in enumerate(np.cumsum(weights, axis=1)):
             rows = np.flatnonzero(line_variant == variant)
-            cdf = np.cumsum(weight)
             before = np.where(first_pair[rows] > 0, cdf[first_pair[rows] - 1], 0.0)
             total = cdf[first_pair[rows] + self.width - 1] - before
-            found = np.searchsorted(cdf, before + u[rows] * total, side="right")
-            pair[rows] = np.clip(found, first_pair[rows], first_pair[rows] + self.width - 1)
-        # One line per (order, pair), in that order: a sort of one combined key.
-        combined = np.unique(line_order * self.n_pairs + pair)
+            key = before + u[rows] * total
+            by_key = np.argsort(key)  # sorted keys search several times faster (the same answers)
+            found = np.empty(len(rows), dtype=np.int64)
+            found[by_key] = np.searchsorted(cdf, key[by_key], side="right")
+            pair[rows] = np.minimum(np.maximum(found, first_pair[rows]), first_pair[rows] + self.width - 1)
+        # One line per (order, pair), in that order: a sort of one combined key, repeats dropped.
+        combined = np.sort(line_order * self.n_pairs + pair)
+        first = np.ones(len(combined), dtype=bool)
+        first[1:] = combined[1:] != combined[:-1]
+        combined = combined[first]
         line_order, pair = combined // self.n_pairs, combined % self.n_pairs
 
         qty = 1 + rng.poisson(self.extra_qty[pair])
-        list_cents = self.products.cents_on(self.pair_product[pair], day)
-        return orders, DayLines(
-            order=line_order,
+        list_cents = self.prices(day)[pair]
+        return DayLines(
+            order=start + line_order,
             pair=pair,
             qty=qty,
             promo_id=promo_id[pair],
@@ -237,19 +304,19 @@ class StoreGroupDemand:
             unit_cents=apply_discount(list_cents, promo_bp[pair]),
         )
 
-    def _customers(self, store: np.ndarray, seconds: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def _customers(self, store: np.ndarray, seconds: np.ndarray, draws: np.ndarray) -> np.ndarray:
         """Customer index per order: mostly from the store's own area, weighted by segment frequency,
-        among customers who signed up before the order (arithmetic on ids, no lookups)."""
-        n = len(store)
+        among customers who signed up before the order (arithmetic on ids, no lookups; `draws`: six
+        uniform draws per order)."""
         total_stores = self.stores.count
         global_store = self.store_index[store]
         eligible = self.timeline.eligible(seconds)
 
-        where = rng.random(n)
+        where, region_draw, anywhere_draw, segment_draw, slot_draw, u = draws
         region = self.stores.region[global_store]
         lo, hi = self.stores.region_offsets[region], self.stores.region_offsets[region + 1]
-        same_region = self.stores.region_members[lo + np.floor(rng.random(n) * (hi - lo)).astype(np.int64)]
-        anywhere = np.floor(rng.random(n) * total_stores).astype(np.int64)
+        same_region = self.stores.region_members[lo + np.floor(region_draw * (hi - lo)).astype(np.int64)]
+        anywhere = np.floor(anywhere_draw * total_stores).astype(np.int64)
         home = np.where(
             where < HOME_STORE_SHARE,
             global_store,
@@ -257,14 +324,13 @@ class StoreGroupDemand:
         )
 
         period = len(self.pattern)
-        wanted = np.minimum(np.searchsorted(self.segment_cdf, rng.random(n), side="right"), len(SEGMENT_SLOTS) - 1)
-        slot = self.slot_positions[wanted, np.floor(rng.random(n) * np.array(SEGMENT_SLOTS)[wanted]).astype(np.int64)]
+        wanted = np.minimum(np.searchsorted(self.segment_cdf, segment_draw, side="right"), len(SEGMENT_SLOTS) - 1)
+        slot = self.slot_positions[wanted, np.floor(slot_draw * np.array(SEGMENT_SLOTS)[wanted]).astype(np.int64)]
 
         # Customer home + stores * k has pattern position (k + home) % period: k = period * m + first.
         at_home = np.maximum(0, (eligible - home + total_stores - 1) // total_stores)  # k < at_home
         first = (slot - home) % period
         in_slot = np.where(at_home > first, (at_home - first + period - 1) // period, 0)
-        u = rng.random(n)
         k = np.where(in_slot > 0, period * np.floor(u * in_slot).astype(np.int64) + first, np.floor(u * at_home))
         fallback = np.floor(u * eligible).astype(np.int64)
         return np.where(at_home > 0, home + total_stores * k.astype(np.int64), fallback)

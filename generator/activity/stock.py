@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from generator.activity.demand import StoreGroupDemand
-from generator.activity.rows import Columns, block_table, served_orders
+from generator.activity.demand import DayLines, StoreGroupDemand
+from generator.activity.rows import BlockStock, activity_table, served_orders, snapshot_table
 from generator.manifest import STATE_FOLDER
 from generator.plan import DAYS_PER_BLOCK, Chunk
 from generator.rng import Column, Family, stream
@@ -106,6 +106,19 @@ class StoreGroupSimulation:
                 f"pairs, this dataset's parameters have {demand.n_pairs}; it belongs to another dataset"
             )
         self.state = state
+        #: Unsigned 16 bits sort by radix: pair numbers fit in a chunk of PAIRS_PER_ACTIVITY_CHUNK.
+        self.pair_key = np.uint16 if demand.n_pairs <= 1 << 16 else np.int64
+        #: The columns of a snapshot row that belong to the pair, whatever the day (int32, as written).
+        self.pair_columns = {
+            name: values.astype(np.int32)
+            for name, values in (
+                ("store_id", self.store_ids[demand.pair_store]),
+                ("product_id", demand.pair_product + 1),
+                ("safety_stock", self.safety_stock),
+                ("reorder_point", self.reorder_point),
+                ("reorder_qty", self.reorder_qty),
+            )
+        }
 
     def run(self, first_day: int, last_day: int) -> Iterator[ActivityBlock]:
         """Simulate days first_day..last_day (continuing the state), one block of days at a time;
@@ -114,28 +127,29 @@ class StoreGroupSimulation:
             raise StockStateError(
                 f"the saved stock continues on day {self.state.next_day}, the run starts on day {first_day}"
             )
+        demand = self.demand
         for block_start in range(first_day, last_day + 1, DAYS_PER_BLOCK):
-            orders: list[Columns] = []
-            items: list[Columns] = []
-            snapshots: list[Columns] = []
-            for day in range(block_start, min(block_start + DAYS_PER_BLOCK, last_day + 1)):
-                day_orders, day_items, snapshot = self._day(day)
-                orders.append(day_orders)
-                items.append(day_items)
-                snapshots.append(snapshot)
+            days = np.arange(block_start, min(block_start + DAYS_PER_BLOCK, last_day + 1))
+            stock = BlockStock(days, demand.n_pairs)
+            stock.active[:] = demand.active(days[:, None])
+            orders, lines = demand.block(days.tolist(), stock.active)
+            kept = [self._day(day, stock, index, lines[index]) for index, day in enumerate(days.tolist())]
+            order_columns, item_columns = served_orders(
+                orders, lines, kept, self.store_ids, demand.pair_product, block_start - self.history_start
+            )
             yield {
-                ORDERS.name: block_table(ORDERS, orders),
-                ORDER_ITEMS.name: block_table(ORDER_ITEMS, items),
-                INVENTORY_SNAPSHOTS.name: block_table(INVENTORY_SNAPSHOTS, snapshots),
+                ORDERS.name: activity_table(ORDERS, order_columns),
+                ORDER_ITEMS.name: activity_table(ORDER_ITEMS, item_columns),
+                INVENTORY_SNAPSHOTS.name: snapshot_table(stock, self.pair_columns),
             }
 
-    def _day(self, day: int) -> tuple[Columns, Columns, Columns]:
-        """One day: serve the demand from the opening stock, take in deliveries, place reorders."""
+    def _day(self, day: int, stock: BlockStock, index: int, lines: DayLines) -> np.ndarray:
+        """One day (row `index` of the block): serve the lines from the opening stock, which goes into the
+        block's `stock`, take in deliveries, place reorders. Which lines were served."""
         state, demand = self.state, self.demand
-        active = demand.active(day)
-        orders, lines = demand.day(day, active)
-        # Serve lines per pair in order-time order while stock lasts.
-        by_pair = np.lexsort((lines.order, lines.pair))
+        active = stock.active[index]
+        # Serve lines per pair in order-time order while stock lasts (the lines are in (order, pair) order).
+        by_pair = np.argsort(lines.pair.astype(self.pair_key), kind="stable")
         sorted_pair, sorted_qty = lines.pair[by_pair], lines.qty[by_pair]
         running = np.cumsum(sorted_qty)
         starts = np.ones(len(sorted_pair), dtype=bool)
@@ -148,25 +162,12 @@ class StoreGroupSimulation:
         ring = len(state.arrivals)
         received = state.arrivals[day % ring] * active
         state.arrivals[day % ring] = 0
-        rows = np.flatnonzero(active)
-        snapshot = {
-            "snapshot_date": np.full(len(rows), day, dtype=np.int32),
-            "store_id": self.store_ids[demand.pair_store[rows]],
-            "product_id": demand.pair_product[rows] + 1,
-            "on_hand": state.on_hand[rows],
-            "on_order": state.on_order[rows],
-            "safety_stock": self.safety_stock[rows],
-            "reorder_point": self.reorder_point[rows],
-            "reorder_qty": self.reorder_qty[rows],
-            "received_qty": received[rows],
-        }
+        stock.on_hand[index], stock.on_order[index], stock.received[index] = state.on_hand, state.on_order, received
         position = state.on_hand - sold + state.on_order
-        placed = np.where(active & (position <= self.reorder_point), self.reorder_qty, 0)
+        placed = self.reorder_qty * (active & (position <= self.reorder_point))
         state.on_hand = state.on_hand - sold + received
         state.on_order = state.on_order - received + placed
-        state.arrivals[(day + self.lead_time) % ring, np.arange(demand.n_pairs)] += placed
+        reordered = np.flatnonzero(placed)
+        state.arrivals[(day + self.lead_time[reordered]) % ring, reordered] += placed[reordered]
         state.next_day = day + 1
-        order_columns, item_columns = served_orders(
-            orders, lines, kept, self.store_ids, demand.pair_product, day - self.history_start
-        )
-        return order_columns, item_columns, snapshot
+        return kept

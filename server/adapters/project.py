@@ -1,4 +1,5 @@
-"""Copies the package's templates into a project folder the user can edit and run.
+"""Copies the package's templates into a project folder the user can edit and run, and points the
+copied Databricks bundle at the retail-datagen wheel it deploys.
 
 All conflicts are found before anything is written, so a refusal leaves the folder untouched.
 """
@@ -67,7 +68,7 @@ def init_project(project: Path, *, overwrite: bool, templates: Path = TEMPLATES_
         target = project / rel
         if target.is_symlink() or not target.resolve().is_relative_to(project):
             raise ProjectPathError(f"{target} is a symbolic link or leads outside {project}; remove it first")
-    existing = [str(rel) for rel in files if (project / rel).exists()]
+    existing = [rel.as_posix() for rel in files if (project / rel).exists()]
     blocked = [rel for rel in existing if not (project / rel).is_file()]
     if blocked:
         raise ProjectExistsError(project, blocked)  # a folder where a file should go: never replaced
@@ -77,32 +78,100 @@ def init_project(project: Path, *, overwrite: bool, templates: Path = TEMPLATES_
         target = project / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(templates / rel, target)
-    _point_bundle_at_checkout(project, templates)
-    return ProjectFiles(written=[str(rel) for rel in files], overwritten=existing)
+    shipped = _point_bundle_at_wheel(project, templates)
+    return ProjectFiles(written=[rel.as_posix() for rel in files] + shipped, overwritten=existing)
 
 
-#: Bundle lines that reach the retail-datagen checkout (whose wheel the job installs), as written
-#: in templates/databricks/, relative to the file that holds them.
-_BUNDLE_CHECKOUT_LINKS = {
+#: The bundle's lines that say where the core wheel comes from, as written in templates/databricks/
+#: (for the repository's own layout: the checkout two levels up builds it into <checkout>/dist), and
+#: what each becomes in a copied project: "checkout" when the templates come from a checkout (the
+#: wheel is still built there), "wheel" when they come from an installed retail-datagen (init_project
+#: writes the core wheel into <project>/databricks/dist, and the bundle only uploads it).
+_ARTIFACT_BLOCK = """\
+# The core wheel of this project, built from the project root two levels up into <project root>/dist,
+# which the job's dependency (serverless) or library (classic) points at.
+artifacts:
+  retail_datagen_core:
+    type: whl
+    path: ../..
+    build: python3 -m server.adapters.databricks.core_wheel --wheel-dir dist
+
+# The wheel lives outside this folder, so it is listed for upload next to the bundle's own files.
+sync:
+  paths:
+    - .
+    - ../../dist
+"""
+_SHIPPED_WHEEL_NOTE = """\
+# The core wheel is in dist/ beside this file: init_project wrote it from the installed retail-datagen
+# (there is no checkout to build it from). `databricks bundle deploy` uploads the local wheel that the
+# job's dependency (serverless) or library (classic) names; run init_project again to upgrade it.
+"""
+_CLEAN_WHEELS = "rm -f ../../dist/retail_datagen*.whl  # one wheel only: the job installs every dist/*.whl"
+_BUNDLE_WHEEL_LINKS: dict[Path, tuple[tuple[str, str, str], ...]] = {
     Path("databricks/databricks.yml"): (
-        ("path: ../..", "path: {root}"),
-        ("- ../../dist", "- {dist}"),  # the synced folder and the serverless targets' dependency
-        ("whl: ../../dist/", "whl: {dist}/"),  # the classic target's library
+        (
+            _ARTIFACT_BLOCK,
+            _ARTIFACT_BLOCK.replace("path: ../..", "path: {root}").replace("- ../../dist", "- {dist}"),
+            _SHIPPED_WHEEL_NOTE,
+        ),
+        ("- ../../dist/*.whl", "- {dist}/*.whl", "- ./dist/*.whl"),  # the serverless targets' dependency
+        ("whl: ../../dist/*.whl", "whl: {dist}/*.whl", "whl: ./dist/*.whl"),  # the classic target's library
+    ),
+    Path("databricks/deploy.sh"): (
+        (
+            _CLEAN_WHEELS,
+            _CLEAN_WHEELS.replace("../../dist/", '"{dist}"/'),
+            "# dist/ holds the core wheel that init_project wrote from the installed retail-datagen: nothing to build",
+        ),
     ),
 }
+#: Where the copied bundle keeps the wheel when the templates come from an installed wheel.
+SHIPPED_WHEEL_DIR = Path("databricks/dist")
 
 
-def _point_bundle_at_checkout(project: Path, templates: Path) -> None:
-    """Rewrite the copied bundle's links to the checkout relative to its new place, so that
-    `databricks bundle deploy` from the project still builds and ships the retail-datagen wheel."""
-    checkout = templates.resolve().parent
-    for rel, replacements in _BUNDLE_CHECKOUT_LINKS.items():
+def is_checkout(templates: Path) -> bool:
+    """True when `templates` is the templates/ folder of a retail-datagen checkout (not package data)."""
+    root = templates.resolve().parent
+    return (root / "pyproject.toml").is_file() and (root / "generator").is_dir()
+
+
+def _point_bundle_at_wheel(project: Path, templates: Path) -> list[str]:
+    """Make the copied bundle find the retail-datagen wheel from its new place.
+
+    From a checkout, its links are rewritten relative to the project, so that `databricks bundle
+    deploy` still builds the wheel there. From an installed wheel there is no source to build: the
+    installed generator package is packed into the core wheel (server.adapters.databricks.core_wheel)
+    under <project>/databricks/dist, replacing an older one, and the bundle ships that file. Returns
+    the files written besides the templates (the wheel, relative to the project).
+    """
+    if not (project / "databricks").is_dir():
+        return []
+    checkout = is_checkout(templates)
+    shipped: list[str] = []
+    if not checkout:
+        from server.adapters.databricks.core_wheel import build_core_wheel
+
+        for old in (project / SHIPPED_WHEEL_DIR).glob("retail_datagen*.whl"):
+            old.unlink()  # the job installs every wheel in dist/
+        shipped.append(build_core_wheel(project / SHIPPED_WHEEL_DIR).relative_to(project).as_posix())
+    root = templates.resolve().parent
+    for rel, replacements in _BUNDLE_WHEEL_LINKS.items():
         copied = project / rel
-        if not copied.is_file():
-            continue
-        here = copied.parent
-        values = {"root": os.path.relpath(checkout, here), "dist": os.path.relpath(checkout / "dist", here)}
+        values = {"root": _link(root, copied.parent), "dist": _link(root / "dist", copied.parent)}
         text = copied.read_text(encoding="utf-8")
-        for old, new in replacements:
-            text = text.replace(old, new.format(**values))
+        for template_text, from_checkout, from_wheel in replacements:
+            if template_text not in text:  # the template changed: fail here, not at deploy time
+                raise TemplatesMissingError(f"{templates / rel} no longer holds {template_text.splitlines()[0]!r}")
+            text = text.replace(template_text, from_checkout.format(**values) if checkout else from_wheel)
         copied.write_text(text, encoding="utf-8")
+    return shipped
+
+
+def _link(target: Path, here: Path) -> str:
+    """`target` relative to `here` in POSIX form, as the bundle's YAML and deploy.sh write paths; the
+    absolute path when there is no relative one (another drive on Windows)."""
+    try:
+        return Path(os.path.relpath(target, here)).as_posix()
+    except ValueError:
+        return target.as_posix()

@@ -25,6 +25,8 @@ MAX_RESULT_CHARS = 60_000
 MAX_VALUE_CHARS = 2_000
 
 _EXPLAIN = re.compile(r"^\s*explain\s+(?:analyze\s+|analyse\s+)?(?P<inner>.*)$", re.IGNORECASE | re.DOTALL)
+#: A statement that starts with PRAGMA, after any comments.
+_PRAGMA = re.compile(r"^(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*pragma\b", re.IGNORECASE | re.DOTALL)
 
 
 class QueryRefusedError(ValueError):
@@ -64,6 +66,10 @@ def check_read_only(sql: str) -> str:
         )
     statement = statements[0]
     kind = statement.type
+    if _PRAGMA.match(sql):
+        # DuckDB 1.x (the newest there is for Python 3.10) reports `PRAGMA version` as the SELECT it
+        # rewrites it to; 2.x reports PRAGMA. Refused by its first word, the same on both.
+        kind = duckdb.StatementType.PRAGMA
     if kind == duckdb.StatementType.EXPLAIN:
         match = _EXPLAIN.match(statement.query)
         if match is None:

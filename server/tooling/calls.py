@@ -3,11 +3,12 @@
 Why: the agent sees a flat input schema (one property per parameter, with its description), and
 that schema must agree with the model that validates the call. Here the model is the only
 definition: each field becomes a keyword parameter whose published JSON schema is the field's own
-schema (with `additionalProperties: false`), the SDK passes the call's arguments through as sent,
-unknown names included, and the wrapper validates them with the model. Bad values then come back
-as one readable line per field (name, value, what is accepted) instead of pydantic's multi-line
-dump, and a misspelled parameter (`day=30` for `days`) is refused with the accepted names instead
-of being dropped silently (the SDK's own argument model ignores names it does not know).
+schema (with `additionalProperties: false`, less pydantic's repeats: server.tooling.schemas), the SDK
+passes the call's arguments through as sent, unknown names included, and the wrapper validates them
+with the model. Bad values then come back as one readable line per field (name, value, what is
+accepted) instead of pydantic's multi-line dump, and a misspelled parameter (`day=30` for `days`) is
+refused with the accepted names instead of being dropped silently (the SDK's own argument model
+ignores names it does not know).
 
 The wrapper also turns failures into what the agent can act on: expected ones (`ToolError`, a path
 outside the roots) keep their message; anything else is logged to stderr with its traceback and
@@ -35,7 +36,9 @@ from generator.fields import refusals
 from server.adapters.secrets import MaskSecretsFilter
 from server.paths import AllowedRoots, PathNotAllowedError, roots_from_uris
 from server.tooling.definition import ToolContext, ToolDefinition
+from server.tooling.links import resource_links
 from server.tooling.messages import error_text, one_line
+from server.tooling.schemas import lean
 
 logger = logging.getLogger(__name__)
 logger.addFilter(MaskSecretsFilter())  # this module logs unexpected errors with their tracebacks
@@ -59,13 +62,12 @@ def mcp_tool(definition: ToolDefinition) -> Tool:
     metadata = tool.fn_metadata
     raw = _RawArguments(
         arg_model=metadata.arg_model,
-        output_schema=metadata.output_schema,
+        output_schema=lean(metadata.output_schema) if metadata.output_schema is not None else None,
         output_model=metadata.output_model,
         wrap_output=metadata.wrap_output,
     )
-    return tool.model_copy(
-        update={"fn_metadata": raw, "parameters": {**tool.parameters, "additionalProperties": False}}
-    )
+    parameters = {**lean(tool.parameters), "additionalProperties": False}
+    return tool.model_copy(update={"fn_metadata": raw, "parameters": parameters})
 
 
 class _RawArguments(FuncMetadata):
@@ -89,7 +91,7 @@ def build_tool_function(definition: ToolDefinition) -> Callable[..., Awaitable[A
     parameters: list[inspect.Parameter] = []
     hints: dict[str, Any] = {}
     for name, field in definition.input_model.model_fields.items():
-        field_schema = properties[name]
+        field_schema = lean(properties[name])
         if "$ref" in str(field_schema):
             raise TypeError(f"{definition.name}.{name}: nested models are not supported in a flat tool schema")
         annotation = Annotated[_passthrough_type(field.annotation), WithJsonSchema(field_schema)]
@@ -128,7 +130,8 @@ async def run_tool(
 
     The result carries the output model twice, as the protocol asks: as structured content, and
     as compact JSON text for clients that only read text (the SDK's default text is indented,
-    which costs the agent's context several times more tokens for row data).
+    which costs the agent's context several times more tokens for row data); then a resource link
+    to each file the output names instead of inlining it (server.tooling.links).
     """
     args = validate_arguments(definition, raw)
     state = ctx.request_context.lifespan_context
@@ -155,7 +158,7 @@ async def run_tool(
             )
         ) from None  # already logged with its traceback above
     return CallToolResult(
-        content=[TextContent(type="text", text=output.model_dump_json())],
+        content=[TextContent(type="text", text=output.model_dump_json()), *resource_links(output, state)],
         structured_content=output.model_dump(mode="json"),
     )
 

@@ -71,6 +71,8 @@ class AppState:
 
     settings: Settings
     jobs: JobRegistry = field(default_factory=JobRegistry)
+    #: Files that tool results linked (server.tooling.links): the only ones resources/read serves.
+    linked_files: set[Path] = field(default_factory=set)
 
 
 @dataclass(frozen=True)

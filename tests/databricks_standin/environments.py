@@ -231,7 +231,7 @@ def install(
         target.mkdir(parents=True, exist_ok=True)
         pip = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--no-cache-dir"]
         pip += ["--disable-pip-version-check", "--quiet", "--target", str(target), *(str(w.local) for w in wheels)]
-        done = subprocess.run(pip, capture_output=True, text=True, env=env, check=False)
+        done = subprocess.run(pip, capture_output=True, text=True, env=env, check=False, stdin=subprocess.DEVNULL)
         if done.returncode != 0:
             raise LibraryInstallError(
                 wheels[0].spec if len(wheels) == 1 else ", ".join(w.spec for w in wheels),

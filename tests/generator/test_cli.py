@@ -102,3 +102,57 @@ def test_incremental_and_merge_modes_on_the_command_line(tmp_path: Path) -> None
     assert (tmp_path / "out" / "customers_history").is_dir() and "merge run" in merged.stdout
     bad = cli("generate", "--mode", "sideways", "--output-dir", "out", cwd=tmp_path)
     assert bad.returncode == 2 and "mode='sideways'" in bad.stderr
+
+
+#: Runs `generate` in a fresh process; prints the pool's start method and which heavy modules got imported.
+GENERATE_AND_REPORT = """
+import multiprocessing.pool, sys
+from generator.cli import main
+methods = []
+init = multiprocessing.pool.Pool.__init__
+def recording(self, *args, **kwargs):
+    init(self, *args, **kwargs)
+    methods.append(self._ctx.get_start_method())
+multiprocessing.pool.Pool.__init__ = recording
+code = main(["generate", "--scale=small", "--days=3", "--customer-history", "--workers=2", "--output-dir=out"])
+watched = ("pandas", "faker", "duckdb", "deltalake", "pyarrow.compute", "rich.progress")
+heavy = sorted(name for name in watched if name in sys.modules)
+print("REPORT", code, methods, heavy, file=sys.__stdout__)
+"""
+
+
+def _report(stdout: str) -> str:
+    return next(line for line in stdout.splitlines() if line.startswith("REPORT"))
+
+
+def test_generate_forks_its_pool_and_imports_no_pandas_faker_compute_or_database_library(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", GENERATE_AND_REPORT], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert _report(result.stdout) == "REPORT 0 ['fork'] []"
+
+
+def test_on_a_terminal_generate_draws_a_bar_and_still_forks(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-c", GENERATE_AND_REPORT], cwd=tmp_path, stdout=subprocess.PIPE, stderr=follower, text=True
+    ) as process:
+        os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        stdout = process.stdout.read() if process.stdout else ""
+    os.close(leader)
+    assert process.returncode == 0
+    assert _report(stdout) == "REPORT 0 ['fork'] ['rich.progress']"
+    assert b"generating" in drawn and b"chunks" in drawn

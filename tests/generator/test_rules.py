@@ -63,6 +63,8 @@ def test_accepted_values_are_normalised(rule: rules.Rule, value: object, expecte
         (rules.SCALE_FACTOR, False, "not a number"),
         (rules.SCALE, "huge", None),
         (rules.END_DATE, "yesterday", "not a date"),
+        (rules.END_DATE, "20251231", "not a date"),  # Python 3.11+ alone would read it
+        (rules.END_DATE, "2025-W52-3", "not a date"),
         (rules.END_DATE, date(1970, 6, 1), None),
         (rules.UC_NAME, "a.b", "contains a dot"),
         (rules.UC_NAME, "a b", "contains a space"),

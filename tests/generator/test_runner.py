@@ -23,7 +23,7 @@ from generator.errors import (
     OutputExistsError,
     OutputFolderError,
 )
-from generator.runner import ProgressEvent, generate
+from generator.runner import ProgressEvent, _OutputLock, generate
 
 SMALL = {"scale": "small", "scale_factor": 0.2, "days": 3}
 SLOW = {"scale": "large", "days": 30}  # several seconds: long enough to interrupt
@@ -206,3 +206,29 @@ def test_progress_reports_every_chunk(tmp_path: Path) -> None:
     assert [e.chunks_done for e in events] == list(range(1, manifest.chunks + 1))
     assert events[-1].rows_done == manifest.total_rows
     assert {t for e in events for t in e.tables} == set(manifest.tables)
+
+
+#: Takes the output lock, forks a worker that sleeps on, prints its pid and dies without unlocking (as a killed run).
+LOCK_FORK_AND_DIE = """
+import multiprocessing, os, sys, time
+from pathlib import Path
+from generator.runner import _OutputLock
+_OutputLock(Path(sys.argv[1])).__enter__()
+worker = multiprocessing.get_context("fork").Process(target=time.sleep, args=(60,))
+worker.start()
+print(worker.pid, flush=True)
+os._exit(0)
+"""
+
+
+def test_a_worker_outliving_a_killed_run_holds_no_copy_of_the_output_lock(tmp_path: Path) -> None:
+    target = tmp_path / "data"
+    with subprocess.Popen([sys.executable, "-c", LOCK_FORK_AND_DIE, str(target)], stdout=subprocess.PIPE) as run:
+        assert run.stdout is not None
+        worker = int(run.stdout.readline())  # not read to the end: the worker holds the pipe open
+        run.wait()
+    try:
+        with _OutputLock(target):  # the run died holding it; its still running worker closed its copy at fork
+            pass
+    finally:
+        os.kill(worker, signal.SIGKILL)

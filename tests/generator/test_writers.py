@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -45,6 +46,32 @@ def test_a_part_file_gets_every_batch(tmp_path: Path, fmt: str) -> None:
     if fmt == "parquet":
         assert pq.ParquetFile(tmp_path / written.path).metadata.num_row_groups == 2
         assert pq.read_schema(tmp_path / written.path).equals(STORES)
+
+
+def test_parquet_parts_delta_encode_changing_columns_and_keep_decimals_exact(tmp_path: Path) -> None:
+    orders = TABLES["orders"].schema
+    data = pa.table(
+        {
+            "order_id": pa.array(range(10_000_001, 10_000_101), pa.int64()),
+            "store_id": pa.array([1] * 100, pa.int32()),
+            "customer_id": pa.array(range(1, 101), pa.int32()),
+            "order_ts": pa.array(range(0, 100_000_000, 1_000_000), pa.int64()).cast(pa.timestamp("us")),
+            "payment_type": ["cash", "credit_card"] * 50,
+            "discount_pct": pa.array([Decimal("5.00"), Decimal("0.00")] * 50, orders.field("discount_pct").type),
+            "order_total": pa.array([Decimal(f"{i}.{i:02d}") for i in range(100)], orders.field("order_total").type),
+        },
+        schema=orders,
+    )
+    writer = open_part(tmp_path, "orders/part-00000", orders, "parquet")
+    writer.write(data)
+    path = tmp_path / writer.close().path
+    row_group = pq.ParquetFile(path).metadata.row_group(0)
+    encodings = {row_group.column(i).path_in_schema: row_group.column(i).encodings for i in range(7)}
+    assert "DELTA_BINARY_PACKED" in encodings["order_id"] and "DELTA_BINARY_PACKED" in encodings["order_ts"]
+    assert "RLE_DICTIONARY" in encodings["payment_type"] and "RLE_DICTIONARY" in encodings["store_id"]
+    assert row_group.column(6).physical_type == "INT64"  # a decimal(12, 2) stored as an integer
+    read = pq.read_table(path)
+    assert read.schema.equals(orders) and read.equals(data)
 
 
 def test_abort_closes_the_file_without_finishing_it(tmp_path: Path) -> None:

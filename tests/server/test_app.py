@@ -11,6 +11,7 @@ import mcp
 import pytest
 
 from server.app import build_server
+from server.tooling.schemas import lean
 from server.tools.local.describe_schema import TABLE_NAMES_TEXT
 from tests.server.mcp_helpers import make_settings
 
@@ -105,10 +106,43 @@ async def test_input_schema_is_flat_and_agrees_with_the_model(tmp_path: Path) ->
     model_schema = GenerateDataInput.model_json_schema()["properties"]
     assert list(schema["properties"]) == list(GenerateDataInput.model_fields)
     for name, prop in schema["properties"].items():
-        assert prop == model_schema[name]
+        assert prop == lean(model_schema[name])  # the same schema, less pydantic's repeats
     assert "client_roots" not in schema["properties"] and "ctx" not in schema["properties"]
     assert schema["properties"]["scale"]["enum"] == ["small", "medium", "large"]
     assert tools["query_dataset"].input_schema["required"] == ["sql"]
+
+
+def keywords(schema: Any, found: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """Every (keyword, value) pair of a schema at every level, property names and data not counted."""
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            found.append((key, value))
+            if key in ("properties", "$defs"):
+                for sub in value.values():
+                    keywords(sub, found)
+            elif key not in ("default", "enum", "const", "required"):
+                keywords(value, found)
+    elif isinstance(schema, list):
+        for item in schema:
+            keywords(item, found)
+    return found
+
+
+async def test_schemas_carry_no_titles_and_no_repeated_definitions(tmp_path: Path) -> None:
+    """What the agent reads holds no pydantic titles nor an optional field's description twice, and a
+    nested model is defined once per schema, under one name with one shape across the whole list."""
+    shapes: dict[str, dict[str, Any]] = {}
+    for tool in await list_tools(tmp_path, toolsets=("local", "databricks")):
+        for schema in (tool.input_schema, tool.output_schema):
+            assert "title" not in {key for key, _ in keywords(schema, [])}, tool.name
+            for name, prop in schema.get("properties", {}).items():  # an optional field: one description
+                assert not any("description" in branch for branch in prop.get("anyOf", [])), f"{tool.name}.{name}"
+            defs = schema.get("$defs", {})
+            assert len({json.dumps(d, sort_keys=True) for d in defs.values()}) == len(defs), f"{tool.name}: a copy"
+            refs = {value for key, value in keywords(schema, []) if key == "$ref"}
+            assert refs == {f"#/$defs/{name}" for name in defs}, f"{tool.name}: a definition unused or missing"
+            for name, definition in defs.items():
+                assert shapes.setdefault(name, definition) == definition, f"{name} differs in {tool.name}"
 
 
 async def test_read_only_mode_hides_every_writing_tool(tmp_path: Path) -> None:
@@ -129,7 +163,10 @@ async def test_schema_resources_are_listed(tmp_path: Path) -> None:
         resources = await client.list_resources()
         templates = await client.list_resource_templates()
     assert [str(resource.uri) for resource in resources.resources] == ["retail://schema"]
-    assert [template.uri_template for template in templates.resource_templates] == ["retail://schema/{table}"]
+    assert [template.uri_template for template in templates.resource_templates] == [
+        "retail://schema/{table}",
+        "file:///{+path}",  # the files that results link (server.tooling.links)
+    ]
 
 
 def test_table_names_in_descriptions_match_the_schema() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ from typing import Any
 
 import anyio
 import mcp
+import pytest
 from mcp.types import ListRootsResult, Root
 
 from server.app import build_server
@@ -50,6 +52,23 @@ async def test_read_only_flag_over_stdio(tmp_path: Path) -> None:
     assert "generate_data" not in names and "execute_script" not in names and "query_dataset" in names
 
 
+async def test_retail_datagen_mcp_subcommand_serves_and_other_subcommands_stay_the_cli(tmp_path: Path) -> None:
+    """`retail-datagen mcp` is what MCP Registry clients run (`uvx retail-datagen mcp`)."""
+    params = stdio_params(tmp_path, "--read-only")
+    entry = "from server.__main__ import command; command()"
+    params = params.model_copy(update={"args": ["-c", entry, "mcp", "--read-only"]})
+    async with mcp.Client(params) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+    assert "query_dataset" in names and "generate_data" not in names
+    cli = [sys.executable, "-c", entry]
+    estimate = subprocess.run(
+        [*cli, "estimate", "--days", "2"], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+    )
+    assert estimate.returncode == 0 and "total" in estimate.stdout, estimate.stderr
+    missing = subprocess.run(cli, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert missing.returncode == 2 and "required: command" in missing.stderr
+
+
 async def test_toolsets_env_over_stdio(tmp_path: Path) -> None:
     async with mcp.Client(stdio_params(tmp_path, RETAIL_DATAGEN_TOOLSETS="databricks")) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
@@ -76,17 +95,18 @@ async def test_cancellation_over_stdio_leaves_no_partial_output(tmp_path: Path) 
 
 
 async def test_legacy_handshake_client_roots_are_honoured(tmp_path: Path) -> None:
-    """Claude Desktop and Cursor speak the initialize handshake; roots arrive via roots/list."""
-    granted = tmp_path / "granted"
+    """Claude Desktop and Cursor speak the initialize handshake; roots arrive via roots/list (as
+    percent-encoded file:// URIs: the folder's name has a space and non-ASCII letters)."""
+    granted = tmp_path / "granted folder ü é"
     granted.mkdir()
 
     async def list_roots(_context: Any) -> ListRootsResult:
         return ListRootsResult(roots=[Root(uri=granted.as_uri())])
 
     async with mcp.Client(stdio_params(tmp_path / "root"), mode="legacy", list_roots_callback=list_roots) as client:
-        result = ok(await client.call_tool("generate_data", {**SMALL, "output_dir": str(granted / "ds")}))
+        result = ok(await client.call_tool("generate_data", {**SMALL, "output_dir": str(granted / "données")}))
     assert result["status"] == "succeeded"
-    assert (granted / "ds" / "_manifest.json").is_file()
+    assert (granted / "données" / "_manifest.json").is_file()
 
 
 def _rpc(process: subprocess.Popen[bytes], message: dict[str, Any]) -> None:
@@ -170,3 +190,49 @@ def test_stdout_carries_only_protocol_messages(tmp_path: Path) -> None:
     script_result = next(m for m in seen if m.get("id") == 3)["result"]["structuredContent"]
     assert script_result["stdout"] == "hello from the script\n"  # captured, not leaked to stdout
     assert b"retail-datagen MCP server" in stderr  # the log goes to stderr
+
+
+_CHILD_READS_STDIN = (
+    "import subprocess, sys\n"
+    "{guard}"
+    "child = subprocess.run([sys.executable, '-c', 'import sys; print(repr(sys.stdin.read()))'],"
+    " capture_output=True, text=True, timeout=30)\n"
+    "print(child.stdout.strip())\n"
+)
+
+
+@pytest.mark.parametrize("guarded", [True, False])
+def test_no_child_of_the_server_inherits_its_stdin(guarded: bool) -> None:
+    """A library's child (the Databricks SDK's `databricks auth token`, say) started without stdin= gets
+    /dev/null, not the MCP stream; without the guard it would read the protocol's bytes."""
+    guard = "from server.__main__ import close_stdin_of_children; close_stdin_of_children()\n" if guarded else ""
+    parent = subprocess.run(
+        [sys.executable, "-c", _CHILD_READS_STDIN.format(guard=guard)],
+        input='{"jsonrpc": "2.0"}',
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert parent.returncode == 0, parent.stderr
+    assert parent.stdout.strip() == ("''" if guarded else repr('{"jsonrpc": "2.0"}'))
+
+
+def test_every_child_process_in_the_source_is_started_with_its_own_stdin() -> None:
+    """generator/ and server/ start children with stdin=DEVNULL (or input=) spelled out, so that they do
+    not depend on the guard (the portable script and the CLI run without it)."""
+    starters = {"Popen", "run", "call", "check_call", "check_output"}
+    missing = []
+    for path in sorted([*REPO.joinpath("generator").rglob("*.py"), *REPO.joinpath("server").rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "subprocess"
+                and node.func.attr in starters
+                and not {keyword.arg for keyword in node.keywords} & {"stdin", "input"}
+            ):
+                missing.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert missing == []
+    assert any("stdin=subprocess.DEVNULL" in p.read_text() for p in REPO.joinpath("server", "adapters").glob("*.py"))

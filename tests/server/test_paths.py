@@ -63,6 +63,8 @@ def test_empty_and_nul_paths_are_refused(roots: AllowedRoots) -> None:
 def test_file_uris_become_roots(tmp_path: Path) -> None:
     uris = [f"file://{tmp_path}/a%20b", "https://example.com/x", "file://otherhost/x", f"file://localhost{tmp_path}"]
     assert roots_from_uris(uris) == ((tmp_path / "a b").resolve(), tmp_path.resolve())
+    accented = tmp_path / "Geteilter Ordner ü é"
+    assert roots_from_uris([accented.as_uri()]) == (accented.resolve(),)  # as clients send it: percent-encoded
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

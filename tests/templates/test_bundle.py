@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import glob
 import importlib.util
-import json
 import os
 import re
 import stat
@@ -27,13 +26,13 @@ from generator.runner import run
 from generator.schema import TABLE_NAMES
 from generator.spark.target import STATE_TABLE
 from generator.spec import DatasetSpec
+from tests.databricks_cli import JOB_KEY, fake_cli, run_now_request
 
 PROJECT = Path(__file__).resolve().parents[2]
 BUNDLE = PROJECT / "templates" / "databricks"
 BUNDLE_FILE = BUNDLE / "databricks.yml"
 JOB_SCRIPT = BUNDLE / "src" / "generate_data_job.py"
 DEPLOY = BUNDLE / "deploy.sh"
-JOB_KEY = "retail_data_generation"
 #: The pipeline contract's parameter table (seeds/data_generation_pipeline.md).
 PIPELINE_DEFAULTS = {"scale": "small", "days": "14", "overwrite": "true", "seed": "42"}
 
@@ -230,38 +229,6 @@ def test_deploy_script_is_executable_and_parses() -> None:
     assert "./deploy.sh [target] [scale] [days] [overwrite] [seed] [scale_factor] [mode] [customer_history]" in usage
 
 
-def _fake_cli(folder: Path, summary: dict[str, Any]) -> dict[str, str]:
-    """A `databricks` stand-in on PATH that logs its arguments and answers like the real CLI."""
-    folder.mkdir()
-    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
-    jobs = [
-        {"job_id": 77, "settings": {"name": f"[dev someone] {JOB_KEY}"}},
-        {"job_id": 78, "settings": {"name": f"[dev someone] {JOB_KEY}_classic"}},
-    ]
-    settings = {"job_id": 77, "settings": {"tasks": [{"spark_python_task": {"parameters": ["--catalog", "c9"]}}]}}
-    script = folder / "databricks"
-    script.write_text(
-        "#!/usr/bin/env bash\n"
-        f'printf "%s\\n" "$*" >> {folder / "calls.log"}\n'
-        'case "$1 $2" in\n'
-        '  "bundle deploy") echo "Deployment complete!" ;;\n'
-        f'  "bundle summary") cat {folder / "summary.json"} ;;\n'
-        f"  \"jobs list\") echo '{json.dumps(jobs)}' ;;\n"
-        f"  \"jobs get\") echo '{json.dumps(settings)}' ;;\n"
-        '  "jobs run-now") echo \'{"run_id": 1}\' ;;\n'
-        "esac\n",
-        encoding="utf-8",
-    )
-    script.chmod(0o755)
-    return {**os.environ, "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
-
-
-def _run_now_params(folder: Path) -> tuple[list[str], dict[str, Any]]:
-    calls = (folder / "calls.log").read_text(encoding="utf-8").splitlines()
-    (run_now,) = [c for c in calls if c.startswith("jobs run-now --json ")]
-    return calls, json.loads(run_now[len("jobs run-now --json ") :])
-
-
 def test_deploy_flow_with_a_stand_in_cli(
     tmp_path: Path, bundle: dict[str, Any], job: tuple[Path, dict[str, Any]], job_script: ModuleType
 ) -> None:
@@ -271,10 +238,10 @@ def test_deploy_flow_with_a_stand_in_cli(
     summary = {
         "resources": {"jobs": {JOB_KEY: {"id": "123", "tasks": [{"spark_python_task": {"parameters": deployed}}]}}}
     }
-    env = _fake_cli(tmp_path / "bin", summary)
+    env = fake_cli(tmp_path / "bin", summary)
     deploy = [str(DEPLOY), "prod", "medium", "30", "false", "7", "1.0", "incremental", "true"]
     subprocess.run(deploy, env=env, check=True, capture_output=True)
-    calls, request = _run_now_params(tmp_path / "bin")
+    calls, request = run_now_request(tmp_path / "bin")
     assert calls[0] == "bundle deploy -t prod"
     assert request["job_id"] == 123
     args = job_script.build_parser().parse_args(request["python_params"])
@@ -295,9 +262,9 @@ def test_deploy_flow_with_a_stand_in_cli(
 
 
 def test_deploy_finds_the_dev_job_by_name_when_the_summary_has_no_id(tmp_path: Path) -> None:
-    env = _fake_cli(tmp_path / "bin", {"resources": {}})
+    env = fake_cli(tmp_path / "bin", {"resources": {}})
     subprocess.run([str(DEPLOY)], env=env, check=True, capture_output=True)
-    calls, request = _run_now_params(tmp_path / "bin")
+    calls, request = run_now_request(tmp_path / "bin")
     assert "jobs list -o json" in calls
     assert request["job_id"] == 77
     assert request["python_params"][:2] == ["--catalog", "c9"]  # read back from the deployed job
@@ -305,9 +272,9 @@ def test_deploy_finds_the_dev_job_by_name_when_the_summary_has_no_id(tmp_path: P
 
 
 def test_deploy_runs_the_classic_targets_job_cluster_copy(tmp_path: Path) -> None:
-    env = _fake_cli(tmp_path / "bin", {"resources": {}})
+    env = fake_cli(tmp_path / "bin", {"resources": {}})
     subprocess.run([str(DEPLOY), "classic", "small", "3"], env=env, check=True, capture_output=True)
-    calls, request = _run_now_params(tmp_path / "bin")
+    calls, request = run_now_request(tmp_path / "bin")
     assert calls[0] == "bundle deploy -t classic"
     assert request["job_id"] == 78  # [dev someone] retail_data_generation_classic, not the serverless copy
     assert request["python_params"][request["python_params"].index("--days") + 1] == "3"
@@ -326,7 +293,7 @@ def test_deploy_runs_the_classic_targets_job_cluster_copy(tmp_path: Path) -> Non
     ],
 )
 def test_deploy_refuses_bad_arguments(args: list[str], tmp_path: Path) -> None:
-    env = _fake_cli(tmp_path / "bin", {})
+    env = fake_cli(tmp_path / "bin", {})
     result = subprocess.run([str(DEPLOY), *args], env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 2
     assert "error:" in result.stderr

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from generator.fields import CatalogName, ClusterId, ClusterTimeout, SchemaName, VolumeFolder, VolumeName
+from generator.fields import (
+    CatalogName,
+    ClusterId,
+    ClusterTimeout,
+    SchemaName,
+    ScriptScaleFactor,
+    VolumeFolder,
+    VolumeName,
+)
 from generator.fields import WorkspacePath as AnyWorkspacePath
 from server.adapters.secrets import redact
 from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
@@ -21,7 +29,6 @@ from server.tools.databricks.parameters import (
     OptionalSeed,
     Profile,
     RemoteSubfolder,
-    ScriptScaleFactor,
     WorkspaceResult,
     script_env,
 )
@@ -31,10 +38,7 @@ if TYPE_CHECKING:
 
 WorkspacePath = Annotated[
     AnyWorkspacePath,
-    Field(
-        description="Absolute workspace path of the generation script, e.g. "
-        "/Workspace/Users/<you>/retail_datagen/generate_data.py (put it there with deploy_generation_script).",
-    ),
+    Field(description="Workspace path of the generation script (from deploy_generation_script)."),
 ]
 
 
@@ -44,8 +48,7 @@ class ExecuteScriptOnClusterInput(ToolInput):
     cluster_id: ClusterId
     workspace_path: WorkspacePath
     volume_output_path: VolumeFolder = Field(
-        description="Folder the script writes into, given to it as OUTPUT_PATH: "
-        "/Volumes/<catalog>/<schema>/<volume>/<folder> (a folder inside the volume, not its root).",
+        description="OUTPUT_PATH for the script: /Volumes/<catalog>/<schema>/<volume>/<folder>."
     )
     scale_factor: ScriptScaleFactor = 1.0
     timeout_sec: ClusterTimeout = 600
@@ -54,8 +57,7 @@ class ExecuteScriptOnClusterInput(ToolInput):
     seed: OptionalSeed = None
     start_cluster: bool = Field(
         True,
-        description="Start the cluster when it is TERMINATED (3-7 minutes on Databricks); false refuses a stopped "
-        "cluster at once (then use submit_generation_run, which needs no cluster).",
+        description="Start a TERMINATED cluster (3-7 minutes); false refuses it at once.",
     )
     profile: Profile = None
 
@@ -120,19 +122,14 @@ def _cluster_output(raw: dict[str, Any], host: str) -> dict[str, Any]:
     hints=Hints(read_only=False, destructive=True, idempotent=False, open_world=True),
 )
 async def execute_script_on_cluster(args: ExecuteScriptOnClusterInput, tc: ToolContext) -> ClusterRunOutput:
-    """Run a Python script that lives in the workspace (workspace_path) on an all-purpose cluster,
-    with OUTPUT_PATH=volume_output_path and SCALE_FACTOR set (plus SCALE, DAYS, SEED when given),
-    so it writes its tables straight into a Volume.
+    """Run a workspace script on an all-purpose cluster with OUTPUT_PATH=volume_output_path and
+    SCALE_FACTOR (SCALE, DAYS, SEED when given), so it writes its tables straight into a Volume.
 
-    Use it to generate on an all-purpose cluster after deploy_generation_script (or with your own
-    script that follows the same contract); generate_and_upload_on_cluster also cleans the folder
-    and checks that files arrived. Serverless compute, SQL warehouses and job clusters cannot run
-    commands: they are refused before anything is sent, naming the tool that works there
-    (submit_generation_run, create_tables_from_volume). A stopped cluster is started first (that alone takes 3-7
-    minutes on Databricks: prefer a running cluster, since clients may cut a call at ~60 s; progress
-    is reported while waiting). A script error comes back as success=false with the Python error
-    and traceback. Cost: cluster time for the run (seconds for small data); timeout_sec bounds the
-    whole call and cancelling the call cancels the command on the cluster.
+    Use it after deploy_generation_script, or with your own script of the same contract;
+    generate_and_upload_on_cluster also empties the folder and checks what arrived. Serverless
+    compute, SQL warehouses and job clusters are refused (submit_generation_run and
+    create_tables_from_volume work there). Cost: cluster time (seconds for small data); a stopped
+    cluster first takes 3-7 minutes to start, so prefer a running one.
     """
 
     def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
@@ -162,15 +159,11 @@ async def execute_script_on_cluster(args: ExecuteScriptOnClusterInput, tc: ToolC
     hints=Hints(read_only=False, destructive=True, idempotent=False, open_world=True),
 )
 async def generate_and_upload_on_cluster(args: GenerateOnClusterInput, tc: ToolContext) -> ClusterGenerateOutput:
-    """Generate on a Databricks cluster straight into /Volumes/<catalog>/<schema>/<volume>/<remote_subfolder>:
-    checks the volume exists, deletes the folder first when clean=true, runs the workspace script
-    with OUTPUT_PATH set to it (as execute_script_on_cluster), then checks that files arrived.
+    """Generate on a cluster into /Volumes/<catalog>/<schema>/<volume>/<remote_subfolder>: the
+    workspace script run as execute_script_on_cluster does, then a check that files arrived.
 
-    Use it for the cluster workflow after deploy_generation_script; nothing is generated on this
-    machine and no data crosses the network from here. A script that fails, or that writes nothing
-    under OUTPUT_PATH, gives success=false with the reason. Cost: as execute_script_on_cluster
-    (a stopped cluster takes minutes to start; prefer a running one) plus deleting the old folder.
-    Progress is reported; cancelling the call cancels the command on the cluster.
+    Use it for the cluster workflow after deploy_generation_script; no data crosses the network
+    from this machine. Cost: as execute_script_on_cluster (prefer a running cluster).
     """
 
     def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:

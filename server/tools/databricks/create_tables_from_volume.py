@@ -29,11 +29,9 @@ with schema_field_allowed():
         remote_subfolder: RemoteSubfolder = "incoming_data"
         warehouse_id: WarehouseId = None
         timeout_sec: StatementsTimeout = 300
-        target_catalog: CatalogName | None = Field(
-            None, description="Catalog that receives the tables. Default (null): the volume's catalog."
-        )
+        target_catalog: CatalogName | None = Field(None, description="Catalog for the tables; null: the volume's.")
         target_schema: SchemaName | None = Field(
-            None, description="Schema that receives the tables (created when missing). Default: the volume's schema."
+            None, description="Schema for the tables, created when missing; null: the volume's."
         )
         profile: Profile = None
 
@@ -91,18 +89,12 @@ def tables_output(raw: dict[str, Any], host: str) -> CreateTablesFromVolumeOutpu
     hints=Hints(read_only=False, destructive=True, idempotent=True, open_world=True),
 )
 async def create_tables_from_volume(args: CreateTablesFromVolumeInput, tc: ToolContext) -> CreateTablesFromVolumeOutput:
-    """Turn a dataset on a Volume (as upload_to_volume or generate_and_upload_on_cluster left it at
-    /Volumes/<catalog>/<schema>/<volume>/<remote_subfolder>) into typed Delta tables in <catalog>.<schema>
-    (or target_catalog/target_schema), through a SQL warehouse and the Statement Execution API.
+    """Turn a dataset on a Volume (/Volumes/<catalog>/<schema>/<volume>/<remote_subfolder>) into typed
+    Delta tables with comments and primary and foreign keys, through a SQL warehouse; all tables or none.
 
-    Use it after upload_to_volume to get queryable tables without a cluster. The columns keep the
-    generator's types (DECIMAL money, DATE, TIMESTAMP_NTZ, SMALLINT, NOT NULL), tables and columns get their
-    descriptions as comments, and primary and foreign keys are declared (informational) so BI tools and
-    Genie see the joins. The tables are the dataset's (customers_history too when it has one). All tables or
-    none: staging tables first, targets replaced in place only when all are loaded, put back on a failure.
-    With no warehouse_id a running warehouse is used (a stopped one is started) and the result names it.
-    Cost: a few seconds per table on a running serverless warehouse; a stopped serverless one starts in
-    seconds, a classic one in minutes (timeout_sec bounds the call).
+    Use it after upload_to_volume or generate_and_upload_on_cluster to get queryable tables without a
+    cluster. Cost: a few seconds per table on a running serverless warehouse; a stopped serverless
+    one starts in seconds, a classic one in minutes.
     """
 
     def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:

@@ -21,10 +21,9 @@ class DeployGenerationScriptInput(ToolInput):
     """Parameters of deploy_generation_script."""
 
     workspace_path: WorkspacePath = Field(
-        description="Absolute workspace path to create, e.g. /Workspace/Users/<you>/retail_datagen/generate_data.py "
-        "(parent folders are created). Keep the .py ending: the script then stays a workspace file.",
+        description="Workspace file to write, e.g. /Workspace/Users/<you>/retail_datagen/generate_data.py."
     )
-    overwrite: bool = Field(True, description="Replace an existing object at workspace_path; false refuses.")
+    overwrite: bool = Field(True, description="Replace an object already at workspace_path.")
     profile: Profile = None
 
 
@@ -42,13 +41,11 @@ class DeployGenerationScriptOutput(WorkspaceResult):
     hints=Hints(read_only=False, destructive=True, idempotent=True, open_world=True),
 )
 async def deploy_generation_script(args: DeployGenerationScriptInput, tc: ToolContext) -> DeployGenerationScriptOutput:
-    """Write the portable generation script (generate_data.py with the generator package embedded,
-    ~110 KB) into the Databricks workspace at workspace_path, creating parent folders.
+    """Write the portable generation script (generate_data.py with the generator embedded, ~110 KB)
+    into the workspace; it runs on any Databricks Runtime with nothing to install.
 
-    Use it once per workspace before execute_script_on_cluster or generate_and_upload_on_cluster:
-    the script then runs on any cluster that has numpy and pyarrow (every Databricks Runtime), with
-    nothing to install. It reads SCALE_FACTOR, OUTPUT_PATH, SCALE, DAYS and SEED. overwrite=true
-    (the default) replaces an existing object at that path. Cost: one upload, about a second.
+    Use it once per workspace before execute_script_on_cluster or generate_and_upload_on_cluster.
+    Cost: one upload, about a second.
     """
 
     def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:

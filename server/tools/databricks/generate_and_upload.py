@@ -9,21 +9,17 @@ from typing import TYPE_CHECKING, Any
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from generator.fields import CatalogName, SchemaName, ScriptTimeout, VolumeName, WarehouseId
+from generator.fields import CatalogName, SchemaName, ScriptScaleFactor, ScriptTimeout, VolumeName, WarehouseId
 from server.adapters.secrets import redact
 from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
+from server.tooling.links import LinkedFile
 from server.tooling.work import Progress
 from server.tools.databricks.calls import run_on_workspace
 from server.tools.databricks.create_tables_from_volume import CreateTablesFromVolumeOutput, tables_output
-from server.tools.databricks.parameters import (
-    Clean,
-    Profile,
-    RemoteSubfolder,
-    ScriptScaleFactor,
-    WorkspaceResult,
-)
+from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder, WorkspaceResult
 from server.tools.databricks.upload_to_volume import UploadToVolumeOutput, upload_output
 from server.tools.local.execute_script import ScriptRunOutput
+from server.tools.local.parameters import ProjectPath
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -33,11 +29,7 @@ with schema_field_allowed():
     class GenerateAndUploadInput(ToolInput):
         """Parameters of generate_and_upload."""
 
-        project_path: str = Field(
-            min_length=1,
-            description="Project folder holding generate_data.py (written by init_project); relative paths resolve "
-            "under the data root. The data lands in <project_path>/data first.",
-        )
+        project_path: ProjectPath
         catalog: CatalogName
         schema: SchemaName
         volume: VolumeName
@@ -47,8 +39,7 @@ with schema_field_allowed():
         timeout_sec: ScriptTimeout = 300
         create_tables: bool = Field(
             False,
-            description="Once every file arrived, go on to create the Delta tables in <catalog>.<schema> through a "
-            "SQL warehouse, as create_tables_from_volume does (all tables or none).",
+            description="Then make the Delta tables in <catalog>.<schema> as create_tables_from_volume does.",
         )
         warehouse_id: WarehouseId = None
         profile: Profile = None
@@ -68,6 +59,9 @@ class GenerateAndUploadOutput(WorkspaceResult):
     )
     message: str = Field(description="What happened and what to do next.")
 
+    def linked_files(self) -> list[LinkedFile]:
+        return self.generation.linked_files()
+
 
 @tool(
     title="Generate locally and upload to a Volume",
@@ -76,19 +70,12 @@ class GenerateAndUploadOutput(WorkspaceResult):
     uses_roots=True,
 )
 async def generate_and_upload(args: GenerateAndUploadInput, tc: ToolContext) -> GenerateAndUploadOutput:
-    """Run <project_path>/generate_data.py locally (SCALE_FACTOR set, output in <project_path>/data),
-    then, only when it exits 0, upload that data folder to
-    /Volumes/<catalog>/<schema>/<volume>/<remote_subfolder> as upload_to_volume does.
+    """Run <project_path>/generate_data.py locally as execute_script does and, when it exits 0,
+    upload <project_path>/data as upload_to_volume does; the volume is checked first.
 
-    Use it for the one-shot local workflow with an editable project (init_project); for the
-    standard dataset, generate_data then upload_to_volume does the same. create_tables=true goes on to
-    make the typed Delta tables through a SQL warehouse (as create_tables_from_volume), so one call goes
-    from nothing to queryable tables. Names, the volume and the
-    credentials are checked before the script runs, so a typo costs no generation. A script that
-    fails is reported with its output and nothing is uploaded (success=false). Cost: the script's
-    run time (a few seconds at scale_factor 1 of the template) plus the upload; clean=true deletes
-    remote_subfolder first. Progress is reported; cancelling the call kills the script or stops the
-    upload.
+    Use it for the one-shot workflow with an editable project (init_project); for the standard
+    dataset, generate_data then upload_to_volume. create_tables=true then makes the typed Delta
+    tables as create_tables_from_volume does. Cost: the script's run time plus the upload.
     """
     from server.adapters.scripts import SCRIPT_NAME
 

@@ -25,7 +25,7 @@ MAX_TRIGGER_WAIT_SEC = 45
 CANCEL_RUN_WAIT_SEC = 20.0
 MAX_TASKS_LISTED = 20
 JOB_LOG_TAIL_CHARS = 4_000
-RunId = Annotated[Id, Field(description="run_id returned by trigger_bundle_job (or shown in the Jobs UI).")]
+RunId = Annotated[Id, Field(description="run_id from trigger_bundle_job (or the Jobs UI).")]
 
 
 with schema_field_allowed():
@@ -35,20 +35,18 @@ with schema_field_allowed():
 
         catalog: CatalogName
         schema: SchemaName
-        scale: Scale = Field(DEFAULT_SCALE, description="Volume preset: small, medium or large.")
-        days: Days = Field(DEFAULT_DAYS, description="Days of order history (1 to 365).")
-        overwrite: bool = Field(True, description="Let the job replace existing tables; false makes it refuse them.")
-        seed: Seed = Field(DEFAULT_SEED, description="Random seed: same seed, same rows.")
+        scale: Scale = DEFAULT_SCALE
+        days: Days = Field(DEFAULT_DAYS, description="Days of history.")
+        overwrite: bool = Field(True, description="Let the job replace existing tables.")
+        seed: Seed = DEFAULT_SEED
         job_name: JobName = Field(
             "retail_data_generation",
-            description="Name of the bundle's job; a development-mode copy '[dev <user>] <job_name>' is found too "
-            "(yours preferred). The bundle's classic (job cluster) target names it retail_data_generation_classic.",
+            description="The bundle's job; its '[dev <user>] ' copy is found too (classic target: "
+            "retail_data_generation_classic).",
         )
         job_id: Id | None = Field(None, description="Run this job id instead of looking job_name up.")
         wait_sec: seconds(0, MAX_TRIGGER_WAIT_SEC, "Seconds to wait.") = Field(  # type: ignore[valid-type]
-            30,
-            description=f"Wait up to this many seconds (max {MAX_TRIGGER_WAIT_SEC}) for the run to finish before "
-            "returning its handle; 0 returns at once. Follow a run that is not done with get_job_run.",
+            30, description="Seconds to wait for the run to end before returning its handle."
         )
         profile: Profile = None
 
@@ -142,18 +140,13 @@ def handle_fields(raw: dict[str, Any], host: str) -> dict[str, Any]:
     hints=Hints(read_only=False, destructive=True, idempotent=False, open_world=True),
 )
 async def trigger_bundle_job(args: TriggerBundleJobInput, tc: ToolContext) -> JobRunHandle:
-    """Start a run of the Databricks Asset Bundle's data generation job (retail_data_generation,
-    deployed with `databricks bundle deploy`; its dev-mode copy is found too) with catalog, schema,
-    scale, days, overwrite and seed, and wait up to wait_sec for it.
+    """Start a run of the Asset Bundle's generation job (deployed with `databricks bundle deploy`)
+    and wait up to wait_sec; done=false means it goes on: poll get_job_run every 30-60 s.
 
-    Use it to generate the dataset as Unity Catalog tables with the deployed bundle (serverless by
-    default; the classic target's job runs on a job cluster). Without a deployed bundle use
-    submit_generation_run, which needs nothing deployed. It returns a run handle at once or after
-    wait_sec (max 45 s): done=false means the run goes on; poll get_job_run(run_id) every 30-60 s.
-    success is true only when the run's result_state is SUCCESS. overwrite=true lets the job replace
-    existing tables. Cost: serverless starts in about a minute, a job cluster in a few; a small
-    dataset then takes a few minutes. Each call starts a new run; cancelling the call cancels the run
-    it started.
+    Use it to generate the dataset as Unity Catalog tables with the deployed bundle (serverless, or
+    a job cluster for the classic target); with nothing deployed use submit_generation_run. Cost:
+    serverless starts in about a minute, a job cluster in a few, then a few minutes for small data;
+    every call starts a new run.
     """
 
     def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
@@ -188,11 +181,10 @@ async def trigger_bundle_job(args: TriggerBundleJobInput, tc: ToolContext) -> Jo
     hints=Hints(read_only=True, destructive=False, idempotent=True, open_world=True),
 )
 async def get_job_run(args: GetJobRunInput, tc: ToolContext) -> JobRunDetails:
-    """State of a job run: life-cycle and result state, success, and per task its state, error,
-    traceback and the last ~4,000 characters of its output.
+    """State of a job run, and per task its state, error, traceback and the end of its output.
 
-    Use it to follow a run started by trigger_bundle_job (every 30-60 s until done=true) and to
-    find out why a run failed. Cost: read-only, a few requests, about a second.
+    Use it to follow a run of trigger_bundle_job (every 30-60 s until done=true) and to see why a
+    run failed. Cost: a few requests, about a second.
     """
 
     def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:
@@ -224,11 +216,10 @@ async def get_job_run(args: GetJobRunInput, tc: ToolContext) -> JobRunDetails:
     hints=Hints(read_only=False, destructive=False, idempotent=True, open_world=True),
 )
 async def cancel_job_run(args: CancelJobRunInput, tc: ToolContext) -> JobRunHandle:
-    """Cancel a job run and wait up to 20 s for it to stop; returns its state (CANCELED once stopped).
+    """Cancel a job run and wait up to 20 s for it to stop; tables the job already replaced stay
+    replaced, and a run that already ended is left as it is.
 
-    Use it to stop a run started by mistake or that takes too long. Tables the job already
-    replaced stay as they are. Cancelling a run that already ended changes nothing and returns its
-    final state. Cost: a few requests.
+    Use it to stop a run started by mistake or taking too long. Cost: a few requests.
     """
 
     def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:

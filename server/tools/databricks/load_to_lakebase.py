@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from pydantic import Field, StrictBool
+from pydantic import Field
 
 from generator.fields import LakebaseInstance, PostgresDatabase, PostgresSchema
 from server.tooling.definition import ToolContext, schema_field_allowed, tool
@@ -16,6 +16,7 @@ from server.tools.local.load_to_postgres import (
     LOAD_HINTS,
     DatasetToLoad,
     LoadOutput,
+    ReplaceSchema,
     dataset_to_load,
     expected_failures,
 )
@@ -27,14 +28,10 @@ with schema_field_allowed():
 
         instance_name: LakebaseInstance
         database: PostgresDatabase = Field(
-            "databricks_postgres",
-            description="Database on the instance; the caller's role needs CREATE on it (databricks_postgres is "
-            "the one every instance has).",
+            "databricks_postgres", description="Database on the instance; your role needs CREATE on it."
         )
         schema: PostgresSchema = "retail"
-        overwrite: StrictBool = Field(
-            False, description="Replace the schema when it already holds the dataset's tables; false refuses."
-        )
+        overwrite: ReplaceSchema = False
         profile: Profile = None
 
     class LoadToLakebaseOutput(LoadOutput, WorkspaceResult):
@@ -45,20 +42,12 @@ with schema_field_allowed():
 
 @tool(title="Load a dataset into Databricks Lakebase", hints=LOAD_HINTS, uses_roots=True)
 async def load_to_lakebase(args: LoadToLakebaseInput, tc: ToolContext) -> LoadToLakebaseOutput:
-    """Load a dataset into a schema of a Databricks Lakebase (managed PostgreSQL) database instance,
-    all seven tables or none, with the same types, primary keys, foreign keys and indexes as
-    load_to_postgres. The instance's address comes from the Databricks SDK, the login is the
-    caller's own identity with a short-lived database credential (renewed before it expires during
-    a long load; never shown), over TLS.
+    """Load a dataset into a schema of a Databricks Lakebase (managed PostgreSQL) instance as
+    load_to_postgres does, logged in as you with a short-lived credential over TLS.
 
-    Use it to put the data next to a Lakebase-backed application (the pipeline compares a SQL
-    warehouse with a Lakebase backend). The instance must be AVAILABLE and your identity needs a
-    PostgreSQL role on it with CREATE on the database (the error says so when it has none). Give
-    path (a dataset from generate_data) or leave it null to generate one for this call. A failure
-    leaves the previous schema untouched; overwrite=true replaces an existing one. Cost: two
-    Databricks requests, then the load at the network's pace (about 300K rows/s nearby; small/14
-    days ~46K rows takes seconds). Progress is reported per table. Needs Databricks credentials
-    (see profile).
+    Use it to put the data next to a Lakebase-backed application; the instance must be AVAILABLE
+    and your PostgreSQL role needs CREATE on the database. Cost: two Databricks requests, then the
+    load at the network's pace (~300K rows/s nearby; small/14 days takes seconds).
     """
     given = args.given_dataset(tc)
     clients: list[Any] = []

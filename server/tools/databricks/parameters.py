@@ -8,52 +8,18 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from generator import rules
-from generator.fields import RelativeFolder, ScaleFactor, rule_type
+from generator.fields import RelativeFolder, rule_type
+from generator.spec import DEFAULT_DAYS, DEFAULT_SCALE, DEFAULT_SEED
 
 Profile = Annotated[
     str | None,
-    Field(
-        description="Profile (section) of ~/.databrickscfg to use; a named profile is used alone (the server's "
-        "DATABRICKS_* variables are ignored). Default (null): DATABRICKS_HOST and DATABRICKS_TOKEN from the "
-        "server's environment, else the profile named by DATABRICKS_CONFIG_PROFILE, else the DEFAULT profile.",
-    ),
+    Field(description="~/.databrickscfg profile, used alone; null: the server's DATABRICKS_* variables, else DEFAULT."),
 ]
-RemoteSubfolder = Annotated[
-    RelativeFolder,
-    Field(
-        description="Folder inside the volume that receives the data, e.g. incoming_data or runs/2024-06 "
-        "(no '.', '..' or empty segments, no '/' at either end).",
-    ),
-]
-ScriptScaleFactor = Annotated[
-    ScaleFactor,
-    Field(description="Passed to the script as SCALE_FACTOR: multiplies every volume (0.1 for a quick test)."),
-]
-Clean = Annotated[
-    bool,
-    Field(
-        description="Delete remote_subfolder (everything in it) before writing, so that no file of an earlier "
-        "run stays behind. false keeps other files and overwrites same-named ones.",
-    ),
-]
-OptionalScale = rule_type(
-    rules.SCALE,
-    str,
-    "Volume preset passed as SCALE: small, medium or large. Default (null): the script's (small).",
-    optional=True,
-)
-OptionalDays = rule_type(
-    rules.DAYS,
-    int,
-    f"Days of order history passed as DAYS (1 to {rules.MAX_DAYS}). Default (null): the script's (14).",
-    optional=True,
-)
-OptionalSeed = rule_type(
-    rules.SEED,
-    int,
-    "Random seed passed as SEED (same seed, same bytes). Default (null): the script's (42).",
-    optional=True,
-)
+RemoteSubfolder = Annotated[RelativeFolder, Field(description="Folder in the volume for the data, e.g. runs/2024-06.")]
+Clean = Annotated[bool, Field(description="Empty remote_subfolder first, so that no file of an earlier run stays.")]
+OptionalScale = rule_type(rules.SCALE, str, f"SCALE for the script (null: its own, {DEFAULT_SCALE}).", optional=True)
+OptionalDays = rule_type(rules.DAYS, int, f"DAYS for the script (null: its own, {DEFAULT_DAYS}).", optional=True)
+OptionalSeed = rule_type(rules.SEED, int, f"SEED for the script (null: its own, {DEFAULT_SEED}).", optional=True)
 
 
 class WorkspaceResult(BaseModel):

@@ -33,43 +33,27 @@ with schema_field_allowed():
     class SubmitGenerationRunInput(DatasetConfig):
         """Parameters of submit_generation_run: where the tables go, what to generate, on which compute."""
 
-        catalog: CatalogName = Field(description="Existing Unity Catalog catalog that receives the tables.")
-        schema: SchemaName = Field(description="Schema inside the catalog; created when missing.")
-        overwrite: bool = Field(
-            True, description="Replace existing tables (in place, history kept); false refuses when any exists."
-        )
-        cluster_id: ClusterId | None = Field(
-            None,
-            description="Run on this all-purpose cluster (the wheel is installed on it as a library) instead of "
-            "serverless compute. Default (null): serverless.",
-        )
+        catalog: CatalogName = Field(description="Existing catalog that receives the tables.")
+        schema: SchemaName = Field(description="Schema in the catalog, created when missing.")
+        overwrite: bool = Field(True, description="Replace existing tables (in place, history kept).")
+        cluster_id: ClusterId | None = Field(None, description="All-purpose cluster to run on; null: serverless.")
         upload_folder: WorkspacePath | None = Field(
             None,
-            description="Workspace folder (/Workspace/...) or Volume folder (/Volumes/<c>/<s>/<v>/<folder>) that "
-            "receives the core wheel and the job script. Default: /Workspace/Users/<you>/retail_datagen.",
+            description="Workspace or /Volumes folder for the core wheel and the job script; null: "
+            "/Workspace/Users/<you>/retail_datagen.",
         )
-        environment_version: EnvironmentVersion | None = Field(
-            None, description="Serverless environment version of the run. Default (null): 4."
-        )
+        environment_version: EnvironmentVersion | None = Field(None, description="Serverless environment (null: 4).")
         idempotency_token: IdempotencyToken | None = Field(
-            None,
-            description="Pass the token of an earlier call to get that call's run back instead of a new one "
-            "(default: a new token; every result shows its own).",
+            None, description="An earlier result's token: returns that run instead of starting one."
         )
         wait_sec: seconds(0, MAX_TRIGGER_WAIT_SEC, "Seconds to wait.") = Field(  # type: ignore[valid-type]
-            0,
-            description=f"Wait up to this many seconds (max {MAX_TRIGGER_WAIT_SEC}) for the run before returning; "
-            "0 (default) returns at once with run_id. Follow the run with get_job_run.",
+            0, description="Seconds to wait for the run to end before returning its handle."
         )
         mode: Mode = Field(
             "overwrite",
-            description="overwrite (default): a fresh dataset replaces the tables. incremental: append the days "
-            "after the tables' last day up to end_date (or `days` more), continuing their stock; a re-run with "
-            "the same end_date changes nothing. merge: bring the tables to these parameters (e.g. scale small to "
-            "medium) with MERGE INTO, changed rows updated, new ones inserted. Both take the parameters not set "
-            "in this call from what the tables hold (their retail_datagen_state table), and the run fails with "
-            "what they hold when the parameters do not fit (a gap, another seed). Each run's changes are in "
-            "Delta's change data feed: table_changes('<catalog>.<schema>.<table>', <version>).",
+            description="incremental: append the days after the tables' last day (a re-run with the same end_date "
+            "changes nothing); merge: bring them to these parameters with MERGE INTO. Unset parameters come from "
+            "the tables; each run's changes are in Delta's change data feed (table_changes).",
         )
         profile: Profile = None
 
@@ -94,19 +78,14 @@ class SubmitGenerationRunOutput(JobRunHandle):
     hints=Hints(read_only=False, destructive=True, idempotent=False, open_world=True),
 )
 async def submit_generation_run(args: SubmitGenerationRunInput, tc: ToolContext) -> SubmitGenerationRunOutput:
-    """Generate the seven retail tables (and customers_history with customer_history=true) as typed Delta
-    tables in <catalog>.<schema> with a one-time Databricks job run (Jobs API runs/submit): the bundle's Spark
-    job, the same rows as the local generator for the same parameters, all tables or none. Serverless by
-    default; cluster_id runs it on an all-purpose cluster. mode=incremental later appends days to the tables
-    (only the new days are simulated) and mode=merge brings them to other parameters, both with MERGE INTO.
+    """Generate the tables as typed Delta tables in <catalog>.<schema> with a one-time Databricks run
+    (serverless, or on cluster_id): the bundle's Spark job, the same rows as generate_data, all or none;
+    mode incremental or merge grows the tables with MERGE INTO.
 
-    Use it to go from a workspace token to queryable tables with nothing deployed and no Databricks CLI: the
-    tool uploads the slim core wheel (numpy and pyarrow only; the runtime's libraries are kept) and the job
-    script, checks the catalog (named if missing), creates a missing schema, and submits. It returns at once
-    with run_id and run_page_url (or waits up to wait_sec); poll get_job_run(run_id) every 30-60 s until
-    done, cancel_job_run stops it. Cost: serverless starts in about a minute, then a small dataset takes a
-    few minutes; a stopped cluster adds 3-7 minutes. Each call starts a new run unless idempotency_token
-    repeats an earlier one.
+    Use it to go from a workspace token to tables with nothing deployed: it uploads the core wheel and
+    the job script, creates a missing schema and returns run_id at once; poll get_job_run every
+    30-60 s. Cost: serverless starts in about a minute, then a few minutes for small data; a stopped
+    cluster adds 3-7 minutes.
     """
 
     def work(client: WorkspaceClient, cancel: threading.Event, progress: Progress) -> dict[str, Any]:

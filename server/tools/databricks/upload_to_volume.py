@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from generator.fields import CatalogName, MaxFiles, SchemaName, VolumeName
-from server.adapters.secrets import redact
 from server.tooling.definition import Hints, ToolContext, ToolInput, schema_field_allowed, tool
+from server.tooling.messages import one_line
 from server.tooling.work import Progress
 from server.tools.databricks.calls import run_on_workspace
 from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder, WorkspaceResult
@@ -18,9 +19,13 @@ from server.tools.databricks.parameters import Clean, Profile, RemoteSubfolder, 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
 
-#: Paths and error lines listed in an upload result; the rest are counted.
-MAX_LISTED_PATHS = 50
-MAX_LISTED_ERRORS = 50
+#: Paths, folders and error lines listed in an upload result; the rest are counted. A folder of
+#: thousands of files must not become thousands of entries in the agent's context.
+MAX_LISTED_PATHS = 20
+MAX_LISTED_FOLDERS = 20
+MAX_LISTED_ERRORS = 20
+MAX_ERROR_LINE_CHARS = 400
+OTHER_FOLDERS = "(other folders)"
 
 
 with schema_field_allowed():
@@ -32,11 +37,7 @@ with schema_field_allowed():
         schema: SchemaName
         volume: VolumeName
         local_data_dir: str = Field(
-            "sample_data",
-            min_length=1,
-            description="Local folder to upload, usually a dataset written by generate_data (one sub-folder per "
-            "table plus _manifest.json), or any folder of files. Relative paths resolve under the data root; "
-            "absolute ones must lie inside the data root or the client's roots.",
+            "sample_data", min_length=1, description="Dataset or any folder to upload (relative to the data root)."
         )
         remote_subfolder: RemoteSubfolder = "incoming_data"
         clean: Clean = True
@@ -49,23 +50,36 @@ class UploadToVolumeOutput(WorkspaceResult):
 
     success: bool = Field(description="True only when every file arrived.")
     files_uploaded: int = Field(description="Files written to the volume.")
+    uploaded_per_folder: dict[str, int] = Field(
+        description="Files written per top-level folder (or file) of remote_base, such as a table; "
+        f"the {MAX_LISTED_FOLDERS} largest, the rest summed under '{OTHER_FOLDERS}'."
+    )
     uploaded_paths: list[str] = Field(
-        description=f"/Volumes paths of the files written, sorted; at most the first {MAX_LISTED_PATHS}."
+        description=f"/Volumes paths of the files written, sorted: the first {MAX_LISTED_PATHS} as examples."
     )
-    uploaded_paths_omitted: int = Field(
-        description="Uploaded paths left out of uploaded_paths to keep the result short."
-    )
+    uploaded_paths_omitted: int = Field(description="Uploaded paths not listed in uploaded_paths.")
     errors: list[str] = Field(
-        description=f"One line per file that did not arrive, with why; at most {MAX_LISTED_ERRORS}."
+        description=f"One line per file that did not arrive, with why; at most {MAX_LISTED_ERRORS}, each cut to "
+        f"{MAX_ERROR_LINE_CHARS} characters."
     )
     errors_omitted: int = Field(description="Error lines left out of errors.")
     remote_base: str = Field(description="/Volumes/<catalog>/<schema>/<volume>/<remote_subfolder>.")
     message: str = Field(description="What happened and what to do next.")
 
 
+def per_folder(paths: list[str], base: str) -> dict[str, int]:
+    """Uploaded files counted by their first path segment under `base`, the largest first."""
+    counts = Counter(path.removeprefix(base + "/").split("/", 1)[0] for path in paths)
+    ranked = counts.most_common()
+    listed = dict(ranked[:MAX_LISTED_FOLDERS])
+    rest = sum(count for _, count in ranked[MAX_LISTED_FOLDERS:])
+    return {**listed, OTHER_FOLDERS: rest} if rest else listed
+
+
 def upload_output(raw: dict[str, Any], host: str) -> UploadToVolumeOutput:
-    paths = list(raw["uploaded_paths"])
-    errors = [redact(line) for line in raw["errors"]]
+    """The adapter's result ({success, files_uploaded, uploaded_paths, errors, remote_base}) as a short one."""
+    paths = sorted(raw["uploaded_paths"])
+    errors = [one_line(line, MAX_ERROR_LINE_CHARS) for line in raw["errors"]]
     base = raw["remote_base"]
     if raw["success"]:
         message = (
@@ -80,6 +94,7 @@ def upload_output(raw: dict[str, Any], host: str) -> UploadToVolumeOutput:
     return UploadToVolumeOutput(
         success=raw["success"],
         files_uploaded=raw["files_uploaded"],
+        uploaded_per_folder=per_folder(paths, base),
         uploaded_paths=paths[:MAX_LISTED_PATHS],
         uploaded_paths_omitted=max(0, len(paths) - MAX_LISTED_PATHS),
         errors=errors[:MAX_LISTED_ERRORS],
@@ -97,16 +112,12 @@ def upload_output(raw: dict[str, Any], host: str) -> UploadToVolumeOutput:
     uses_roots=True,
 )
 async def upload_to_volume(args: UploadToVolumeInput, tc: ToolContext) -> UploadToVolumeOutput:
-    """Upload a local folder (a dataset written by generate_data, or any folder of files) to a Unity
-    Catalog Volume at /Volumes/<catalog>/<schema>/<volume>/<remote_subfolder>, keeping relative paths.
+    """Upload a local folder to /Volumes/<catalog>/<schema>/<volume>/<remote_subfolder>, keeping
+    relative paths; _manifest.json goes last, once every other file arrived.
 
     Use it after generate_data (or execute_script) to make the data readable in Databricks; the
-    volume must exist (the error gives the CREATE VOLUME statement). clean=true first deletes
-    everything in remote_subfolder. Files go up 8 at a time with retries; _manifest.json goes last
-    and only when every other file arrived. A file that still fails is listed in errors with the
-    reason (success=false) while the others stay uploaded. Cost: a small dataset (~25 files, a few
-    MB) takes a few seconds; time grows with bytes and your upload bandwidth. Progress is reported
-    per file; cancelling the call stops the upload. Needs Databricks credentials (see profile).
+    volume must exist. Cost: a few seconds for a small dataset (~25 files, a few MB), then in
+    proportion to bytes and upload bandwidth.
     """
     local = tc.resolve_tree(args.local_data_dir, field="local_data_dir")
     if not local.is_dir():

@@ -19,7 +19,7 @@ TABLE_NAMES_TEXT = "stores, products, customers, promotions, orders, order_items
 class DescribeSchemaInput(ToolInput):
     """Parameters of describe_schema."""
 
-    table: str | None = Field(None, description=f"One table to describe, or null for all of them: {TABLE_NAMES_TEXT}.")
+    table: str | None = Field(None, description=f"One of {TABLE_NAMES_TEXT}; null: all.")
 
 
 class ColumnInfo(BaseModel):
@@ -99,11 +99,10 @@ def describe_tables(table: str | None = None) -> SchemaOutput:
 
 @tool(title="Describe the dataset's tables", hints=READS)
 async def describe_schema(args: DescribeSchemaInput, tc: ToolContext) -> SchemaOutput:
-    """The dataset's tables with their columns (name, Arrow type, nullable, description), primary
-    keys and foreign keys; all seven tables, or just `table`.
+    """The tables' columns (name, Arrow type, nullable, meaning), primary and foreign keys; also the
+    resources retail://schema and retail://schema/{table}.
 
-    Use it before writing SQL for query_dataset, or to explain the data model. Instant and free;
-    also available as the resources retail://schema and retail://schema/{table}.
+    Use it before writing SQL for query_dataset, or to explain the data model. Instant.
     """
     try:
         return await anyio.to_thread.run_sync(describe_tables, args.table)

@@ -44,11 +44,11 @@ class DatasetEstimateOutput(BaseModel):
 
 @tool(title="Estimate a dataset's size and run time", hints=READS)
 async def estimate_dataset(args: EstimateDatasetInput, tc: ToolContext) -> DatasetEstimateOutput:
-    """Expected rows, bytes on disk and run time per table for generate_data's parameters, computed
-    without generating anything.
+    """Expected rows, bytes on disk and run time per table for generate_data's parameters, without
+    generating anything.
 
-    Use it before a large run to pick scale, scale_factor and days, or to learn whether
-    generate_data will answer at once or run in the background. Instant and free.
+    Use it before a large run to pick scale, scale_factor and days, or to see whether generate_data
+    will run in the background. Instant.
     """
     from generator.preflight import estimate_run
 

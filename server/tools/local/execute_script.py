@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from generator.fields import Env, ScaleFactor, ScriptTimeout
+from generator.fields import Env, ScriptScaleFactor, ScriptTimeout
 from generator.rules import RuleErrors
 from server.tooling.definition import Hints, ToolContext, ToolInput, tool
+from server.tooling.links import LinkedFile
 from server.tooling.work import run_in_thread
+from server.tools.local.parameters import ProjectPath
 
 #: Characters of a failed script's output quoted in the error.
 SCRIPT_ERROR_TAIL_CHARS = 1500
@@ -19,18 +22,10 @@ SCRIPT_ERROR_TAIL_CHARS = 1500
 class ExecuteScriptInput(ToolInput):
     """Parameters of execute_script."""
 
-    project_path: str = Field(
-        min_length=1,
-        description="Project folder holding generate_data.py (as written by init_project); relative paths "
-        "resolve under the data root.",
-    )
-    scale_factor: ScaleFactor = Field(1.0, description="Passed to the script as SCALE_FACTOR (0.1 for a quick test).")
-    timeout_sec: ScriptTimeout = Field(300, description="Kill the script (and its children) after this many seconds.")
-    env: Env = Field(
-        None,
-        description="Extra environment variables for the script; SCALE_FACTOR and OUTPUT_PATH are set by "
-        "the tool and cannot be overridden here.",
-    )
+    project_path: ProjectPath
+    scale_factor: ScriptScaleFactor = 1.0
+    timeout_sec: ScriptTimeout = 300
+    env: Env = Field(None, description="More environment variables for the script (not SCALE_FACTOR, OUTPUT_PATH).")
 
 
 class ScriptRunOutput(BaseModel):
@@ -41,7 +36,13 @@ class ScriptRunOutput(BaseModel):
     stderr: str = Field(description="Standard error; head and tail only when long (see truncated).")
     truncated: bool = Field(description="True when stdout or stderr was cut; log_path has everything.")
     duration_sec: float = Field(description="Wall time of the run in seconds.")
-    log_path: str = Field(description="generation.log in the project: the script's full output.")
+    log_path: str = Field(description="generation.log in the project: the script's full output (linked).")
+
+    def linked_files(self) -> list[LinkedFile]:
+        """The full log, when stdout or stderr was cut (server.tooling.links)."""
+        if not self.truncated:
+            return []
+        return [LinkedFile(Path(self.log_path), "The script's whole output (stdout and stderr).", "text/plain")]
 
 
 class ExecuteScriptOutput(ScriptRunOutput):
@@ -57,15 +58,12 @@ class ExecuteScriptOutput(ScriptRunOutput):
     uses_roots=True,
 )
 async def execute_script(args: ExecuteScriptInput, tc: ToolContext) -> ExecuteScriptOutput:
-    """Run <project_path>/generate_data.py (written by init_project, possibly edited) in a separate
-    Python process, with SCALE_FACTOR set and OUTPUT_PATH=<project_path>/data, so its data lands in
-    the project's data folder.
+    """Run <project_path>/generate_data.py (from init_project, maybe edited) in its own Python
+    process with SCALE_FACTOR and OUTPUT_PATH=<project_path>/data.
 
-    Use it to run a customised generator script; for the standard dataset generate_data is
-    simpler and faster. Takes as long as the script (scale_factor 1 of the template: a few
-    seconds); the script is killed with its child processes after timeout_sec. A missing script,
-    a timeout or a non-zero exit is reported as an error quoting the end of the output. Long
-    output is cut to its head and tail; generation.log in the project has all of it.
+    Use it for a customised script; for the standard dataset generate_data is simpler. Takes as
+    long as the script (seconds at scale_factor 1). A failure quotes the end of the output;
+    generation.log in the project has all of it.
     """
     from server.adapters.scripts import DATA_DIR_NAME, SCRIPT_NAME, ScriptCancelledError
     from server.adapters.scripts import execute_script as run_script

@@ -24,6 +24,7 @@ from generator.manifest import CHANGES_FOLDER, MANIFEST_NAME, Manifest
 from generator.modes import describe
 from server.generation_jobs import GenerationJob, TooManyJobsError
 from server.tooling.definition import Hints, ToolContext, tool
+from server.tooling.links import LinkedFile
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +33,8 @@ logger = logging.getLogger(__name__)
 BACKGROUND_AFTER_SEC = 30.0
 PROGRESS_POLL_SEC = 0.05
 CANCEL_WAIT_SEC = 60.0
-MAX_FILES_PER_TABLE = 20
 
+MANIFEST_LINK_TEXT = "The dataset's manifest: every file of every table with its rows and bytes, the parameters."
 #: What to do about a run the file system stopped, by the core's typed error.
 FAILURE_HINTS: dict[type[GenerationError], str] = {
     DiskFullError: "The disk holding output_dir is full: free space, or choose a smaller scale, scale_factor or "
@@ -50,14 +51,11 @@ class GenerateDataInput(GenerateOptions):
 
     output_dir: str = Field(  # type: ignore[assignment]  # a path string resolved under the data root
         "sample_data",
-        description="Folder for the dataset (one sub-folder per table plus _manifest.json). A relative path "
-        "resolves under the server's data root; an absolute path must lie inside the data root or one of "
-        "the client's roots. An existing dataset there is replaced atomically when overwrite is true.",
+        description="Dataset folder (relative to the data root), replaced atomically.",
     )
     background: bool | None = Field(
         None,
-        description="Run in the background and return a job_id at once (poll get_generation_status). "
-        "Default (null): only when the estimate exceeds ~30 s; false forces waiting for the result.",
+        description="true: return a job_id at once; null: only when the estimate exceeds ~30 s.",
     )
 
 
@@ -69,21 +67,21 @@ class TableChangeCounts(BaseModel):
     deletes: int = Field(description="Rows deleted.")
 
 
-class FileList(BaseModel):
-    """The first data files of a table (the full list is in the dataset's _manifest.json)."""
+class TableSummary(BaseModel):
+    """A table's size (its files are listed in _manifest.json, which the result links)."""
 
     rows: int = Field(description="Rows in the table.")
     bytes: int = Field(description="Bytes on disk over all of the table's files.")
-    file_count: int = Field(description="Number of data files the table has.")
-    files: list[str] = Field(description="Paths relative to the dataset folder; at most the first 20.")
-    files_truncated: bool = Field(description="True when files lists only the first 20 of file_count.")
+    file_count: int = Field(description="Number of data files, in <output_dir>/<table>/.")
 
 
 class GenerationResult(BaseModel):
     """What a finished generation wrote (a summary of its manifest)."""
 
     output_dir: str = Field(description="Absolute path of the dataset folder.")
-    manifest_path: str = Field(description="Absolute path of _manifest.json (full file list and versions).")
+    manifest_path: str = Field(
+        description="_manifest.json: every file with its rows and bytes, and the versions (linked as a resource)."
+    )
     format: str = Field(description="parquet, csv, delta or duckdb.")
     parameters: dict[str, object] = Field(
         description="Row-determining parameters: scale, scale_factor, days, seed, start_date, end_date, "
@@ -95,7 +93,7 @@ class GenerationResult(BaseModel):
         "change_feed/<table>/v<version>/ (with _change_type and _commit_version). Null for a fresh dataset."
     )
     change_feed: str | None = Field(description="Absolute path of the dataset's _changes folder, if it has one.")
-    tables: dict[str, FileList] = Field(description="Per table: rows, bytes and the first files.")
+    tables: dict[str, TableSummary] = Field(description="Per table: rows, bytes and number of files.")
     total_rows: int = Field(description="Rows over all tables.")
     total_bytes: int = Field(description="Bytes over all tables.")
     workers: int = Field(description="Worker processes used (never changes the output).")
@@ -103,7 +101,7 @@ class GenerationResult(BaseModel):
 
     @classmethod
     def of(cls, manifest: Manifest, folder: Path) -> GenerationResult:
-        """The manifest as a tool result, with each table's file list capped."""
+        """The manifest as a tool result: counts per table, the file list left in the manifest."""
         revision = manifest.revisions[-1] if manifest.version and manifest.revisions else None
         return cls(
             output_dir=str(folder),
@@ -111,13 +109,7 @@ class GenerationResult(BaseModel):
             format=manifest.format,
             parameters=manifest.parameters,
             tables={
-                name: FileList(
-                    rows=table.rows,
-                    bytes=table.bytes,
-                    file_count=len(table.files),
-                    files=[entry.path for entry in table.files[:MAX_FILES_PER_TABLE]],
-                    files_truncated=len(table.files) > MAX_FILES_PER_TABLE,
-                )
+                name: TableSummary(rows=table.rows, bytes=table.bytes, file_count=len(table.files))
                 for name, table in manifest.tables.items()
             },
             total_rows=manifest.total_rows,
@@ -134,6 +126,10 @@ class GenerationResult(BaseModel):
             change_feed=str(folder / CHANGES_FOLDER) if (folder / CHANGES_FOLDER).is_dir() else None,
         )
 
+    def linked_files(self) -> list[LinkedFile]:
+        """The manifest, which lists every file (server.tooling.links)."""
+        return [LinkedFile(Path(self.manifest_path), MANIFEST_LINK_TEXT, "application/json")]
+
 
 class GenerateDataOutput(BaseModel):
     """The finished dataset, or the handle of a background run."""
@@ -146,6 +142,9 @@ class GenerateDataOutput(BaseModel):
     estimated_seconds: float | None = Field(description="Estimated run time, when an estimate was available.")
     result: GenerationResult | None = Field(description="The dataset written; null while running.")
     message: str = Field(description="What happened and what to do next.")
+
+    def linked_files(self) -> list[LinkedFile]:
+        return self.result.linked_files() if self.result is not None else []
 
 
 def failure_text(job: GenerationJob) -> str | None:
@@ -162,30 +161,16 @@ def failure_text(job: GenerationJob) -> str | None:
     uses_roots=True,
 )
 async def generate_data(args: GenerateDataInput, tc: ToolContext) -> GenerateDataOutput:
-    """Generate a complete synthetic retail dataset (7 tables: stores, products, customers, promotions,
-    orders, order_items, inventory_snapshots) with referential integrity, as Parquet (default), CSV or
-    Delta files under the data root, or as one DuckDB database file with primary and foreign keys
-    (format duckdb).
+    """Generate the seven related retail tables (stores, products, customers, promotions, orders,
+    order_items, inventory_snapshots) as Parquet, CSV or Delta files, or one DuckDB file with keys.
 
-    Use it first when an agent or user needs realistic retail data; then describe_schema,
-    query_dataset and validate_dataset work on the folder it returns. The same parameters and seed
-    always give byte-identical files (identical rows in a DuckDB file).
+    Use it first when realistic retail data is needed; describe_schema, query_dataset and
+    validate_dataset then work on the folder it returns. mode incremental or merge grows or changes
+    an existing dataset instead (pass end_date so that a retry changes nothing).
 
-    Cost: small/14 days (the default, ~46K rows) takes about 1 s; medium/90 days (~4.4M rows) a
-    few seconds; large/365 days (~160M rows, ~1 GB) a minute or more; format duckdb adds the load
-    into the file with its key indexes (~200K rows/s: medium/30 days ~7 s). Runs estimated above ~30 s
-    (or background=true) start in the background and return a job_id at once: poll
-    get_generation_status every 10-30 s and stop with cancel_generation. Progress is reported per
-    chunk. An existing dataset in output_dir is replaced atomically (overwrite=false refuses);
-    a failed or cancelled run leaves no partial files.
-
-    A dataset is one deterministic history that can grow and change: mode=incremental appends the
-    days after its last day up to end_date (or `days` more), continuing its stock, ids and customers,
-    at about the cost of those days alone (pass end_date so that a retry changes nothing);
-    mode=merge brings it to other parameters (e.g. scale small to medium) changing only the rows
-    that differ. Both take the parameters you leave out from the dataset and write a change feed
-    (inserts, update pre/post-images, deletes, in Delta's _change_type/_commit_version shape) under
-    _changes/ for MERGE and CDC pipelines; Delta datasets get one MERGE or append per table.
+    Cost: small/14 days (~46K rows) ~1 s; medium/90 days (~4.4M rows) seconds; large/365 days
+    (~160M rows) a minute or more. Runs estimated over ~30 s return a job_id at once: poll
+    get_generation_status every 10-30 s. A failed or cancelled run leaves no partial files.
     """
     from generator.runner import decide
 

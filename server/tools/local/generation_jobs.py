@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from server.generation_jobs import GenerationJob
 from server.tooling.definition import READS, Hints, ToolContext, ToolInput, tool
+from server.tooling.links import LinkedFile
 from server.tools.local.generate_data import GenerationResult, failure_text
 
 CANCEL_STOP_WAIT_SEC = 10.0
@@ -19,9 +20,7 @@ CANCEL_STOP_WAIT_SEC = 10.0
 class JobInput(ToolInput):
     """Names one background generation."""
 
-    job_id: str = Field(
-        min_length=1, max_length=64, description="The job_id that generate_data returned for a background run."
-    )
+    job_id: str = Field(min_length=1, max_length=64, description="job_id that generate_data returned.")
 
 
 class JobStatus(BaseModel):
@@ -59,6 +58,9 @@ class JobStatus(BaseModel):
             error=failure_text(job),
         )
 
+    def linked_files(self) -> list[LinkedFile]:
+        return self.result.linked_files() if self.result is not None else []
+
 
 def _get_job(tc: ToolContext, job_id: str) -> GenerationJob:
     job = tc.state.jobs.get(job_id)
@@ -74,10 +76,10 @@ def _get_job(tc: ToolContext, job_id: str) -> GenerationJob:
 
 @tool(title="Status of a background generation", hints=READS)
 async def get_generation_status(args: JobInput, tc: ToolContext) -> JobStatus:
-    """State of a background generation started by generate_data: running, succeeded, failed or
-    cancelled, with chunks done, rows written so far and, once it succeeded, the dataset summary.
+    """State of a background generate_data run: running, succeeded, failed or cancelled, the
+    progress so far and, once it succeeded, the dataset.
 
-    Use it to poll a job_id returned by generate_data (every 10-30 s is plenty). Instant and free.
+    Use it to poll a job_id that generate_data returned, every 10-30 s. Instant.
     """
     return JobStatus.of(_get_job(tc, args.job_id))
 
@@ -88,12 +90,11 @@ async def get_generation_status(args: JobInput, tc: ToolContext) -> JobStatus:
     hints=Hints(read_only=False, destructive=False, idempotent=True, open_world=False),
 )
 async def cancel_generation(args: JobInput, tc: ToolContext) -> JobStatus:
-    """Stop a background generation. The run ends at its next chunk boundary and leaves no partial
-    dataset; a dataset that was in output_dir before stays as it was.
+    """Stop a background generate_data run at its next chunk: no partial dataset is left, and a
+    dataset that was in output_dir before stays as it was.
 
-    Use it when a run was started by mistake or takes too long. Waits up to 10 s for the run to
-    stop and returns its state (cancelled, or still running with cancel_requested=true).
-    Cancelling a finished run changes nothing.
+    Use it for a run started by mistake or taking too long. Waits up to 10 s for it to stop; a
+    finished run is left as it is.
     """
     job = _get_job(tc, args.job_id)
     if not job.done.is_set():

@@ -17,11 +17,9 @@ class InitProjectInput(ToolInput):
     project_path: str = Field(
         "retail_project",
         min_length=1,
-        description="Project folder to create or fill (relative paths resolve under the data root).",
+        description="Project folder to create or fill (relative to the data root).",
     )
-    overwrite: bool = Field(
-        False, description="Replace template files that already exist; false refuses and lists them."
-    )
+    overwrite: bool = Field(False, description="Replace template files that exist (false refuses and lists them).")
 
 
 class InitProjectOutput(BaseModel):
@@ -40,12 +38,10 @@ class InitProjectOutput(BaseModel):
     uses_roots=True,
 )
 async def init_project(args: InitProjectInput, tc: ToolContext) -> InitProjectOutput:
-    """Create a project folder with an editable generate_data.py (and the Databricks bundle files)
-    from the package's templates.
+    """Create a project folder with an editable generate_data.py and the Databricks bundle files.
 
-    Use it when the user wants a script they can change and re-run (execute_script runs it), or a
-    starting point to deploy on Databricks. Refuses to replace existing files unless
-    overwrite=true, and then lists what it replaced. Instant.
+    Use it when the user wants a script to change and re-run (execute_script runs it), or a
+    starting point to deploy on Databricks. Instant.
     """
     from server.adapters.project import ProjectExistsError, ProjectPathError, TemplatesMissingError
     from server.adapters.project import init_project as copy_templates

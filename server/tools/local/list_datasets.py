@@ -18,9 +18,7 @@ class ListDatasetsInput(ToolInput):
     """Parameters of list_datasets."""
 
     under: str | None = Field(
-        None,
-        description="Folder to search (relative paths resolve under the data root); null searches the data "
-        "root and the client's roots.",
+        None, description="Folder to search (relative to the data root); null: the data root and the client's roots."
     )
 
 
@@ -48,11 +46,11 @@ class DatasetListOutput(BaseModel):
 
 @tool(title="List generated datasets", hints=READS, uses_roots=True)
 async def list_datasets(args: ListDatasetsInput, tc: ToolContext) -> DatasetListOutput:
-    """Datasets (folders with a _manifest.json) under the data root and the client's roots, with
-    their parameters and row counts per table.
+    """Datasets (folders with a _manifest.json) up to 4 levels under the data root and the client's
+    roots, with their parameters and rows per table.
 
-    Use it to find what was generated earlier before generating again, or to get a path for
-    query_dataset and validate_dataset. Searches up to 4 levels deep; instant.
+    Use it to find what was generated earlier, or a path for query_dataset and validate_dataset.
+    Instant.
     """
     from server.adapters.datasets import find_datasets
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field, StrictBool
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 LOAD_HINTS = Hints(read_only=False, destructive=True, idempotent=True, open_world=True)
 #: Prefix of the hidden folder (under the data root) that holds a dataset generated for one load.
 GENERATED_PREFIX = ".load-"
+#: overwrite of both load tools.
+ReplaceSchema = Annotated[StrictBool, Field(description="Replace a schema that already holds the tables.")]
 
 
 class DatasetToLoad(DatasetConfig):
@@ -40,9 +42,7 @@ class DatasetToLoad(DatasetConfig):
     path: str | None = Field(
         None,
         min_length=1,
-        description="Dataset folder to load (written by generate_data; parquet, csv, delta or duckdb); relative "
-        "paths resolve under the data root. Default (null): generate a dataset for this call from scale, "
-        "scale_factor, days, seed and end_date, load it, and delete the files afterwards.",
+        description="Dataset folder (relative to the data root); null: generate one from the dataset parameters.",
     )
 
     def given_dataset(self, tc: ToolContext) -> Path | None:
@@ -68,14 +68,15 @@ with schema_field_allowed():
             None,
             min_length=1,
             max_length=4096,
-            description="libpq connection string: key=value pairs (host=db.example.com port=5432 dbname=shop "
-            "user=me) or a URI (postgresql://me@db.example.com:5432/shop?sslmode=require). What it leaves out comes "
-            "from the server's PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD variables and ~/.pgpass; null uses "
-            "those alone. A password in it is never shown back.",
+            description="libpq connection string (host=... dbname=... or postgresql://...); what it leaves out "
+            "comes from the server's PG* variables and ~/.pgpass.",
         )
         schema: PostgresSchema = "retail"
-        overwrite: StrictBool = Field(
-            False, description="Replace the schema when it already holds the dataset's tables; false refuses."
+        overwrite: ReplaceSchema = False
+        apply_changes: StrictBool = Field(
+            False,
+            description="Apply the dataset's change feed (its incremental and merge runs) to the schema loaded "
+            "before, as upserts and deletes in one transaction, instead of reloading; needs path.",
         )
 
     class LoadOutput(BaseModel):
@@ -173,27 +174,52 @@ def remember_dsn_passwords(dsn: str | None) -> None:
         remember_secret(password)
 
 
+def _apply_changes(args: LoadToPostgresInput, folder: Path, progress: Progress, cancel: threading.Event) -> LoadOutput:
+    """The dataset's change feed upserted into the schema it was loaded into; rows are the rows changed."""
+    from generator.postgres.changes import upsert_changes
+
+    with expected_failures():
+        result = upsert_changes.raw_function(folder, args.dsn, schema=args.schema, progress=progress, cancel=cancel)
+    rows = {name: c.inserted + c.updated + c.deleted for name, c in result.tables.items()}
+    total = sum(rows.values())
+    versions = ", ".join(str(v) for v in result.versions)
+    return LoadOutput(
+        schema=result.schema,
+        database=result.database,
+        rows=rows,
+        host=result.host,
+        port=result.port,
+        user=result.user,
+        dataset_path=str(folder),
+        total_rows=total,
+        seconds=result.seconds,
+        rows_per_sec=total / result.seconds if result.seconds else 0.0,
+        replaced_previous=False,
+        message=f"Applied change feed versions {versions} of {folder} to schema {result.schema} of database "
+        f"{result.database}: {total:,} rows inserted, updated or deleted, in one transaction.",
+    )
+
+
 @tool(title="Load a dataset into PostgreSQL", hints=LOAD_HINTS, uses_roots=True)
 async def load_to_postgres(args: LoadToPostgresInput, tc: ToolContext) -> LoadOutput:
-    """Load a dataset into a schema of a PostgreSQL database, all seven tables or none: real types
-    (numeric, date, timestamp, smallint/integer/bigint), primary keys, foreign keys enforced by
-    PostgreSQL, indexes on the foreign keys, ANALYZE; rows streamed with COPY, tables in parallel.
+    """Load a dataset into a PostgreSQL schema, all seven tables or none, with real types, primary
+    and foreign keys and indexes; the schema is swapped in whole, so a failure leaves the old one.
 
-    Use it when the data must be in an operational database (psql, an application, a BI tool):
-    give path (a dataset from generate_data) or leave it null to generate one for this call from
-    scale, days, seed. The server is named by dsn or the PG* variables of the server's environment;
-    the schema is built beside the old one and swapped in, so a failure leaves the previous schema
-    untouched, and an existing schema with tables is replaced only with overwrite=true. Two loads
-    into one schema never interleave (the second is refused). Progress is reported per table.
-    Cost: about 300K rows/s on 2 cores; small/14 days (~46K rows) about 1 s, medium/30 days
-    (1.5M rows) about 5 s; for tens of millions of rows use the CLI (retail-datagen load-postgres).
+    Use it when the data must be in an operational database (psql, an application, a BI tool).
+    Cost: about 300K rows/s (small/14 days ~1 s, medium/30 days ~5 s); for tens of millions of rows
+    use the CLI (retail-datagen load-postgres). After an incremental or merge run, apply_changes
+    upserts what changed instead of reloading.
     """
     given = args.given_dataset(tc)
     remember_dsn_passwords(args.dsn)
+    if args.apply_changes and given is None:
+        raise ToolError("Invalid arguments: apply_changes=true applies a dataset's change feed; give its path.")
 
     def work(cancel: threading.Event, progress: Progress) -> LoadOutput:
         from generator.postgres.load import load_to_postgres as load
 
+        if args.apply_changes:
+            return _apply_changes(args, given, progress, cancel)
         with expected_failures(), dataset_to_load(args, given, tc, cancel, progress) as folder:
             result = load.raw_function(folder, args.dsn, args.schema, args.overwrite, progress=progress, cancel=cancel)
         return LoadOutput.of(result, given)

@@ -12,6 +12,7 @@ from server.tooling.definition import READS, ToolContext, ToolInput, tool
 from server.tooling.messages import one_line
 from server.tooling.work import run_in_thread
 from server.tools.local.describe_schema import TABLE_NAMES_TEXT
+from server.tools.local.parameters import DatasetPath
 
 MAX_QUERY_ROWS = 1000
 
@@ -20,19 +21,11 @@ class QueryDatasetInput(ToolInput):
     """Parameters of query_dataset."""
 
     sql: str = Field(
-        min_length=1,
-        max_length=20_000,
-        description="One read-only DuckDB statement (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE or EXPLAIN) over "
-        f"the views {TABLE_NAMES_TEXT}.",
+        min_length=1, max_length=20_000, description=f"One read-only statement over the views {TABLE_NAMES_TEXT}."
     )
-    path: str = Field(
-        "sample_data",
-        min_length=1,
-        description="Dataset folder to query (or a .duckdb database file holding the tables); relative paths "
-        "resolve under the data root.",
-    )
-    limit: int = Field(100, ge=1, le=MAX_QUERY_ROWS, description=f"Most rows to return (1 to {MAX_QUERY_ROWS}).")
-    timeout_sec: int = Field(30, ge=1, le=300, description="Interrupt the query after this many seconds.")
+    path: DatasetPath = "sample_data"
+    limit: int = Field(100, ge=1, le=MAX_QUERY_ROWS, description="Most rows to return.")
+    timeout_sec: int = Field(30, ge=1, le=300, description="Seconds before the query is interrupted.")
 
 
 class QueryOutput(BaseModel):
@@ -50,14 +43,11 @@ class QueryOutput(BaseModel):
 
 @tool(title="Query a dataset with SQL", hints=READS, uses_roots=True)
 async def query_dataset(args: QueryDatasetInput, tc: ToolContext) -> QueryOutput:
-    """Run one read-only SQL statement (DuckDB dialect) over a generated dataset, whose tables are
-    views named stores, products, customers, promotions, orders, order_items and
-    inventory_snapshots.
+    """Run one read-only SQL statement (DuckDB dialect: SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE or
+    EXPLAIN) over a dataset, whose tables are views of the same names.
 
-    Use it to look at the data, check a distribution, or compute an answer. Only SELECT, WITH,
-    DESCRIBE, SHOW, SUMMARIZE and EXPLAIN are accepted; the connection cannot write or read
-    anything outside the dataset. Returns at most `limit` rows (default 100, max 1000) and says so
-    when rows were cut: aggregate or page with LIMIT/OFFSET. Typical queries take well under 1 s.
+    Use it to look at the data or compute an answer; aggregate, or page with LIMIT/OFFSET, when the
+    result says rows were cut. Typical queries take well under 1 s.
     """
     from server.adapters.query import QueryFailedError, QueryRefusedError, check_read_only, run_query
 

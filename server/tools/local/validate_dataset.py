@@ -11,17 +11,13 @@ from pydantic import BaseModel, Field
 
 from server.tooling.definition import READS, ToolContext, ToolInput, tool
 from server.tooling.messages import one_line
+from server.tools.local.parameters import DatasetPath
 
 
 class ValidateDatasetInput(ToolInput):
     """Parameters of validate_dataset."""
 
-    path: str = Field(
-        "sample_data",
-        min_length=1,
-        description="Dataset folder (with _manifest.json), or a .duckdb database file holding the tables; relative "
-        "paths resolve under the data root.",
-    )
+    path: DatasetPath = "sample_data"
 
 
 class CheckOutput(BaseModel):
@@ -49,13 +45,11 @@ class ValidationOutput(BaseModel):
 
 @tool(title="Check a dataset's integrity", hints=READS, uses_roots=True)
 async def validate_dataset(args: ValidateDatasetInput, tc: ToolContext) -> ValidationOutput:
-    """Check a generated dataset's integrity: primary keys unique, every foreign key resolves,
-    order totals match their lines, stock never negative, no order before its store opened or its
-    customer signed up, and the row counts match the manifest.
+    """Check a dataset's integrity: unique primary keys, resolving foreign keys, order totals that
+    match their lines, stock never negative, dates in order, row counts as in the manifest.
 
-    Use it after generate_data or execute_script, or after editing files by hand; a DuckDB dataset
-    (format duckdb, or any .duckdb file holding the tables) is opened read-only and checked the same
-    way. Reads every row: about 1 s for a small dataset, tens of seconds for a large one.
+    Use it after generate_data or execute_script, or after editing files by hand. Reads every row:
+    about 1 s for a small dataset, tens of seconds for a large one.
     """
     folder = await anyio.to_thread.run_sync(partial(tc.resolve_tree, args.path, field="path"))
     from generator.validation import validate_dataset as core_validate

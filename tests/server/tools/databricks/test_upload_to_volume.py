@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,9 @@ async def test_upload_generated_dataset_lands_with_the_same_bytes(
     assert uploaded["success"] is True and uploaded["errors"] == [] and uploaded["errors_omitted"] == 0
     assert uploaded["remote_base"] == remote_base
     assert uploaded["files_uploaded"] == len(local)
-    assert uploaded["uploaded_paths"] == sorted(f"{remote_base}/{name}" for name in local)
+    remote = sorted(f"{remote_base}/{name}" for name in local)
+    assert uploaded["uploaded_paths"] == remote[:20] and uploaded["uploaded_paths_omitted"] == max(0, len(remote) - 20)
+    assert uploaded["uploaded_per_folder"] == Counter(name.split("/")[0] for name in local)
     assert {name.split("/")[0] for name in local if "/" in name} == {*TABLE_NAMES, STATE_FOLDER}
     assert files_under(volume.local / "incoming_data") == local  # same files, same bytes
     assert "spark.read.parquet" in uploaded["message"]
@@ -57,6 +60,7 @@ async def test_upload_caps_the_listed_paths_and_cleans_the_old_folder(
     import server.tools.databricks.upload_to_volume as tools_module
 
     monkeypatch.setattr(tools_module, "MAX_LISTED_PATHS", 3)
+    monkeypatch.setattr(tools_module, "MAX_LISTED_FOLDERS", 4)
     folder = data_root / "many"
     folder.mkdir(parents=True)
     for i in range(10):
@@ -75,6 +79,8 @@ async def test_upload_caps_the_listed_paths_and_cleans_the_old_folder(
         uploaded = ok(await client.call_tool("upload_to_volume", args))
         assert uploaded["files_uploaded"] == 10
         assert len(uploaded["uploaded_paths"]) == 3 and uploaded["uploaded_paths_omitted"] == 7
+        per_folder = uploaded["uploaded_per_folder"]  # ten files at the top: four listed, six summed
+        assert len(per_folder) == 5 and per_folder["(other folders)"] == 6 and sum(per_folder.values()) == 10
         assert not stale.exists()
         limited = ok(await client.call_tool("upload_to_volume", {**args, "max_files": 2, "clean": False}))
         assert limited["files_uploaded"] == 2 and limited["success"] is True

@@ -174,3 +174,24 @@ async def test_a_folder_that_is_not_a_complete_dataset_is_named(
         )
     assert "path='sample_data'" in text and "promotions" in text
     assert schemas(pg_server, pg_database) == set()
+
+
+async def test_apply_changes_upserts_an_increment_instead_of_reloading(
+    server: MCPServer, dataset_copy: Path, pg_server: Any, pg_database: str
+) -> None:
+    dsn = pg_server.dsn(pg_database)
+    async with mcp.Client(server) as client:
+        ok(await client.call_tool("load_to_postgres", {"path": "sample_data", "dsn": dsn}))
+        grown = ok(
+            await client.call_tool("generate_data", {"output_dir": "sample_data", "mode": "incremental", "days": 2})
+        )
+        assert grown["result"]["version"] == 1
+        applied = ok(
+            await client.call_tool("load_to_postgres", {"path": "sample_data", "dsn": dsn, "apply_changes": True})
+        )
+        refused = error_text(await client.call_tool("load_to_postgres", {"dsn": dsn, "apply_changes": True}))
+    expected = {name: table.rows for name, table in read_manifest(dataset_copy).tables.items()}
+    assert loaded_rows(pg_server, pg_database, "retail") == expected  # the grown dataset, without a reload
+    assert applied["rows"]["orders"] > 0 and applied["replaced_previous"] is False
+    assert "versions 1" in applied["message"]
+    assert "give its path" in refused
