@@ -29,6 +29,11 @@ How:
   VERSION AS OF) and drops the ones that did not exist. Other formats swap by renaming, keeping
   the old table under a retired name until the end so that a failure can rename it back.
   Staging tables are dropped whatever happens.
+- A Delta dataset records what it holds in `<prefix>retail_datagen_state` (state.py: the manifest,
+  and the stock each activity chunk ended with), so that mode incremental appends only the new days,
+  continuing that stock, and mode merge brings the tables to other parameters, both with one
+  INSERT INTO or MERGE INTO per table and every changed table restored on failure (revise.py).
+  The tables record Delta's change data feed, which shows what each run changed.
 
 This package imports without pyspark (pyspark is imported inside the functions that need it).
 """

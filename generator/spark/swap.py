@@ -3,8 +3,9 @@ puts back what was already replaced.
 
 Delta targets keep their identity and history: each target's version is recorded, the table is
 overwritten from its staging table, and a failure restores the tables already replaced (RESTORE
-TABLE ... TO VERSION AS OF) and drops the ones that did not exist. Other formats swap by renaming,
-keeping the old table under a retired name until the end so that a failure can rename it back.
+TABLE ... TO VERSION AS OF) and drops the ones that did not exist (DeltaRollback, which incremental
+and merge runs use too). Other formats swap by renaming, keeping the old table under a retired name
+until the end so that a failure can rename it back.
 """
 
 from __future__ import annotations
