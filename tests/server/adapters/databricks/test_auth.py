@@ -85,4 +85,5 @@ def test_an_explicit_profile_wins_over_the_environments_host_and_token(no_creden
     assert client.current_user.me().user_name == standin.user_name
     (call,) = standin.requests.find("GET", r"/scim/v2/Me$")
     assert call.status == 200  # the stand-in accepted the profile's token, not the environment's
-    assert get_workspace_client().config.host == "http://127.0.0.1:9"  # without a profile the environment rules
+    # Without a profile the environment rules (1 s of retries: the client probes the dead host while it is built).
+    assert get_workspace_client(retry_timeout_seconds=1).config.host == "http://127.0.0.1:9"

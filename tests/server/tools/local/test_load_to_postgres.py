@@ -33,6 +33,11 @@ def schemas(pg_server: Any, database: str) -> set[str]:
     return names - {"public", "information_schema", "pg_catalog", "pg_toast"}
 
 
+async def load_sample(client: mcp.Client, dsn: str, **options: Any) -> dict[str, Any]:
+    """Load the sample dataset into `dsn` through the tool; its result (the call must succeed)."""
+    return ok(await client.call_tool("load_to_postgres", {"path": "sample_data", "dsn": dsn, **options}))
+
+
 @pytest.fixture
 def loader_dsn(pg_server: Any, pg_database: str) -> str:
     """A URI with a password for a role that may create schemas in the test's database."""
@@ -103,16 +108,14 @@ async def test_an_existing_schema_is_refused_unless_overwrite_and_then_replaced(
 ) -> None:
     dsn = pg_server.dsn(pg_database)
     async with mcp.Client(server) as client:
-        ok(await client.call_tool("load_to_postgres", {"path": "sample_data", "dsn": dsn}))
+        await load_sample(client, dsn)
         with pg_server.connect(pg_database) as conn:
             conn.execute("UPDATE retail.stores SET name = 'PREVIOUS'")
         refused = error_text(await client.call_tool("load_to_postgres", {"path": "sample_data", "dsn": dsn}))
         assert "overwrite" in refused and "already holds the tables" in refused
         with pg_server.connect(pg_database) as conn:
             assert conn.execute("SELECT DISTINCT name FROM retail.stores").fetchall() == [("PREVIOUS",)]
-        replaced = ok(
-            await client.call_tool("load_to_postgres", {"path": "sample_data", "dsn": dsn, "overwrite": True})
-        )
+        replaced = await load_sample(client, dsn, overwrite=True)
     assert replaced["replaced_previous"] is True and schemas(pg_server, pg_database) == {"retail"}
     with pg_server.connect(pg_database) as conn:
         assert conn.execute("SELECT count(*) FROM retail.stores WHERE name = 'PREVIOUS'").fetchone()[0] == 0
@@ -181,14 +184,12 @@ async def test_apply_changes_upserts_an_increment_instead_of_reloading(
 ) -> None:
     dsn = pg_server.dsn(pg_database)
     async with mcp.Client(server) as client:
-        ok(await client.call_tool("load_to_postgres", {"path": "sample_data", "dsn": dsn}))
+        await load_sample(client, dsn)
         grown = ok(
             await client.call_tool("generate_data", {"output_dir": "sample_data", "mode": "incremental", "days": 2})
         )
         assert grown["result"]["version"] == 1
-        applied = ok(
-            await client.call_tool("load_to_postgres", {"path": "sample_data", "dsn": dsn, "apply_changes": True})
-        )
+        applied = await load_sample(client, dsn, apply_changes=True)
         refused = error_text(await client.call_tool("load_to_postgres", {"dsn": dsn, "apply_changes": True}))
     expected = {name: table.rows for name, table in read_manifest(dataset_copy).tables.items()}
     assert loaded_rows(pg_server, pg_database, "retail") == expected  # the grown dataset, without a reload
