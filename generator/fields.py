@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, validate_call
 from pydantic_core import PydanticCustomError
 
-from generator import rules
+from generator import name_rules, rules
 from generator.rules import Rule, RuleError, RuleErrors
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -122,42 +122,48 @@ Workers = rule_type(
 )
 #: A numeric id of the Databricks APIs (job, run); each use describes which.
 Id = rule_type(rules.ID, int, None)
-CatalogName = rule_type(rules.UC_NAME, str, "Unity Catalog catalog.")
-SchemaName = rule_type(rules.UC_NAME, str, "Schema in the catalog.")
-VolumeName = rule_type(rules.UC_NAME, str, "Volume in the schema.")
-RelativeFolder = rule_type(rules.RELATIVE_FOLDER, str, f"Folder inside the volume: {rules.RELATIVE_FOLDER_ACCEPTED}.")
-VolumeFolder = rule_type(
-    rules.VOLUME_FOLDER, str, f"A folder inside a Unity Catalog volume: {rules.VOLUME_PATH_ACCEPTED}."
+CatalogName = rule_type(name_rules.UC_NAME, str, "Unity Catalog catalog.")
+SchemaName = rule_type(name_rules.UC_NAME, str, "Schema in the catalog.")
+VolumeName = rule_type(name_rules.UC_NAME, str, "Volume in the schema.")
+RelativeFolder = rule_type(
+    name_rules.RELATIVE_FOLDER, str, f"Folder inside the volume: {name_rules.RELATIVE_FOLDER_ACCEPTED}."
 )
-WorkspacePath = rule_type(rules.WORKSPACE_PATH, str, f"A workspace file: {rules.WORKSPACE_PATH_ACCEPTED}.")
-ClusterId = rule_type(rules.CLUSTER_ID, str, "All-purpose cluster id, e.g. 0123-456789-abcdef01 (in its URL).")
-Env = rule_type(rules.ENV, dict[str, str], "Environment variables: NAME -> value.", optional=True)
+VolumeFolder = rule_type(
+    name_rules.VOLUME_FOLDER, str, f"A folder inside a Unity Catalog volume: {name_rules.VOLUME_PATH_ACCEPTED}."
+)
+WorkspacePath = rule_type(name_rules.WORKSPACE_PATH, str, f"A workspace file: {name_rules.WORKSPACE_PATH_ACCEPTED}.")
+ClusterId = rule_type(name_rules.CLUSTER_ID, str, "All-purpose cluster id, e.g. 0123-456789-abcdef01 (in its URL).")
+Env = rule_type(name_rules.ENV, dict[str, str], "Environment variables: NAME -> value.", optional=True)
 FolderOrRoot = rule_type(
-    rules.FOLDER_OR_ROOT, str, f"Folder inside the volume, or '' for its root: {rules.RELATIVE_FOLDER_ACCEPTED}."
+    name_rules.FOLDER_OR_ROOT,
+    str,
+    f"Folder inside the volume, or '' for its root: {name_rules.RELATIVE_FOLDER_ACCEPTED}.",
 )
 ClusterTimeout = whole_number(
     1, rules.MAX_CLUSTER_TIMEOUT_SEC, "Seconds for the whole run, a cluster start included; then it is cancelled."
 )
 ScriptTimeout = whole_number(1, rules.MAX_SCRIPT_TIMEOUT_SEC, "Seconds before the script and its children are killed.")
-JobName = rule_type(rules.JOB_NAME, str, "Name of a Databricks job.")
+JobName = rule_type(name_rules.JOB_NAME, str, "Name of a Databricks job.")
 IdempotencyToken = rule_type(
-    rules.IDEMPOTENCY_TOKEN, str, "A token that makes a retried request return the first request's run."
+    name_rules.IDEMPOTENCY_TOKEN, str, "A token that makes a retried request return the first request's run."
 )
 MaxFiles = whole_number(0, rules.MAX_ID, "Upload at most this many files (a quick test); null: all.", optional=True)
 WarehouseId = rule_type(
-    rules.WAREHOUSE_ID, str, "SQL warehouse; null: a running one, else a stopped one, started.", optional=True
+    name_rules.WAREHOUSE_ID, str, "SQL warehouse; null: a running one, else a stopped one, started.", optional=True
 )
-TargetCatalog = rule_type(rules.UC_NAME, str, "Catalog that receives the tables.", optional=True)
-TargetSchema = rule_type(rules.UC_NAME, str, "Schema that receives the tables.", optional=True)
+TargetCatalog = rule_type(name_rules.UC_NAME, str, "Catalog that receives the tables.", optional=True)
+TargetSchema = rule_type(name_rules.UC_NAME, str, "Schema that receives the tables.", optional=True)
 StatementsTimeout = whole_number(
     1,
     rules.MAX_STATEMENTS_TIMEOUT_SEC,
     "Seconds for the whole call, a warehouse start included; then nothing is replaced.",
 )
 EnvironmentVersion = whole_number(1, 99, "Serverless environment version of the run.")
-PostgresSchema = rule_type(rules.PG_SCHEMA, str, "PostgreSQL schema for the seven tables, replaced as a whole.")
-PostgresDatabase = rule_type(rules.PG_DATABASE, str, f"Database on the server: {rules.PG_DATABASE_ACCEPTED}.")
-LakebaseInstance = rule_type(rules.LAKEBASE_INSTANCE, str, "Lakebase database instance (Compute > Database instances).")
+PostgresSchema = rule_type(name_rules.PG_SCHEMA, str, "PostgreSQL schema for the seven tables, replaced as a whole.")
+PostgresDatabase = rule_type(name_rules.PG_DATABASE, str, f"Database on the server: {name_rules.PG_DATABASE_ACCEPTED}.")
+LakebaseInstance = rule_type(
+    name_rules.LAKEBASE_INSTANCE, str, "Lakebase database instance (Compute > Database instances)."
+)
 Port = rule_type(rules.PORT, int, "TCP port of the PostgreSQL server (1 to 65535).", optional=True)
 LoadWorkers = rule_type(
     rules.LOAD_WORKERS,
@@ -178,8 +184,8 @@ Given = rule_type(
     optional=True,
 )
 DuckdbFile = rule_type(
-    rules.DUCKDB_FILE,
+    name_rules.DUCKDB_FILE,
     str,
-    f"DuckDB file name in output_dir, format duckdb only (null: {rules.DEFAULT_DUCKDB_FILE}).",
+    f"DuckDB file name in output_dir, format duckdb only (null: {name_rules.DEFAULT_DUCKDB_FILE}).",
     optional=True,
 )

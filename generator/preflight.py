@@ -17,9 +17,9 @@ from generator.errors import InsufficientCapacityError, OutputExistsError, Outpu
 from generator.estimate import DatasetEstimate, estimate_dataset
 from generator.manifest import MANIFEST_NAME, read_manifest
 from generator.modes import OVERWRITE, Revision, decide_revision
+from generator.name_rules import DEFAULT_DUCKDB_FILE
 from generator.plan import Chunk, plan
 from generator.revise import check_revisable
-from generator.rules import DEFAULT_DUCKDB_FILE
 from generator.spec import DatasetSpec
 
 #: Without an explicit worker count, a run that one in-process worker finishes within this many

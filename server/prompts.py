@@ -17,7 +17,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
 from pydantic import Field
 
-from generator import rules
+from generator import name_rules, rules
 from generator.spec import DEFAULT_DAYS, DEFAULT_SCALE
 
 LOCAL_TOOLS = frozenset(
@@ -86,15 +86,15 @@ def databricks_tables(
 ) -> str:
     """Put the seven retail demo tables in a Databricks workspace (a one-time run, or files in a volume)."""
     values: dict[str, tuple[rules.Rule, str]] = {
-        "catalog": (rules.UC_NAME, catalog),
-        "schema": (rules.UC_NAME, schema),
+        "catalog": (name_rules.UC_NAME, catalog),
+        "schema": (name_rules.UC_NAME, schema),
         "scale": (rules.SCALE, scale),
         "days": (rules.DAYS, days),
     }
     if volume:
-        values["volume"] = (rules.UC_NAME, volume)
+        values["volume"] = (name_rules.UC_NAME, volume)
     if cluster_id:
-        values["cluster_id"] = (rules.CLUSTER_ID, cluster_id)
+        values["cluster_id"] = (name_rules.CLUSTER_ID, cluster_id)
     checked = _checked(**values)
     catalog, schema, scale, days = checked["catalog"], checked["schema"], checked["scale"], checked["days"]
     volume_name = checked.get("volume", "<volume>")

@@ -33,6 +33,7 @@ from pydantic import SkipValidation, StrictBool
 from generator import __version__
 from generator.fields import BatchRows, ConnectTimeout, LoadWorkers, PostgresSchema, validated
 from generator.manifest import read_manifest
+from generator.name_rules import MAX_PG_IDENTIFIER_BYTES
 from generator.postgres.connection import (
     DEFAULT_CONNECT_TIMEOUT,
     ConnectionTarget,
@@ -58,7 +59,6 @@ from generator.postgres.ddl import (
 from generator.postgres.errors import LoadCancelled, LoadFailedError, PostgresConnectError, SchemaExistsError
 from generator.postgres.masking import one_line
 from generator.postgres.sources import TableSource, open_dataset
-from generator.rules import MAX_PG_IDENTIFIER_BYTES
 from generator.schema import ALL_TABLES, TableDefinition
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from generator import rules
+from generator import name_rules, rules
 from generator.manifest import TableChanges, TableManifest
 from generator.modes import OVERWRITE, Revision
 from generator.plan import plan
@@ -102,7 +102,7 @@ def generate_to_spark(
             progress(message)
 
     checks: dict[str, tuple[rules.Rule, object]] = {
-        "table_format": (rules.TABLE_FORMAT, table_format or detect_table_format(spark)),
+        "table_format": (name_rules.TABLE_FORMAT, table_format or detect_table_format(spark)),
         "mode": (rules.MODE, mode),
     }
     if num_partitions is not None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from generator import rules
+from generator import name_rules, rules
 from generator.errors import GenerationError, OutputExistsError
 from generator.schema import OPTIONAL_TABLES, TABLE_NAMES
 from generator.spark.ddl import qualified_name, quote
@@ -52,11 +52,11 @@ class SparkTarget:
     @classmethod
     def parse(cls, catalog: object = None, schema: object = None, table_prefix: object = "") -> SparkTarget:
         """A target from raw names; RuleErrors lists every refused one (a catalog needs a schema)."""
-        checks: dict[str, tuple[rules.Rule, object]] = {"table_prefix": (rules.TABLE_PREFIX, table_prefix)}
+        checks: dict[str, tuple[rules.Rule, object]] = {"table_prefix": (name_rules.TABLE_PREFIX, table_prefix)}
         if catalog is not None:
-            checks["catalog"] = (rules.UC_NAME, catalog)
+            checks["catalog"] = (name_rules.UC_NAME, catalog)
         if schema is not None:
-            checks["schema"] = (rules.UC_NAME, schema)
+            checks["schema"] = (name_rules.UC_NAME, schema)
         elif catalog is not None:
             raise rules.refusal("schema", None, "a schema name", "a catalog was given without one")
         return cls(**rules.check_all(**checks))

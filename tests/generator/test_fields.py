@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from generator import rules
+from generator import name_rules, rules
 from generator.fields import CatalogName, Days, Workers, refusals, rule_type, validated
 
 
@@ -20,7 +20,7 @@ class Model(BaseModel):
 def test_the_schema_carries_the_rule_bounds_and_description() -> None:
     properties = Model.model_json_schema()["properties"]
     assert {"type": "integer", "minimum": 1, "maximum": rules.MAX_DAYS}.items() <= properties["days"].items()
-    assert properties["catalog"]["maxLength"] == rules.MAX_UC_NAME_LENGTH
+    assert properties["catalog"]["maxLength"] == name_rules.MAX_UC_NAME_LENGTH
     assert properties["catalog"]["description"].startswith("Unity Catalog")  # the type's own description
     assert properties["workers"]["anyOf"] == [{"maximum": 64, "minimum": 1, "type": "integer"}, {"type": "null"}]
 
@@ -43,7 +43,7 @@ SEEN: list[object] = []
 
 def _counting(value: object, field: str) -> object:
     SEEN.append(value)
-    return rules.UC_NAME(value, field)
+    return name_rules.UC_NAME(value, field)
 
 
 Counted = rule_type(rules.Rule(_counting, {"type": "string"}), str, "a counted name")

@@ -1,4 +1,5 @@
-"""Every input rule: what it accepts and normalises, and how it refuses (field, value, what is accepted)."""
+"""Every input rule (generator.rules and generator.name_rules, checked side by side as one table): what it
+accepts and normalises, and how it refuses (field, value, what is accepted)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from generator import rules
+from generator import name_rules, rules
 from generator.rules import RuleError, RuleErrors
 
 
@@ -27,21 +28,21 @@ def refusal(rule: rules.Rule, value: object, field: str = "f") -> RuleError:
         (rules.SCALE_FACTOR, 2, 2.0),
         (rules.SCALE, " Large ", "large"),
         (rules.END_DATE, "2024-02-29", date(2024, 2, 29)),
-        (rules.UC_NAME, "Main_Catalog", "main_catalog"),
-        (rules.UC_NAME, "sqlw-to-lakebase-backend", "sqlw-to-lakebase-backend"),
-        (rules.RELATIVE_FOLDER, "runs/2024-06", "runs/2024-06"),
-        (rules.VOLUME_FOLDER, "/Volumes/Main/S/V/out/", "/Volumes/main/s/v/out"),
-        (rules.WORKSPACE_PATH, "/Workspace/Users/me/generate_data.py", "/Workspace/Users/me/generate_data.py"),
-        (rules.CLUSTER_ID, "0123-456789-abcdef01", "0123-456789-abcdef01"),
-        (rules.TABLE_PREFIX, "", ""),
-        (rules.TABLE_FORMAT, "Delta", "delta"),
-        (rules.PG_SCHEMA, "Retail_2024", "retail_2024"),
-        (rules.PG_SCHEMA, "R" * 63, "r" * 63),
-        (rules.PG_DATABASE, "databricks_postgres", "databricks_postgres"),
-        (rules.LAKEBASE_INSTANCE, "retail-lakebase-1", "retail-lakebase-1"),
+        (name_rules.UC_NAME, "Main_Catalog", "main_catalog"),
+        (name_rules.UC_NAME, "sqlw-to-lakebase-backend", "sqlw-to-lakebase-backend"),
+        (name_rules.RELATIVE_FOLDER, "runs/2024-06", "runs/2024-06"),
+        (name_rules.VOLUME_FOLDER, "/Volumes/Main/S/V/out/", "/Volumes/main/s/v/out"),
+        (name_rules.WORKSPACE_PATH, "/Workspace/Users/me/generate_data.py", "/Workspace/Users/me/generate_data.py"),
+        (name_rules.CLUSTER_ID, "0123-456789-abcdef01", "0123-456789-abcdef01"),
+        (name_rules.TABLE_PREFIX, "", ""),
+        (name_rules.TABLE_FORMAT, "Delta", "delta"),
+        (name_rules.PG_SCHEMA, "Retail_2024", "retail_2024"),
+        (name_rules.PG_SCHEMA, "R" * 63, "r" * 63),
+        (name_rules.PG_DATABASE, "databricks_postgres", "databricks_postgres"),
+        (name_rules.LAKEBASE_INSTANCE, "retail-lakebase-1", "retail-lakebase-1"),
         (rules.PORT, "5432", 5432),
         (rules.CHANGE_VERSIONS, [3, "4"], [3, 4]),
-        (rules.DUCKDB_FILE, "shop-2024.duckdb", "shop-2024.duckdb"),
+        (name_rules.DUCKDB_FILE, "shop-2024.duckdb", "shop-2024.duckdb"),
     ],
 )
 def test_accepted_values_are_normalised(rule: rules.Rule, value: object, expected: object) -> None:
@@ -66,38 +67,38 @@ def test_accepted_values_are_normalised(rule: rules.Rule, value: object, expecte
         (rules.END_DATE, "20251231", "not a date"),  # Python 3.11+ alone would read it
         (rules.END_DATE, "2025-W52-3", "not a date"),
         (rules.END_DATE, date(1970, 6, 1), None),
-        (rules.UC_NAME, "a.b", "contains a dot"),
-        (rules.UC_NAME, "a b", "contains a space"),
-        (rules.UC_NAME, "a`b", "contains a backtick"),
-        (rules.UC_NAME, "", "empty"),
-        (rules.UC_NAME, "x" * 256, "256 characters"),
-        (rules.UC_NAME, 5, "not a string"),
-        (rules.RELATIVE_FOLDER, "a//b", "has a empty segment"),
-        (rules.RELATIVE_FOLDER, "/abs", "starts or ends with '/'"),
-        (rules.RELATIVE_FOLDER, "a/", "starts or ends with '/'"),
-        (rules.RELATIVE_FOLDER, "a/../b", "has a .. segment"),
-        (rules.RELATIVE_FOLDER, "a\\b", "contains a backslash"),
-        (rules.VOLUME_FOLDER, "/Volumes/c/s/v", "needs a catalog, a schema, a volume and a folder inside"),
-        (rules.VOLUME_FOLDER, "/tmp/x", "does not start with /Volumes/"),
-        (rules.WORKSPACE_PATH, "relative.py", "not an absolute path"),
-        (rules.WORKSPACE_PATH, "/Users/me/", "names a folder, not a file"),
-        (rules.CLUSTER_ID, "id with spaces", None),
-        (rules.TABLE_PREFIX, "p-", None),
-        (rules.PG_SCHEMA, 're"tail', None),
-        (rules.PG_SCHEMA, "re.tail", None),
-        (rules.PG_SCHEMA, "rétail", None),
-        (rules.PG_SCHEMA, "r" * 64, "64 bytes"),
-        (rules.PG_SCHEMA, "PG_stats", "names starting with pg_ are reserved by PostgreSQL"),
-        (rules.PG_DATABASE, "", "empty"),
-        (rules.PG_DATABASE, "a\x00b", None),
-        (rules.PG_DATABASE, "é" * 32, None),
-        (rules.LAKEBASE_INSTANCE, "-leading", None),
-        (rules.LAKEBASE_INSTANCE, "bad name!", None),
+        (name_rules.UC_NAME, "a.b", "contains a dot"),
+        (name_rules.UC_NAME, "a b", "contains a space"),
+        (name_rules.UC_NAME, "a`b", "contains a backtick"),
+        (name_rules.UC_NAME, "", "empty"),
+        (name_rules.UC_NAME, "x" * 256, "256 characters"),
+        (name_rules.UC_NAME, 5, "not a string"),
+        (name_rules.RELATIVE_FOLDER, "a//b", "has a empty segment"),
+        (name_rules.RELATIVE_FOLDER, "/abs", "starts or ends with '/'"),
+        (name_rules.RELATIVE_FOLDER, "a/", "starts or ends with '/'"),
+        (name_rules.RELATIVE_FOLDER, "a/../b", "has a .. segment"),
+        (name_rules.RELATIVE_FOLDER, "a\\b", "contains a backslash"),
+        (name_rules.VOLUME_FOLDER, "/Volumes/c/s/v", "needs a catalog, a schema, a volume and a folder inside"),
+        (name_rules.VOLUME_FOLDER, "/tmp/x", "does not start with /Volumes/"),
+        (name_rules.WORKSPACE_PATH, "relative.py", "not an absolute path"),
+        (name_rules.WORKSPACE_PATH, "/Users/me/", "names a folder, not a file"),
+        (name_rules.CLUSTER_ID, "id with spaces", None),
+        (name_rules.TABLE_PREFIX, "p-", None),
+        (name_rules.PG_SCHEMA, 're"tail', None),
+        (name_rules.PG_SCHEMA, "re.tail", None),
+        (name_rules.PG_SCHEMA, "rétail", None),
+        (name_rules.PG_SCHEMA, "r" * 64, "64 bytes"),
+        (name_rules.PG_SCHEMA, "PG_stats", "names starting with pg_ are reserved by PostgreSQL"),
+        (name_rules.PG_DATABASE, "", "empty"),
+        (name_rules.PG_DATABASE, "a\x00b", None),
+        (name_rules.PG_DATABASE, "é" * 32, None),
+        (name_rules.LAKEBASE_INSTANCE, "-leading", None),
+        (name_rules.LAKEBASE_INSTANCE, "bad name!", None),
         (rules.PORT, 0, None),
         (rules.PORT, 65536, None),
         (rules.CHANGE_VERSIONS, 3, "not a list"),
-        (rules.DUCKDB_FILE, "../retail.duckdb", None),
-        (rules.DUCKDB_FILE, "retail.db", None),
+        (name_rules.DUCKDB_FILE, "../retail.duckdb", None),
+        (name_rules.DUCKDB_FILE, "retail.db", None),
     ],
 )
 def test_refusals_name_the_field_the_value_and_what_is_accepted(
@@ -114,7 +115,7 @@ def test_refusals_name_the_field_the_value_and_what_is_accepted(
     ["a\x85b", "a\u2028b", "a\u00a0b", "a\u200bb", "a\x00b", "a\x7fb", "tab\tname", "a\u3000b"],
 )
 def test_unity_catalog_names_refuse_every_control_invisible_or_separator_character(name: str) -> None:
-    error = refusal(rules.UC_NAME, name, "catalog")
+    error = refusal(name_rules.UC_NAME, name, "catalog")
     assert "control or invisible character (U+" in str(error)
 
 
@@ -127,7 +128,7 @@ def test_check_all_reports_every_refusal_together() -> None:
 
 
 def test_huge_values_are_shown_cut() -> None:
-    error = refusal(rules.UC_NAME, "y" * 10_000, "schema")
+    error = refusal(name_rules.UC_NAME, "y" * 10_000, "schema")
     assert len(str(error)) < 600 and "10,000 characters" in str(error)
 
 

@@ -36,7 +36,7 @@ from pydantic import StrictBool
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service.compute import CommandStatus, ContextStatus, Language
-from generator import rules
+from generator import name_rules, rules
 from generator.fields import (
     CatalogName,
     ClusterId,
@@ -311,7 +311,7 @@ def generate_and_upload_on_cluster(
 
     Returns ``{success, output, volume_path, error, duration_sec, cluster_started}``.
     """
-    target = rules.volume_path_of(catalog, schema, volume, remote_subfolder)
+    target = name_rules.volume_path_of(catalog, schema, volume, remote_subfolder)
 
     started_at = time.monotonic()
     client = resolve_client(client)

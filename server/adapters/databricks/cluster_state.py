@@ -15,7 +15,7 @@ from typing import Any
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import PermissionDenied
 from databricks.sdk.service.compute import ClusterDetails, ClusterSource, State
-from generator import rules
+from generator import name_rules, rules
 from server.adapters.databricks.calls import api_error, is_not_found, with_retries
 from server.adapters.databricks.errors import ClusterNotFoundError
 from server.adapters.databricks.polling import ProgressFn, remaining, report, sleep_until_next_poll
@@ -50,7 +50,7 @@ def stop_or_wait(
 def _warehouse_refusal(client: WorkspaceClient, cluster_id: str) -> rules.RuleError | None:
     """A refusal when ``cluster_id`` names a SQL warehouse of this workspace."""
     try:  # warehouse ids are 16 hexadecimal digits; cluster ids look like 0123-456789-abcdef01
-        rules.WAREHOUSE_ID(cluster_id, "cluster_id")
+        name_rules.WAREHOUSE_ID(cluster_id, "cluster_id")
     except rules.RuleError:
         return None
     try:

@@ -34,7 +34,7 @@ from pydantic import StrictBool
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service.compute import Environment, Library
 from databricks.sdk.service.jobs import JobEnvironment, SparkPythonTask, SubmitTask
-from generator import rules
+from generator import name_rules, rules
 from generator.fields import (
     CatalogName,
     ClusterId,
@@ -158,7 +158,7 @@ def submit_generation_run(
     """
     if upload_folder is not None and upload_folder.startswith("/Volumes/"):
         # A Volume folder needs valid catalog, schema and volume names as well.
-        upload_folder = rules.VOLUME_FOLDER(upload_folder, "upload_folder")
+        upload_folder = name_rules.VOLUME_FOLDER(upload_folder, "upload_folder")
     token = idempotency_token or str(uuid.uuid4())
     params = build_python_params(
         catalog,

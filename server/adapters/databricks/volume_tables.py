@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from databricks.sdk import WorkspaceClient
-from generator import rules
+from generator import name_rules, rules
 from generator.fields import (
     CatalogName,
     FolderOrRoot,
@@ -158,7 +158,7 @@ def create_tables_from_volume(
     """
     started = time.monotonic()
     deadline = started + timeout_sec
-    base = rules.volume_path_of(catalog, schema, volume, remote_subfolder)
+    base = name_rules.volume_path_of(catalog, schema, volume, remote_subfolder)
     tcat, tsch = target_catalog or catalog, target_schema or schema
     client = resolve_client(client)
 

@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import StrictBool
 
 from databricks.sdk import WorkspaceClient
-from generator import rules
+from generator import name_rules, rules
 from generator.fields import CatalogName, FolderOrRoot, MaxFiles, SchemaName, VolumeName, validated, whole_number
 from generator.manifest import MANIFEST_NAME
 from server.adapters.databricks.auth import resolve_client
@@ -52,7 +52,7 @@ def refuse_cleaning_the_root(remote_subfolder: str, clean: bool) -> None:
 
 def ensure_volume_exists(client: WorkspaceClient, catalog: str, schema: str, volume: str) -> str:
     """The volume's root path; ``VolumeNotFoundError`` (with the SQL to create it) when missing."""
-    root = rules.volume_path_of(catalog, schema, volume)
+    root = name_rules.volume_path_of(catalog, schema, volume)
     try:
         with_retries(lambda: client.files.get_directory_metadata(root))
     except Exception as exc:
@@ -171,7 +171,7 @@ def _plan(local_root: Path, max_files: int | None) -> tuple[list[Path], list[str
     for path in sorted(p for p in local_root.rglob("*") if p.is_file()):
         relative = path.relative_to(local_root).as_posix()
         try:
-            rules.RELATIVE_FOLDER(relative, "file name")
+            name_rules.RELATIVE_FOLDER(relative, "file name")
         except rules.RuleError as exc:
             refused.append(f"{relative}: not uploaded, its name cannot be a Volume path ({exc})")
             continue
@@ -233,7 +233,7 @@ def upload_to_volume(
         raise FileNotFoundError(
             f"local_data_dir {local_root} {what}: generate the data first (it should hold one folder per table)."
         )
-    remote_base = rules.volume_path_of(catalog, schema, volume, remote_subfolder)
+    remote_base = name_rules.volume_path_of(catalog, schema, volume, remote_subfolder)
     planned, refused = _plan(local_root, max_files)
 
     client = resolve_client(client)
