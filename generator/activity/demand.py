@@ -178,6 +178,8 @@ class StoreGroupDemand:
             [base, base * relative_price**PREMIUM_PRICE_ELASTICITY, base * relative_price**BARGAIN_PRICE_ELASTICITY]
         )
         self._promotions: PeriodPromotions | None = None  # the pairs' promotions in the current period
+        self._trading_active: np.ndarray | None = None  # the trading pairs _trading_weights are for
+        self._trading_weights = self.weights
         self.extra_qty = np.where(price < 300, 0.8, np.where(price < 1000, 0.35, 0.15))
         self._pair_cents = np.zeros(self.n_pairs, dtype=np.int64)  # the prices on _prices_day (none yet)
         self._next_price_change = np.zeros(self.n_pairs, dtype=np.int64)
@@ -216,6 +218,19 @@ class StoreGroupDemand:
         self._next_price_change[due] = np.where(change_days > day, change_days, NEVER).min(axis=1)
         self._prices_day = day
         return self._pair_cents
+
+    def _basket_cdf(self, active: np.ndarray, promo_bp: np.ndarray) -> np.ndarray:
+        """Cumulative basket weights of the three variants (rows) on a day: the weights raised by the
+        promotion lift, zero where the pair does not trade. A pair without a promotion keeps its weight
+        (times 1.0, the same number), so only the promoted pairs are multiplied, on the day's trading
+        weights, which change only when a pair starts or stops trading."""
+        if self._trading_active is None or not np.array_equal(active, self._trading_active):
+            self._trading_active, self._trading_weights = active.copy(), self.weights * active
+        weights = self._trading_weights.copy()
+        promoted = np.flatnonzero(promo_bp)
+        lift = 1.0 + VARIANT_PROMO_LIFT[:, None] * (promo_bp[promoted] / 10_000.0)
+        weights[:, promoted] *= lift
+        return np.cumsum(weights, axis=1)
 
     def promotions(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """(promo_id, discount_bp) of every pair on `day`; (0, 0) where none (the pairs' share of the
@@ -268,24 +283,24 @@ class StoreGroupDemand:
     ) -> DayLines:
         """The lines of the day's orders (block orders start..stop), drawn after the orders from the day's stream."""
         promo_id, promo_bp = self.promotions(day)
-        # Basket weights of the three variants (rows), by the promotion lift, zero where the pair does not trade.
-        weights = self.weights * (1.0 + VARIANT_PROMO_LIFT[:, None] * (promo_bp / 10_000.0)) * active
+        cdf = self._basket_cdf(active, promo_bp)
         segment = orders.segment[start:stop]
         lines = np.minimum(1 + rng.poisson(SEGMENT_BASKET[segment] - 1.0), min(MAX_LINES, self.width))
         line_order = np.repeat(np.arange(stop - start), lines)
         line_variant = VARIANT_OF_SEGMENT[segment][line_order]
         first_pair = orders.store[start:stop][line_order] * self.width
         u = rng.random(len(line_order))
-        pair = np.empty(len(line_order), dtype=np.int64)
-        for variant, cdf in enumerate(np.cumsum(weights, axis=1)):
+        # Each line's key in its variant's cumulative weights, within its store's span of pairs.
+        first = line_variant * self.n_pairs + first_pair  # in the variants' cumulative weights laid end to end
+        flat = cdf.ravel()
+        before = np.where(first_pair > 0, flat[first - 1], 0.0)
+        key = before + u * (flat[first + self.width - 1] - before)
+        found = np.empty(len(line_order), dtype=np.int64)
+        for variant, row in enumerate(cdf):
             rows = np.flatnonzero(line_variant == variant)
-            before = np.where(first_pair[rows] > 0, cdf[first_pair[rows] - 1], 0.0)
-            total = cdf[first_pair[rows] + self.width - 1] - before
-            key = before + u[rows] * total
-            by_key = np.argsort(key)  # sorted keys search several times faster (the same answers)
-            found = np.empty(len(rows), dtype=np.int64)
-            found[by_key] = np.searchsorted(cdf, key[by_key], side="right")
-            pair[rows] = np.minimum(np.maximum(found, first_pair[rows]), first_pair[rows] + self.width - 1)
+            rows = rows[np.argsort(key[rows])]  # sorted keys search several times faster (the same answers)
+            found[rows] = np.searchsorted(row, key[rows], side="right")
+        pair = np.minimum(np.maximum(found, first_pair), first_pair + self.width - 1)
         # One line per (order, pair), in that order: a sort of one combined key, repeats dropped.
         combined = np.sort(line_order * self.n_pairs + pair)
         first = np.ones(len(combined), dtype=bool)
