@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 
@@ -78,6 +79,15 @@ VARIANT_OF_SEGMENT = np.array([0, 0, 2, 1])
 #: The promotion lift of each variant: base, premium, bargain.
 VARIANT_PROMO_LIFT = np.array([PROMO_LIFT, PROMO_LIFT, BARGAIN_PROMO_LIFT])
 MAX_ORDERS_PER_STORE_DAY = 9_999  # order_id leaves four digits for the sequence
+
+
+def search(cdf: np.ndarray, keys: np.ndarray, side: Literal["left", "right"] = "left") -> np.ndarray:
+    """np.searchsorted(cdf, keys, side), the keys sorted first: sorted keys search several times faster
+    than random ones (the same answers)."""
+    by_key = np.argsort(keys)
+    found = np.empty(len(keys), dtype=np.int64)
+    found[by_key] = np.searchsorted(cdf, keys[by_key], side=side)
+    return found
 
 
 def _raw_volume(days: np.ndarray) -> np.ndarray:
@@ -252,7 +262,7 @@ class StoreGroupDemand:
             store = np.repeat(np.arange(self.n_stores), np.minimum(counts, MAX_ORDERS_PER_STORE_DAY))
             minutes = WEEKEND_MINUTES if weekday(np.array([day]))[0] >= 5 else WEEKDAY_MINUTES
             stores.append(store)
-            seconds.append(np.searchsorted(minutes, rng.random(len(store))) * 60 + rng.integers(0, 60, len(store)))
+            seconds.append(search(minutes, rng.random(len(store))) * 60 + rng.integers(0, 60, len(store)))
             draws.append(rng.random((ORDER_DRAWS, len(store))))
         orders = self._orders(days, stores, seconds, np.concatenate(draws, axis=1))
         first = np.searchsorted(orders.day, np.arange(len(days) + 1))
@@ -268,13 +278,20 @@ class StoreGroupDemand:
         """The block's orders in (day, store, time) order, with customer, payment and discount (`draws`:
         the days' uniform draws, which belong to the orders of each day in that order)."""
         day = np.repeat(np.arange(len(days)), [len(store) for store in stores])
-        store, second = np.concatenate(stores), np.concatenate(seconds)
-        order = np.argsort((day * self.n_stores + store) * SECONDS_PER_DAY + second, kind="stable")
-        day, store, second = day[order], store[order], second[order]
+        key = (day * self.n_stores + np.concatenate(stores)) * SECONDS_PER_DAY + np.concatenate(seconds)
+        # Sorting the key itself, not its order: orders of equal key are alike. 32 bits sort twice as fast.
+        narrow = len(days) * self.n_stores * SECONDS_PER_DAY <= np.iinfo(np.int32).max
+        key = np.sort(key.astype(np.int32)).astype(np.int64) if narrow else np.sort(key)
+        store_day, second = np.divmod(key, SECONDS_PER_DAY)
+        day, store = np.divmod(store_day, self.n_stores)
         timestamp = np.asarray(days, dtype=np.int64)[day] * SECONDS_PER_DAY + second
         customer = self._customers(store, timestamp, draws[:6])
         segment = customer_segment(customer, self.stores.count, self.pattern)
-        payment = np.minimum((draws[6][:, None] > PAYMENT_CDF[segment]).sum(axis=1), len(PAYMENT_TYPES) - 1)
+        payment = np.empty(len(segment), dtype=np.int64)  # how many of the segment's cdf values lie below
+        for group, cdf in enumerate(PAYMENT_CDF):
+            rows = np.flatnonzero(segment == group)
+            payment[rows] = np.searchsorted(cdf, draws[6][rows], side="left")
+        payment = np.minimum(payment, len(PAYMENT_TYPES) - 1)
         discount_bp = ORDER_DISCOUNT_BP[segment] * (draws[7] < ORDER_DISCOUNT_CHANCE[segment])
         return BlockOrders(day, store, timestamp, customer, segment, payment, discount_bp)
 
@@ -298,8 +315,7 @@ class StoreGroupDemand:
         found = np.empty(len(line_order), dtype=np.int64)
         for variant, row in enumerate(cdf):
             rows = np.flatnonzero(line_variant == variant)
-            rows = rows[np.argsort(key[rows])]  # sorted keys search several times faster (the same answers)
-            found[rows] = np.searchsorted(row, key[rows], side="right")
+            found[rows] = search(row, key[rows], side="right")
         pair = np.minimum(np.maximum(found, first_pair), first_pair + self.width - 1)
         # One line per (order, pair), in that order: a sort of one combined key, repeats dropped.
         combined = np.sort(line_order * self.n_pairs + pair)

@@ -155,19 +155,21 @@ class StoreGroupSimulation:
         starts = np.ones(len(sorted_pair), dtype=bool)
         starts[1:] = sorted_pair[1:] != sorted_pair[:-1]
         before = np.maximum.accumulate(np.where(starts, running - sorted_qty, 0))
+        served = (running - before) <= state.on_hand[sorted_pair]
         kept = np.zeros(len(lines.pair), dtype=bool)
-        kept[by_pair] = (running - before) <= state.on_hand[sorted_pair]
-        sold = np.bincount(lines.pair[kept], weights=lines.qty[kept], minlength=demand.n_pairs).astype(np.int64)
+        kept[by_pair] = served
+        sold = np.bincount(sorted_pair, weights=sorted_qty * served, minlength=demand.n_pairs).astype(np.int64)
 
         ring = len(state.arrivals)
         received = state.arrivals[day % ring] * active
         state.arrivals[day % ring] = 0
         stock.on_hand[index], stock.on_order[index], stock.received[index] = state.on_hand, state.on_order, received
         position = state.on_hand - sold + state.on_order
-        placed = self.reorder_qty * (active & (position <= self.reorder_point))
+        reordered = np.flatnonzero(active & (position <= self.reorder_point))
+        placed = self.reorder_qty[reordered]
         state.on_hand = state.on_hand - sold + received
-        state.on_order = state.on_order - received + placed
-        reordered = np.flatnonzero(placed)
-        state.arrivals[(day + self.lead_time[reordered]) % ring, reordered] += placed[reordered]
+        state.on_order = state.on_order - received
+        state.on_order[reordered] += placed
+        state.arrivals[(day + self.lead_time[reordered]) % ring, reordered] += placed
         state.next_day = day + 1
         return kept
