@@ -121,14 +121,11 @@ class BlockStock:
 def snapshot_table(stock: BlockStock, pair_columns: Columns) -> pa.Table:
     """inventory_snapshots of a block: each day's trading pairs in pair order, days in order."""
     active = stock.active
-    # One list of (day, pair) cells taken by every column, rather than a boolean mask per column.
-    cells = np.flatnonzero(active)
-    pair = cells % active.shape[1]
     columns = {
         "snapshot_date": np.repeat(stock.days.astype(np.int32), active.sum(axis=1)),
-        **{name: values[pair] for name, values in pair_columns.items()},
-        "on_hand": stock.on_hand.ravel()[cells],
-        "on_order": stock.on_order.ravel()[cells],
-        "received_qty": stock.received.ravel()[cells],
+        **{name: np.broadcast_to(values, active.shape)[active] for name, values in pair_columns.items()},
+        "on_hand": stock.on_hand[active],
+        "on_order": stock.on_order[active],
+        "received_qty": stock.received[active],
     }
     return activity_table(INVENTORY_SNAPSHOTS, columns)
