@@ -229,7 +229,7 @@ class StoreGroupDemand:
         self._prices_day = day
         return self._pair_cents
 
-    def _basket_cdf(self, active: np.ndarray, promo_bp: np.ndarray) -> np.ndarray:
+    def _basket_cdf(self, active: np.ndarray, promo_bp: np.ndarray, promoted: np.ndarray) -> np.ndarray:
         """Cumulative basket weights of the three variants (rows) on a day: the weights raised by the
         promotion lift, zero where the pair does not trade. A pair without a promotion keeps its weight
         (times 1.0, the same number), so only the promoted pairs are multiplied, on the day's trading
@@ -237,14 +237,13 @@ class StoreGroupDemand:
         if self._trading_active is None or not np.array_equal(active, self._trading_active):
             self._trading_active, self._trading_weights = active.copy(), self.weights * active
         weights = self._trading_weights.copy()
-        promoted = np.flatnonzero(promo_bp)
         lift = 1.0 + VARIANT_PROMO_LIFT[:, None] * (promo_bp[promoted] / 10_000.0)
         weights[:, promoted] *= lift
         return np.cumsum(weights, axis=1)
 
-    def promotions(self, day: int) -> tuple[np.ndarray, np.ndarray]:
-        """(promo_id, discount_bp) of every pair on `day`; (0, 0) where none (the pairs' share of the
-        schedule is gathered once per promotion period)."""
+    def promotions(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(promo_id, discount_bp) of every pair on `day`, (0, 0) where none, and the pairs with one
+        (the pairs' share of the schedule is gathered once per promotion period)."""
         period = day // PERIOD_DAYS
         if self._promotions is None or self._promotions.period != period:
             self._promotions = self.schedule.in_period(self.pair_product, period)
@@ -299,8 +298,8 @@ class StoreGroupDemand:
         self, day: int, active: np.ndarray, rng: np.random.Generator, orders: BlockOrders, start: int, stop: int
     ) -> DayLines:
         """The lines of the day's orders (block orders start..stop), drawn after the orders from the day's stream."""
-        promo_id, promo_bp = self.promotions(day)
-        cdf = self._basket_cdf(active, promo_bp)
+        promo_id, promo_bp, promoted = self.promotions(day)
+        cdf = self._basket_cdf(active, promo_bp, promoted)
         segment = orders.segment[start:stop]
         lines = np.minimum(1 + rng.poisson(SEGMENT_BASKET[segment] - 1.0), min(MAX_LINES, self.width))
         line_order = np.repeat(np.arange(stop - start), lines)
