@@ -82,11 +82,16 @@ MAX_ORDERS_PER_STORE_DAY = 9_999  # order_id leaves four digits for the sequence
 
 
 def search(cdf: np.ndarray, keys: np.ndarray, side: Literal["left", "right"] = "left") -> np.ndarray:
-    """np.searchsorted(cdf, keys, side), the keys sorted first: sorted keys search several times faster
-    than random ones (the same answers)."""
-    by_key = np.argsort(keys)
+    """np.searchsorted(cdf, keys, side) of non-negative keys, searched in ascending order: sorted keys
+    search several times faster than random ones. The order is one integer sort of the keys' bits
+    with their index in the low bits (twice as fast as an argsort); keys that close may come out of
+    order, which costs a little speed and never changes an answer."""
+    low = max(1, (len(keys) - 1).bit_length())
+    order = (np.ascontiguousarray(keys, dtype=np.float64).view(np.int64) & ~((1 << low) - 1)) | np.arange(len(keys))
+    order.sort()
+    order &= (1 << low) - 1
     found = np.empty(len(keys), dtype=np.int64)
-    found[by_key] = np.searchsorted(cdf, keys[by_key], side=side)
+    found[order] = np.searchsorted(cdf, keys[order], side=side)
     return found
 
 
