@@ -40,18 +40,26 @@ MAX_PCT = np.array([25, 40, 30, 50])
 
 @dataclass(frozen=True)
 class PeriodPromotions:
-    """The promotions of some products (arrays aligned with them) in one calendar period."""
+    """The promotions of some products in one calendar period: `products` of them, of which those at
+    `promoted` (ascending) have one, described by the arrays aligned with `promoted`."""
 
     period: int
-    promo_id: np.ndarray  # 0 where none
+    products: int
+    promoted: np.ndarray
+    promo_id: np.ndarray
     start_day: np.ndarray
     end_day: np.ndarray
     discount_bp: np.ndarray
 
-    def active(self, day: int) -> tuple[np.ndarray, np.ndarray]:
-        """(promo_id, discount_bp) active for each product on `day` (a day of the period); (0, 0) where none."""
-        on = (self.promo_id > 0) & (self.start_day <= day) & (day <= self.end_day)
-        return self.promo_id * on, self.discount_bp * on  # products, not np.where: no branch per product
+    def active(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(promo_id, discount_bp) active for each product on `day` (a day of the period), (0, 0) where
+        none, and the products with one, ascending (only the promoted products are looked at)."""
+        on = (self.start_day <= day) & (day <= self.end_day)
+        promo_id = np.zeros(self.products, dtype=self.promo_id.dtype)
+        discount_bp = np.zeros(self.products, dtype=self.discount_bp.dtype)
+        where = self.promoted[on]
+        promo_id[where], discount_bp[where] = self.promo_id[on], self.discount_bp[on]
+        return promo_id, discount_bp, where
 
 
 @dataclass(frozen=True)
@@ -68,8 +76,9 @@ class PromotionSchedule:
     def in_period(self, product: np.ndarray, period: int) -> PeriodPromotions:
         """The promotions of the given products in calendar period `period` (one gather for its days)."""
         column = period - self.first_period
+        promoted = np.flatnonzero(self.promo_id[product, column])
         grids = (self.promo_id, self.start_day, self.end_day, self.discount_bp)
-        return PeriodPromotions(period, *(grid[product, column] for grid in grids))
+        return PeriodPromotions(period, len(product), promoted, *(grid[product[promoted], column] for grid in grids))
 
 
 def _period_draws(seed: int, period: int, n: int) -> tuple[np.ndarray, ...]:

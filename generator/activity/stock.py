@@ -38,7 +38,8 @@ class StockStateError(ValueError):
 
 @dataclass
 class StockState:
-    """The stock of every pair of a store group when `next_day` opens."""
+    """The stock of every pair of a store group when `next_day` opens (int32, as the snapshots write it:
+    half the bytes of int64 in every step of a day)."""
 
     next_day: int
     on_hand: np.ndarray
@@ -61,7 +62,7 @@ class StockState:
     @classmethod
     def from_bytes(cls, data: bytes) -> StockState:
         with np.load(io.BytesIO(data)) as saved:
-            stock = (saved[name].astype(np.int64) for name in ("on_hand", "on_order", "arrivals"))
+            stock = (saved[name].astype(np.int32) for name in ("on_hand", "on_order", "arrivals"))
             return cls(int(saved["next_day"]), *stock)
 
     def save(self, path: Path) -> None:
@@ -88,17 +89,17 @@ class StoreGroupSimulation:
         self.store_ids = demand.store_index + 1
         mu = demand.mean_daily_units()
         self.lead_time = demand.products.lead_time[demand.pair_product]
-        self.safety_stock = (np.ceil(SERVICE_Z * np.sqrt(mu * self.lead_time)) + 1).astype(np.int64)
-        self.reorder_point = (np.ceil(mu * self.lead_time) + self.safety_stock).astype(np.int64)
-        self.reorder_qty = np.maximum(MIN_REORDER_QTY, np.ceil(mu * REVIEW_DAYS)).astype(np.int64)
+        self.safety_stock = (np.ceil(SERVICE_Z * np.sqrt(mu * self.lead_time)) + 1).astype(np.int32)
+        self.reorder_point = (np.ceil(mu * self.lead_time) + self.safety_stock).astype(np.int32)
+        self.reorder_qty = np.maximum(MIN_REORDER_QTY, np.ceil(mu * REVIEW_DAYS)).astype(np.int32)
         if state is None:
             start_rng = stream(spec.seed, Family.ACTIVITY, Column.INITIAL_STOCK, chunk.part)
             on_hand = self.reorder_point + 1 + np.floor(start_rng.random(demand.n_pairs) * self.reorder_qty)
             state = StockState(
                 next_day=spec.first_day,
-                on_hand=on_hand.astype(np.int64),
-                on_order=np.zeros(demand.n_pairs, dtype=np.int64),
-                arrivals=np.zeros((int(self.lead_time.max()) + 1, demand.n_pairs), dtype=np.int64),
+                on_hand=on_hand.astype(np.int32),
+                on_order=np.zeros(demand.n_pairs, dtype=np.int32),
+                arrivals=np.zeros((int(self.lead_time.max()) + 1, demand.n_pairs), dtype=np.int32),
             )
         elif state.on_hand.shape != (demand.n_pairs,) or len(state.arrivals) != int(self.lead_time.max()) + 1:
             raise StockStateError(
@@ -155,19 +156,21 @@ class StoreGroupSimulation:
         starts = np.ones(len(sorted_pair), dtype=bool)
         starts[1:] = sorted_pair[1:] != sorted_pair[:-1]
         before = np.maximum.accumulate(np.where(starts, running - sorted_qty, 0))
+        served = (running - before) <= state.on_hand[sorted_pair]
         kept = np.zeros(len(lines.pair), dtype=bool)
-        kept[by_pair] = (running - before) <= state.on_hand[sorted_pair]
-        sold = np.bincount(lines.pair[kept], weights=lines.qty[kept], minlength=demand.n_pairs).astype(np.int64)
+        kept[by_pair] = served
+        sold = np.bincount(sorted_pair, weights=sorted_qty * served, minlength=demand.n_pairs).astype(np.int32)
 
         ring = len(state.arrivals)
         received = state.arrivals[day % ring] * active
         state.arrivals[day % ring] = 0
         stock.on_hand[index], stock.on_order[index], stock.received[index] = state.on_hand, state.on_order, received
         position = state.on_hand - sold + state.on_order
-        placed = self.reorder_qty * (active & (position <= self.reorder_point))
+        reordered = np.flatnonzero(active & (position <= self.reorder_point))
+        placed = self.reorder_qty[reordered]
         state.on_hand = state.on_hand - sold + received
-        state.on_order = state.on_order - received + placed
-        reordered = np.flatnonzero(placed)
-        state.arrivals[(day + self.lead_time[reordered]) % ring, reordered] += placed[reordered]
+        state.on_order = state.on_order - received
+        state.on_order[reordered] += placed
+        state.arrivals[(day + self.lead_time[reordered]) % ring, reordered] += placed
         state.next_day = day + 1
         return kept
