@@ -362,7 +362,7 @@ def test_job_script_writes_the_seven_tables_on_local_spark(tmp_path: Path) -> No
     manifest = run(DatasetSpec(scale="small", scale_factor=0.3, days=5, seed=42), tmp_path / "local", workers=1)
     for table in TABLE_NAMES:
         rows = manifest.tables[table].rows
-        assert f"{table}: {rows:,} rows generated into staging" in result.stdout
+        assert f"{table}: {rows:,} rows written into " in result.stdout
         assert re.search(rf"{table}\s+{rows:,} rows", result.stdout), table
         # Read the table's folder back as the Delta table it is (its log, not a folder listing).
         assert DeltaTable(warehouse / "retail_job.db" / table).to_pyarrow_table().num_rows == rows
