@@ -1,5 +1,6 @@
-"""One Spark run: a fresh dataset generated into staging tables and swapped in all or nothing, or (mode
-incremental or merge) the Delta tables brought to a longer window or other parameters (see revise)."""
+"""One Spark run: a fresh dataset written all or nothing (Delta: straight into the targets under one
+rollback; other formats: staged, then swapped in by renaming), or (mode incremental or merge) the Delta
+tables brought to a longer window or other parameters (see revise)."""
 
 from __future__ import annotations
 
@@ -92,7 +93,7 @@ def generate_to_spark(
     Raises OutputExistsError when overwrite is false and a target exists, RevisionRefused for a revision
     the tables cannot take, ExecutorImportError when the executors lack the package, SparkTargetError
     for a target that cannot be replaced (all before generating anything). On any failure later, the
-    targets are as they were and no staging table is left behind.
+    targets hold their previous rows (Delta: restored to their versions) and no staging table is left.
     """
 
     def say(message: str) -> None:

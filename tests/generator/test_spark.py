@@ -42,8 +42,8 @@ from generator.spark.state import content_version
 from generator.spark.target import STATE_TABLE
 from generator.spec import DatasetSpec
 
-SPEC = DatasetSpec(scale="small", scale_factor=0.3, days=10, customer_history=True)
-OTHER_SPEC = DatasetSpec(scale="small", scale_factor=0.3, days=10, seed=7, customer_history=True)
+SPEC = DatasetSpec(scale="small", scale_factor=0.1, days=3, customer_history=True)
+OTHER_SPEC = DatasetSpec(scale="small", scale_factor=0.1, days=3, seed=7, customer_history=True)
 #: What SPEC writes: the seven tables and the optional customers_history.
 WRITTEN = dataset_tables(customer_history=True)
 CATALOG, SCHEMA = "spark_catalog", "retail_spark_test"
