@@ -8,7 +8,7 @@ same 2 cores:
   - generator.runner.run with workers=2, Parquet, in a fresh process.
 Spark's session start-up is printed apart and left out of its rows/s (a cluster pays it once).
 The marginal rate (extra rows / extra seconds from large x1 to large x3) leaves out each path's
-fixed cost per run, which for Spark is a few dozen small jobs and catalog calls.
+fixed cost per run, which for Spark is a few dozen small jobs, Delta commits and catalog calls.
 
 Part 2 shows the single-machine path for large/14 days at scale_factor 1, 10 and 100: rows, bytes
 on disk, peak memory per worker and wall time. Only scale_factors 1 and 3 are generated; 10 and 100
@@ -152,7 +152,7 @@ def main() -> None:
             f"  (fixed cost per run about {max(fixed, 0.0):.1f} s)"
         )
     print(
-        "\n  Spark includes staging each table, counting it and swapping it in (a second write per table);"
+        "\n  Spark writes each Delta table once, in place, its row count from the commit, under one rollback;"
         "\n  the local path streams one part file per chunk and renames one folder."
     )
 

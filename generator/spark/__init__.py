@@ -22,13 +22,13 @@ How:
   store). A union of the three schemas with prefixed columns was tried first and dropped:
   caching its mostly-null rows doubled the activity time. Where persist is refused (serverless
   compute), each table is simulated on its own (same rows) and the result says so.
-- All or nothing: every table is first written under a staging name with an explicit schema,
-  then swapped in only when all of them exist. Delta targets keep their identity and history:
-  each target's version is recorded, the table is overwritten from its staging table, and a
-  failure half-way through the swap restores the tables already replaced (RESTORE TABLE ... TO
-  VERSION AS OF) and drops the ones that did not exist. Other formats swap by renaming, keeping
-  the old table under a retired name until the end so that a failure can rename it back.
-  Staging tables are dropped whatever happens.
+- All or nothing: Delta targets keep their identity and history. Each target's version is recorded
+  before the run first writes it, each table is written once, straight into its target (no staging
+  copy, which was a second full write), its row count read from that write's commit, and a failure
+  anywhere restores the tables already written (RESTORE TABLE ... TO VERSION AS OF) and drops the
+  ones that did not exist. Other formats are written under staging names and swapped in by renaming,
+  keeping the old table under a retired name until the end so that a failure can rename it back;
+  staging tables are dropped whatever happens.
 - A Delta dataset records what it holds in `<prefix>retail_datagen_state` (state.py: the manifest,
   and the stock each activity chunk ended with), so that mode incremental appends only the new days,
   continuing that stock, and mode merge brings the tables to other parameters, both with one

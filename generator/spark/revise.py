@@ -23,7 +23,7 @@ from generator.modes import INCREMENTAL, Revision, decide_revision
 from generator.plan import Chunk, plan
 from generator.schema import ALL_TABLES
 from generator.spark.activity import ActivityFrames
-from generator.spark.ddl import create_table_sql, insert_sql, merge_sql, same_schema, spark_schema
+from generator.spark.ddl import insert_sql, merge_sql, same_schema, spark_schema
 from generator.spark.executors import (
     ACTIVITY_TABLES,
     ENVELOPE_PARTS,
@@ -41,7 +41,7 @@ from generator.spark.state import (
     stock_parts,
     write_state,
 )
-from generator.spark.swap import DeltaRollback
+from generator.spark.swap import DeltaRollback, overwrite_delta
 from generator.spark.target import RunTables, delta_version, say_stale_tables, table_exists
 from generator.spec import DatasetSpec
 
@@ -148,13 +148,11 @@ def revise(
         target, view = names.final(table), names.view(table)
         frame.createOrReplaceTempView(view)
         views.append(view)
-        existed = rollback.touch(target)
         if table in previous.tables:
+            rollback.touch(target)
             spark.sql(insert_sql(target, view, table) if append else merge_sql(target, view, table))
-        else:  # new to the dataset (customers_history asked for): a stale table of that name is replaced
-            verb = "CREATE OR REPLACE TABLE" if existed else "CREATE TABLE"
-            spark.sql(create_table_sql(verb, target, table, "delta"))
-            spark.sql(insert_sql(target, view, table))
+        else:  # new to the dataset (customers_history asked for): a stale table of that name is overwritten
+            overwrite_delta(spark, rollback, target, table, view)
         say(commits.record(spark, table, target))
 
     state_version = delta_version(spark, names.state())

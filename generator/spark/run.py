@@ -1,28 +1,29 @@
-"""One Spark run: a fresh dataset generated into staging tables and swapped in all or nothing, or (mode
-incremental or merge) the Delta tables brought to a longer window or other parameters (see revise)."""
+"""One Spark run: a fresh dataset written all or nothing (Delta: straight into the targets under one
+rollback; other formats: staged, then swapped in by renaming), or (mode incremental or merge) the Delta
+tables brought to a longer window or other parameters (see revise)."""
 
 from __future__ import annotations
 
 import logging
 import time
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from generator import name_rules, rules
+from generator.errors import OutputExistsError
 from generator.manifest import TableChanges, TableManifest
 from generator.modes import OVERWRITE, Revision
-from generator.plan import plan
+from generator.plan import Chunk, plan
 from generator.schema import dataset_tables
 from generator.spark.activity import ActivityFrames
 from generator.spark.ddl import create_table_sql
 from generator.spark.executors import ACTIVITY_TABLES, STOCK, check_executors, slot_frame, table_frame
 from generator.spark.revise import RevisionCommits, decide_spark_revision, revise
-from generator.spark.state import last_commit, spark_manifest, stock_staging_sql, write_state
-from generator.spark.swap import DeltaRollback, swap_in
+from generator.spark.state import last_commit, spark_manifest, write_state
+from generator.spark.swap import DeltaRollback, overwrite_delta, swap_rename
 from generator.spark.target import (
-    STATE_TABLE,
     RunTables,
     SparkTarget,
     check_targets,
@@ -51,7 +52,6 @@ class SparkGenerationResult:
     #: Simulations of the activity family: 1 when persisted once, else one per table (and the stock).
     activity_simulations: int
     duration_sec: float
-    staging_tables: tuple[str, ...] = field(default=())
     mode: str = OVERWRITE
     #: The dataset version the tables hold after the run (0 for a fresh dataset).
     version: int = 0
@@ -93,7 +93,7 @@ def generate_to_spark(
     Raises OutputExistsError when overwrite is false and a target exists, RevisionRefused for a revision
     the tables cannot take, ExecutorImportError when the executors lack the package, SparkTargetError
     for a target that cannot be replaced (all before generating anything). On any failure later, the
-    targets are as they were and no staging table is left behind.
+    targets hold their previous rows (Delta: restored to their versions) and no staging table is left.
     """
 
     def say(message: str) -> None:
@@ -138,67 +138,135 @@ def _fresh(
     mode: str,
     say: Callable[[str], None],
 ) -> SparkGenerationResult:
-    """Stage every table of a fresh dataset, then swap them in (Delta: and record them in the state table)."""
+    """Write every table of a fresh dataset, all or nothing: Delta straight into the targets under one
+    rollback (and the state table last), other formats into staging tables swapped in by renaming."""
     started = time.perf_counter()
     namespace = names.target.namespace
     if namespace is not None and not spark.catalog.databaseExists(namespace):
         say(f"creating schema {namespace}")
         spark.sql(f"CREATE SCHEMA IF NOT EXISTS {namespace}")
-    held = names.tables
     check_targets(spark, names, fmt, overwrite)
     chunks = plan(spec)
-    activity = [c for c in chunks if c.kind == "activity"]
-    staged = [names.staging(t) for t in (*held, STATE_TABLE)]
-    rows: dict[str, int] = {}
-    retired: list[str] = []
-    try:
-        for table in held:
-            if table not in ACTIVITY_TABLES:
-                rows[table] = _write_staging(
-                    spark, names, table, fmt, table_frame(spark, spec, chunks, table, num_partitions)
-                )
-                say(f"{table}: {rows[table]:,} rows generated into staging")
-        parts = (*ACTIVITY_TABLES, STOCK) if fmt == "delta" else ACTIVITY_TABLES
-
-        def make(wanted: tuple[str, ...], envelopes: bool) -> DataFrame:
-            return slot_frame(spark, spec, activity, wanted, num_partitions, envelopes)
-
-        with ActivityFrames(spark, make, parts) as frames:
-            for table in ACTIVITY_TABLES:
-                rows[table] = _write_staging(spark, names, table, fmt, frames.frame(table))
-                say(f"{table}: {rows[table]:,} rows generated into staging")
-            if fmt == "delta":  # the stock an incremental run continues
-                spark.sql(stock_staging_sql(names.staging(STATE_TABLE)))
-                frames.frame(STOCK).write.insertInto(names.staging(STATE_TABLE))
-        if not overwrite:  # someone may have created a target while we generated
-            check_targets(spark, names, fmt, overwrite)
-        say(f"all {len(held)} tables staged ({sum(rows.values()):,} rows); swapping them in")
-
-        def finish(rollback: DeltaRollback) -> None:
-            tables = {}
-            for table in held:  # each table's last commit wrote all of it
-                commit = last_commit(spark, names.final(table))
-                tables[table] = TableManifest(rows[table], commit.bytes_added, [], delta_version=commit.version)
-            manifest = spark_manifest(spark, spec, tables, chunks, num_partitions, (0, mode, {}, started), None)
-            write_state(spark, rollback, names, names.staging(STATE_TABLE), manifest)
-
-        retired = swap_in(spark, names, fmt, say, finish)
-    except BaseException:
-        drop_quietly(spark, staged)
-        raise
-    # Parquet tables are no dataset an increment continues: an earlier Delta run's record goes.
-    drop_quietly(spark, staged + retired + ([] if fmt == "delta" else [names.state()]))
+    if fmt == "delta":
+        rows, simulations = _fresh_delta(spark, spec, names, chunks, overwrite, num_partitions, (mode, started), say)
+    else:
+        rows, simulations = _fresh_renamed(spark, spec, names, chunks, fmt, overwrite, num_partitions, say)
     say_stale_tables(spark, names, say)
     return SparkGenerationResult(
         format=fmt,
-        rows={t: rows[t] for t in held},
-        tables={t: names.final(t) for t in held},
+        rows={t: rows[t] for t in names.tables},
+        tables={t: names.final(t) for t in names.tables},
         chunks=len(chunks),
-        activity_simulations=frames.simulations,
+        activity_simulations=simulations,
         duration_sec=round(time.perf_counter() - started, 3),
-        staging_tables=tuple(names.staging(t) for t in held),
         mode=mode,
     )
+
+
+#: Writes one table (or, last, STOCK) of a fresh run from the tasks' frame.
+TableWriter = Callable[[str, "DataFrame"], None]
+
+
+def _generate(
+    spark: SparkSession,
+    spec: DatasetSpec,
+    names: RunTables,
+    chunks: Sequence[Chunk],
+    num_partitions: int | None,
+    parts: tuple[str, ...],
+    write: TableWriter,
+) -> int:
+    """Hand each table's frame to `write`, the activity family's (and STOCK when `parts` holds it)
+    from one persisted simulation; return the simulations it took."""
+    for table in names.tables:
+        if table not in ACTIVITY_TABLES:
+            write(table, table_frame(spark, spec, chunks, table, num_partitions))
+    activity = [c for c in chunks if c.kind == "activity"]
+
+    def make(wanted: Sequence[str], envelopes: bool) -> DataFrame:
+        return slot_frame(spark, spec, activity, wanted, num_partitions, envelopes)
+
+    with ActivityFrames(spark, make, parts) as frames:
+        for part in parts:
+            write(part, frames.frame(part))
+    return frames.simulations
+
+
+def _fresh_delta(
+    spark: SparkSession,
+    spec: DatasetSpec,
+    names: RunTables,
+    chunks: Sequence[Chunk],
+    overwrite: bool,
+    num_partitions: int | None,
+    run: tuple[str, float],
+    say: Callable[[str], None],
+) -> tuple[dict[str, int], int]:
+    """Overwrite each Delta target with its rows (one write, whose commit gives the row count), then
+    replace the state table's record, all under one DeltaRollback; return the rows and simulations."""
+    mode, started = run
+    tables: dict[str, TableManifest] = {}
+    views: list[str] = []
+
+    def write(table: str, frame: DataFrame) -> None:
+        view = names.view(table)
+        frame.createOrReplaceTempView(view)
+        views.append(view)
+        if table == STOCK:  # last: the record of what the tables now hold, with the stock to continue
+            held = {t: tables[t] for t in names.tables}
+            manifest = spark_manifest(spark, spec, held, chunks, num_partitions, (0, mode, {}, started), None)
+            write_state(spark, rollback, names, view, manifest)
+            return
+        target = names.final(table)
+        if rollback.touch(target) and not overwrite:  # made by someone else while this run wrote
+            raise OutputExistsError(f"overwrite is false and {target} was created during the run; nothing is kept.")
+        overwrite_delta(spark, rollback, target, table, view)
+        commit = last_commit(spark, target)
+        tables[table] = TableManifest(commit.rows_inserted, commit.bytes_added, [], delta_version=commit.version)
+        say(f"{table}: {commit.rows_inserted:,} rows written into {target} (version {commit.version})")
+
+    try:
+        with DeltaRollback(spark) as rollback:
+            simulations = _generate(spark, spec, names, chunks, num_partitions, (*ACTIVITY_TABLES, STOCK), write)
+    finally:
+        for view in views:
+            spark.catalog.dropTempView(view.strip("`"))
+    return {table: entry.rows for table, entry in tables.items()}, simulations
+
+
+def _fresh_renamed(
+    spark: SparkSession,
+    spec: DatasetSpec,
+    names: RunTables,
+    chunks: Sequence[Chunk],
+    fmt: str,
+    overwrite: bool,
+    num_partitions: int | None,
+    say: Callable[[str], None],
+) -> tuple[dict[str, int], int]:
+    """Stage every table (exact schema, then counted), swap them in by renaming; return the rows and
+    simulations. Parquet tables are no dataset an increment continues: an earlier Delta run's record goes."""
+    staged = [names.staging(t) for t in names.tables]
+    rows: dict[str, int] = {}
+
+    def write(table: str, frame: DataFrame) -> None:
+        staging = names.staging(table)
+        spark.sql(create_table_sql("CREATE TABLE", staging, table, fmt))
+        frame.write.insertInto(staging)
+        rows[table] = int(spark.table(staging).count())
+        say(f"{table}: {rows[table]:,} rows generated into staging")
+
+    try:
+        simulations = _generate(spark, spec, names, chunks, num_partitions, ACTIVITY_TABLES, write)
+        if not overwrite:  # someone may have created a target while we generated
+            check_targets(spark, names, fmt, overwrite)
+        say(f"all {len(names.tables)} tables staged ({sum(rows.values()):,} rows); swapping them in")
+        retired = swap_rename(spark, names, say)
+    except BaseException:
+        drop_quietly(spark, staged)
+        raise
+    drop_quietly(spark, staged + retired + [names.state()])
+    return rows, simulations
 
 
 def _revised(
@@ -218,14 +286,6 @@ def _revised(
         no_op=commits is None,
         changes={} if commits is None else commits.changes,
     )
-
-
-def _write_staging(spark: SparkSession, names: RunTables, table: str, fmt: str, frame: DataFrame) -> int:
-    """Create a staging table with the exact schema, fill it from `frame`, return its row count."""
-    staging = names.staging(table)
-    spark.sql(create_table_sql("CREATE TABLE", staging, table, fmt))
-    frame.write.insertInto(staging)
-    return int(spark.table(staging).count())
 
 
 def result_summary(result: SparkGenerationResult) -> list[str]:

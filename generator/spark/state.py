@@ -151,8 +151,3 @@ def write_state(
         return
     spark.sql(f"CREATE TABLE {state} ({STATE_COLUMNS}) USING delta COMMENT {sql_string(STATE_COMMENT)}")
     spark.sql(f"INSERT INTO {state} {select}")
-
-
-def stock_staging_sql(name: str) -> str:
-    """CREATE TABLE for a fresh run's staged stock rows (part, stock)."""
-    return f"CREATE TABLE {name} ({PART_COLUMN} INT NOT NULL, {STOCK_COLUMN} BINARY NOT NULL) USING delta"

@@ -1,11 +1,10 @@
-"""All or nothing: the staging tables replace the targets only together, and a failure half-way
-puts back what was already replaced.
+"""All or nothing: a run's tables change together, and a failure half-way puts back what was already changed.
 
-Delta targets keep their identity and history: each target's version is recorded, the table is
-overwritten from its staging table, and a failure restores the tables already replaced (RESTORE
-TABLE ... TO VERSION AS OF) and drops the ones that did not exist (DeltaRollback, which incremental
-and merge runs use too). Other formats swap by renaming, keeping the old table under a retired name
-until the end so that a failure can rename it back.
+Delta targets keep their identity and history: each target's version is recorded before it is first
+written (overwritten in place from the run's rows, with no staging copy), and a failure restores the
+tables already written (RESTORE TABLE ... TO VERSION AS OF) and drops the ones that did not exist
+(DeltaRollback, which incremental and merge runs use too). Other formats are staged and swapped by
+renaming, keeping the old table under a retired name until the end so that a failure can rename it back.
 """
 
 from __future__ import annotations
@@ -66,34 +65,18 @@ class DeltaRollback:
             raise SparkSwapError(message) from exc
 
 
-#: The last step of a Delta swap, inside its rollback (the state table): see generator.spark.state.
-Finish = Callable[[DeltaRollback], None]
-
-
-def swap_in(spark: SparkSession, names: RunTables, fmt: str, say: Callable[[str], None], finish: Finish) -> list[str]:
-    """Replace every target by its staging table (then, for Delta, run `finish`); on failure put back
-    what was replaced, re-raise. Returns the retired tables to drop (renaming swap only)."""
-    if fmt == "delta":
-        swap_delta(spark, names, say, finish)
-        return []
-    return swap_rename(spark, names, say)
-
-
-def swap_delta(spark: SparkSession, names: RunTables, say: Callable[[str], None], finish: Finish) -> None:
-    """Overwrite each Delta target from its staging table, then `finish`, all under one rollback."""
-    with DeltaRollback(spark) as rollback:
-        for table in names.tables:
-            target, staging = names.final(table), names.staging(table)
-            if not rollback.touch(target):
-                spark.sql(create_table_sql("CREATE TABLE", target, table, "delta"))
-                spark.sql(insert_sql(target, staging, table))
-            elif same_schema(spark.table(target).schema, spark_schema(table)) and change_feed_on(spark, target):
-                spark.sql(f"INSERT OVERWRITE TABLE {target} SELECT {columns_sql(table)} FROM {staging}")
-            else:  # schema changed, no change feed (an older run's) or made by someone else: replace, history kept
-                spark.sql(create_table_sql("CREATE OR REPLACE TABLE", target, table, "delta"))
-                spark.sql(insert_sql(target, staging, table))
-            say(f"{table}: swapped into {target}")
-        finish(rollback)
+def overwrite_delta(spark: SparkSession, rollback: DeltaRollback, target: str, table: str, source: str) -> None:
+    """Make the Delta table `target` hold the rows of `source` (a view with `table`'s columns), its version
+    recorded first: overwritten in place, or created, or replaced (history kept) where its schema or
+    change data feed is not this run's."""
+    if not rollback.touch(target):
+        spark.sql(create_table_sql("CREATE TABLE", target, table, "delta"))
+        spark.sql(insert_sql(target, source, table))
+    elif same_schema(spark.table(target).schema, spark_schema(table)) and change_feed_on(spark, target):
+        spark.sql(f"INSERT OVERWRITE TABLE {target} SELECT {columns_sql(table)} FROM {source}")
+    else:  # schema changed, no change feed (an older run's) or made by someone else: replace, history kept
+        spark.sql(create_table_sql("CREATE OR REPLACE TABLE", target, table, "delta"))
+        spark.sql(insert_sql(target, source, table))
 
 
 def swap_rename(spark: SparkSession, names: RunTables, say: Callable[[str], None]) -> list[str]:

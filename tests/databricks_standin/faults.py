@@ -212,7 +212,7 @@ class Faults:
         """Make ``spark.sql`` in the next Spark task (stand-in Spark runtime) raise ``AnalysisException(message)``
         for statements matching ``sql_regex`` (``re.search``, any case), after ``skip`` of them passed.
 
-        Example, a run that fails in its third table: ``fail_spark_sql(r"CREATE TABLE .*customers__staging_",
+        Example, a run that fails in its third table: ``fail_spark_sql(r"INSERT OVERWRITE TABLE .*customers",
         "[INSUFFICIENT_PERMISSIONS] ...")``.
         """
         with self._lock:

@@ -195,9 +195,9 @@ def test_a_cluster_run_that_fails_in_its_third_table_leaves_the_previous_tables_
     rows = {t: spark_standin.uc.rows(f"{CATALOG}.{SCHEMA}.{t}").to_pylist() for t in WRITTEN}
     stopped = spark_standin.add_cluster(state="TERMINATED", start_delay=0.2).cluster_id
     refusal = (
-        f"[INSUFFICIENT_PERMISSIONS] Insufficient privileges: User does not have CREATE TABLE on Schema '{SCHEMA}'."
+        f"[INSUFFICIENT_PERMISSIONS] Insufficient privileges: User does not have MODIFY on Table '{SCHEMA}.customers'."
     )
-    spark_standin.faults.fail_spark_sql(r"^CREATE TABLE .*customers__staging_", refusal)
+    spark_standin.faults.fail_spark_sql(r"^INSERT OVERWRITE TABLE .*customers", refusal)
 
     submitted = submit_generation_run(CATALOG, SCHEMA, **{**SPEC, "seed": 12}, cluster_id=stopped, client=spark_client)
     final = wait_for_job_run(submitted["run_id"], RUN_WAIT_SEC, client=spark_client)
@@ -209,7 +209,7 @@ def test_a_cluster_run_that_fails_in_its_third_table_leaves_the_previous_tables_
     assert "stores: " in logs and "products: " in logs and "customers: " not in logs.split("generation failed")[0]
     assert "generation failed, existing tables left as they were" in logs
     assert TABLE_PRIVILEGES_HINT in logs  # the workspace's message, then what to do
-    assert _versions(spark_standin) == versions  # no table got a new version
+    assert _versions(spark_standin) == versions  # the tables written before the failure were restored to their files
     assert {t: spark_standin.uc.rows(f"{CATALOG}.{SCHEMA}.{t}").to_pylist() for t in WRITTEN} == rows
     assert spark_standin.uc.tables(CATALOG, SCHEMA) == sorted([*WRITTEN, STATE_TABLE])
     submission = spark_standin.jobs.submitted(submitted["run_id"])
