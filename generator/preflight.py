@@ -19,13 +19,10 @@ from generator.manifest import MANIFEST_NAME, read_manifest
 from generator.modes import OVERWRITE, Revision, decide_revision
 from generator.name_rules import DEFAULT_DUCKDB_FILE
 from generator.plan import Chunk, plan
+from generator.pool import SINGLE_WORKER_BELOW_SEC, start_method
 from generator.revise import check_revisable
 from generator.spec import DatasetSpec
 
-#: Without an explicit worker count, a run that one in-process worker finishes within this many
-#: seconds uses one worker: starting a process pool costs more than it saves on a short run, and
-#: the output bytes never depend on the worker count.
-SINGLE_WORKER_BELOW_SEC = 5.0
 #: Formats whose datasets an incremental or merge run can change.
 REVISABLE_FORMATS = ("parquet", "csv", "delta")
 #: Keep this much disk free after writing, and stay under this share of the machine's memory.
@@ -78,8 +75,9 @@ def check_output(target: Path, overwrite: bool) -> None:
 
 
 def choose_workers(spec: DatasetSpec, fmt: str, workers: int | None, chunks: int) -> int:
-    """`workers` when given, else one for a short run, else every core; never more than there are chunks."""
-    if workers is None and estimate_dataset(spec, fmt, 1).seconds < SINGLE_WORKER_BELOW_SEC:
+    """`workers` when given, else one for a run shorter than a pool is worth (by how it would start),
+    else every core; never more than there are chunks."""
+    if workers is None and estimate_dataset(spec, fmt, 1).seconds < SINGLE_WORKER_BELOW_SEC[start_method()]:
         return 1
     return max(1, min(workers or os.cpu_count() or 1, chunks))
 

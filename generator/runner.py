@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import multiprocessing
 import os
 import queue
 import sys
@@ -36,6 +35,7 @@ from generator.errors import (
 from generator.manifest import STATE_FOLDER, Manifest, RevisionRecord, TableManifest, read_manifest
 from generator.modes import MERGE, OVERWRITE
 from generator.plan import Chunk, chunk_cost
+from generator.pool import pool_context
 from generator.preflight import RunPlan, check_output, preflight
 from generator.revise import finish_tables, orphan_deletes, part_files, revision_tasks, stage_previous
 from generator.schema import dataset_tables
@@ -114,24 +114,6 @@ def _remove_leftovers(target: Path) -> None:
         remove_tree(stale)
 
 
-#: Libraries whose native thread pools do not survive a fork (a forked worker would hang on them).
-FORK_UNSAFE_MODULES = ("deltalake", "duckdb", "psycopg")
-
-
-def _pool_context() -> multiprocessing.context.BaseContext:
-    """fork when this process has a single thread and no native runtime that a fork breaks (fast
-    start); forkserver otherwise (safe in a threaded server); the platform default where neither exists."""
-    methods = multiprocessing.get_all_start_methods()
-    forkable = threading.active_count() == 1 and not any(name in sys.modules for name in FORK_UNSAFE_MODULES)
-    if "fork" in methods and forkable:
-        return multiprocessing.get_context("fork")
-    if "forkserver" in methods:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["generator.chunks"])
-        return context
-    return multiprocessing.get_context()
-
-
 def _versions(fmt: str) -> dict[str, str]:
     import numpy
 
@@ -167,7 +149,7 @@ def _execute(
             on_done(run_chunk(task))
         return
     finished: queue.Queue[tuple[bool, object]] = queue.Queue()
-    pool = _pool_context().Pool(workers)
+    pool = pool_context().Pool(workers)
     try:
         for task in ordered:
             pool.apply_async(

@@ -23,6 +23,14 @@ def test_a_short_run_uses_one_worker_and_a_long_one_every_core() -> None:
     assert estimate_run(DatasetSpec()).workers == 1
 
 
+def test_a_pool_that_forks_is_worth_starting_for_a_shorter_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    two_weeks = DatasetSpec(scale="large", days=14)  # about 4 s of one worker's work
+    monkeypatch.setattr(generator.preflight, "start_method", lambda: "fork")
+    assert choose_workers(two_weeks, "parquet", None, chunks=50) == min(os.cpu_count() or 1, 50)
+    monkeypatch.setattr(generator.preflight, "start_method", lambda: "forkserver")
+    assert choose_workers(two_weeks, "parquet", None, chunks=50) == 1
+
+
 def test_the_plan_carries_the_estimate_and_no_problem_for_a_small_run(tmp_path: Path) -> None:
     decided = preflight(DatasetSpec(), tmp_path / "out", "csv", workers=2)
     assert (decided.fmt, decided.workers, decided.estimate.workers, decided.problems) == ("csv", 2, 2, ())
